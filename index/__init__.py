@@ -1,0 +1,1 @@
+"""Turn folders of articles into a persisted, searchable index (parse, chunk, embed, store)."""

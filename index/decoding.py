@@ -1,0 +1,47 @@
+"""Bytes to text: UTF-8, UTF-8/UTF-16 with a BOM, then cp1252 (then Latin-1 for the bytes cp1252 lacks)."""
+
+from __future__ import annotations
+
+import codecs
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class UndecodableError(ValueError):
+    """The bytes are not text in any encoding we accept."""
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode article bytes, trying the encodings news files really come in; reject binary data."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data.decode(encoding))
+            except UnicodeDecodeError as exc:
+                raise UndecodableError(f"invalid {encoding} after its byte-order mark") from exc
+    if b"\x00" in data[:4096]:
+        raise UndecodableError("binary data (NUL bytes) and no UTF-16 byte-order mark")
+    try:
+        return _checked(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        return _checked(data.decode("cp1252"))
+    except UnicodeDecodeError:
+        return _checked(data.decode("latin-1"))
+
+
+def _checked(text: str) -> str:
+    """Refuse text that is mostly control characters: it is binary data that happened to decode."""
+    sample = text[:4096]
+    if sample:
+        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls / len(sample) > 0.05:
+            raise UndecodableError("binary data (control characters), not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,0 +1,78 @@
+"""Find article files under the PATH arguments: recursive, hidden files ignored, loops and depth bounded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.formats import READERS
+from index.types import Skipped
+
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Found:
+    """An article file and the id its path gives it (relative to the PATH it was found under)."""
+
+    path: Path
+    article_id: str
+
+
+def discover(roots: list[Path]) -> Iterator[Found | Skipped]:
+    """Yield supported files under each root in a stable order, and `Skipped` for what cannot be walked."""
+    for root in roots:
+        if not root.exists():
+            yield Skipped(str(root), "no such file or directory")
+        elif root.is_file():
+            yield from _one_file(root, root.parent)
+        else:
+            yield from _walk(root)
+
+
+def _walk(root: Path) -> Iterator[Found | Skipped]:
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            info = folder.stat()
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            yield Skipped(str(folder), f"cannot read folder ({exc.strerror or exc})")
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            yield Skipped(str(folder), "symlink loop (folder already visited)")
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        files: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if depth + 1 > MAX_DEPTH:
+                    yield Skipped(str(path), f"nested deeper than {MAX_DEPTH} folders")
+                else:
+                    stack.append((path, depth + 1))
+            else:
+                files.append(path)
+        for path in reversed(files):
+            yield from _one_file(path, root)
+
+
+def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:
+    if path.suffix.lower() not in READERS:
+        yield Skipped(str(path), f"unsupported file type {path.suffix or '(no extension)'!r}")
+        return
+    if not path.exists():
+        yield Skipped(str(path), "broken symlink")
+        return
+    relative = path.relative_to(base).with_suffix("")
+    yield Found(path, relative.as_posix())

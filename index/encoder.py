@@ -1,0 +1,110 @@
+"""The embedding model at run time: a tokenizer and an ONNX graph, no torch.
+
+One forward pass over a passage gives its vector (the model's pooling) and, by mean-pooling the tokens of
+each sentence span, a vector per sentence, so sentences never need a second pass. Queries go through the
+same graph, so question and passage vectors come from the same model, in a few milliseconds and without
+importing torch. `index.export` produces the files from a sentence-transformers model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+ONNX_FILE = "encoder.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "encoder.json"
+ENCODER_FILES = (ONNX_FILE, TOKENIZER_FILE, CONFIG_FILE)
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """What the exported encoder needs to know about its model."""
+
+    model: str
+    dimension: int
+    pooling: str
+    max_seq_length: int
+
+
+class Encoder:
+    """Text to unit vectors; `threads` bounds onnxruntime's intra-op threads (1 at query time)."""
+
+    def __init__(self, directory: Path, threads: int = 1) -> None:
+        self.config = EncoderConfig(**json.loads((directory / CONFIG_FILE).read_text()))
+        self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+        self.tokenizer.enable_truncation(self.config.max_seq_length)
+        self.tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(directory / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    @property
+    def dimension(self) -> int:
+        return self.config.dimension
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for `texts` (float32, one row each)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        hidden, mask, _ = self._forward(texts)
+        return _normalize(self._pool(hidden, mask))
+
+    def encode_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors for `texts` and, for each text, one vector per character span [start, end) of it.
+
+        A span whose tokens were cut off by the model's length limit gets the vector of its text alone.
+        """
+        hidden, mask, offsets = self._forward(texts)
+        passage_vectors = _normalize(self._pool(hidden, mask))
+        span_vectors: list[np.ndarray] = []
+        missing: list[tuple[int, int, str]] = []
+        for row, text_spans in enumerate(spans):
+            vectors = np.zeros((len(text_spans), self.dimension), dtype=np.float32)
+            starts, ends = offsets[row][:, 0], offsets[row][:, 1]
+            real = (mask[row] > 0) & (ends > starts)
+            for k, (start, end) in enumerate(text_spans):
+                inside = real & (starts >= start) & (ends <= end)
+                if inside.any():
+                    vectors[k] = hidden[row][inside].mean(axis=0)
+                else:
+                    missing.append((row, k, texts[row][start:end]))
+            span_vectors.append(vectors)
+        if missing:
+            alone = self.encode([text for _, _, text in missing])
+            for (row, k, _), vector in zip(missing, alone, strict=True):
+                span_vectors[row][k] = vector
+        return passage_vectors, [_normalize(v) for v in span_vectors]
+
+    def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        offsets = [np.array(e.offsets, dtype=np.int64).reshape(-1, 2) for e in encodings]
+        return hidden, feed["attention_mask"], offsets
+
+    def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.config.pooling == "cls":
+            return hidden[:, 0]
+        weights = mask[..., None].astype(np.float32)
+        return (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)

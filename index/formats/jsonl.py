@@ -1,0 +1,69 @@
+"""`.json`/`.jsonl` articles: `{"id", "title", "paragraphs": [...]}` plus optional url, date, byline, source."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from index.decoding import UndecodableError, decode_bytes
+from index.types import Article, Skipped
+
+_OPTIONAL = ("url", "date", "byline", "source")
+
+
+def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
+    """Yield one article per object: a JSON object or list, or one object per line (broken lines skipped)."""
+    try:
+        text = decode_bytes(data)
+    except UndecodableError as exc:
+        yield Skipped(where, str(exc))
+        return
+    if not text.strip():
+        yield Skipped(where, "empty file")
+        return
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, list):
+        for n, obj in enumerate(whole):
+            yield article_from_object(obj, f"{where}[{n}]")
+    elif isinstance(whole, dict):
+        yield article_from_object(whole, where)
+    else:
+        yield from _read_lines(text, where)
+
+
+def _read_lines(text: str, where: str) -> Iterator[Article | Skipped]:
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Skipped(f"{where}:{line_no}", f"invalid JSON ({exc.msg})")
+            continue
+        yield article_from_object(obj, f"{where}:{line_no}")
+
+
+def article_from_object(obj: Any, where: str) -> Article | Skipped:
+    """Validate one JSON object as an article."""
+    if not isinstance(obj, dict):
+        return Skipped(where, "not a JSON object")
+    article_id = obj.get("id")
+    if not isinstance(article_id, str | int) or not str(article_id).strip():
+        return Skipped(where, 'missing "id"')
+    paragraphs = obj.get("paragraphs")
+    if paragraphs is None and isinstance(obj.get("text"), str):
+        paragraphs = re.split(r"\n\s*\n", obj["text"])
+    if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
+        return Skipped(where, 'no "paragraphs" list of strings')
+    if not any(p.strip() for p in paragraphs):
+        return Skipped(where, "no non-empty paragraphs")
+    title = obj.get("title")
+    title = " ".join(title.split()) if isinstance(title, str) and title.strip() else paragraphs[0][:80]
+    extras = {k: str(obj[k]) for k in _OPTIONAL if isinstance(obj.get(k), str | int) and str(obj[k]).strip()}
+    # Paragraph text is kept verbatim (and empty ones in place) so indexes and offsets match the source.
+    return Article(article_id=str(article_id).strip(), title=title, paragraphs=tuple(paragraphs), **extras)

@@ -1,0 +1,28 @@
+"""Words for BM25 and term matching: lower-cased, English stop words dropped, Snowball-stemmed."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+_TOKEN = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
+_STOP = frozenset(STOPWORDS_EN)
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens (dots and apostrophes inside a word kept: 'U.S.', '1.5', "it's")."""
+    return [m.group(0).lower().replace("’", "'") for m in _TOKEN.finditer(text)]
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of `text`, in order, stop words removed."""
+    return [stem(w) for w in words(text) if w not in _STOP]
