@@ -215,6 +215,17 @@ class IndexReader:
         self.passages = np.array(passages, dtype=np.int64).reshape(-1, 5)
         sentences = self._query('SELECT paragraph, start, "end" FROM sentences ORDER BY id')
         self.sentences = np.array(sentences, dtype=np.int64).reshape(-1, 3)
+        self.passage_vectors = faiss.rev_swig_ptr(self.faiss.get_xb(), self.faiss.ntotal * dim).reshape(-1, dim)
+
+    def passages_of(self, paragraph_id: int) -> np.ndarray:
+        """Row ids of a paragraph's passages (they are stored contiguously, in paragraph order)."""
+        lo, hi = np.searchsorted(self.passages[:, 0], [paragraph_id, paragraph_id + 1])
+        return np.arange(lo, hi)
+
+    def sentences_of(self, paragraph_id: int) -> np.ndarray:
+        """Row ids of a paragraph's sentences, in order."""
+        lo, hi = np.searchsorted(self.sentences[:, 0], [paragraph_id, paragraph_id + 1])
+        return np.arange(lo, hi)
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:

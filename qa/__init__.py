@@ -1,0 +1,1 @@
+"""Answer questions from an article index: retrieve, extract, cite, follow a conversation."""

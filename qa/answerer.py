@@ -1,0 +1,120 @@
+"""The one entry point the CLI and the web layer call: a question (and a session) in, an `Answer` out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.encoder import Encoder
+from index.store import IndexReader, Manifest
+from qa.conversation import Resolved, SessionStore, Turn, resolve
+from qa.evidence import ParagraphEvidence, Query, gather
+from qa.extract import Extraction, extract, rank_paragraphs
+from qa.question import Question
+from qa.retrieve import Lexicon, search
+from qa.scoring import Weights
+from qa.settings import Settings
+from qa.types import Answer, Citation
+
+DEFAULT_CITATIONS = 3
+MAX_CITATIONS = 10
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """One index generation with everything needed to answer from it; replaced whole on reload."""
+
+    reader: IndexReader
+    lexicon: Lexicon
+    encoder: Encoder
+
+    @classmethod
+    def open(cls, index_dir: Path) -> LoadedIndex:
+        reader = IndexReader(index_dir)
+        return cls(reader, Lexicon(reader), Encoder(reader.directory, threads=1))
+
+    @property
+    def generation(self) -> str:
+        return self.reader.manifest.generation
+
+
+class Answerer:
+    """Answers questions from a loaded index; thread-safe; `reload_if_changed` swaps in a rebuilt index."""
+
+    def __init__(self, index: LoadedIndex, weights: Weights, sessions: SessionStore, index_dir: Path) -> None:
+        self.index = index
+        self.weights = weights
+        self.sessions = sessions
+        self.index_dir = index_dir
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: Settings) -> Answerer:
+        return cls(LoadedIndex.open(settings.index_dir), Weights.load(),
+                   SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir)
+
+    def reload_if_changed(self) -> bool:
+        """Load the index the manifest now names, if it is a new one; the old keeps serving until then."""
+        with self._reload_lock:
+            try:
+                generation = Manifest.read(self.index_dir).generation
+            except FileNotFoundError:
+                return False
+            if generation == self.index.generation:
+                return False
+            self.index = LoadedIndex.open(self.index_dir)
+            return True
+
+    def ask(self, question: str, session_id: str | None = None, top_k: int | None = None) -> Answer:
+        started = time.perf_counter()
+        index = self.index
+        session_id, session = self.sessions.get(session_id)
+        resolved = resolve(question, session)
+        ranked = self._rank(index, question, resolved)
+        parsed = Question.parse(resolved.text if resolved.followup else question)
+        extraction = extract(ranked, parsed, self.weights)
+        confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
+        found = extraction is not None and confidence >= self.weights.threshold
+        citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)
+        answer_text = short = None
+        if found and extraction:
+            text = extraction.paragraph.text
+            answer_text = text[extraction.start:extraction.end]
+            if extraction.short_start is not None:
+                short = text[extraction.short_start:extraction.short_end]
+        self.sessions.record(session, Turn(question, resolved.text,
+                                           extraction.paragraph.article_id if found and extraction else None,
+                                           answer_text))
+        return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
+                      round((time.perf_counter() - started) * 1000, 2))
+
+    def _rank(self, index: LoadedIndex, question: str, resolved: Resolved) -> list[ParagraphEvidence]:
+        vector = index.encoder.encode([resolved.text])[0]
+        query = Query.make(Question.parse(resolved.text if resolved.followup else question), vector,
+                           index.lexicon, resolved.extra_terms)
+        query_terms = list(query.idf)
+        bm25 = index.lexicon.scores(query_terms)
+        candidates = search(index.reader, index.lexicon, vector, query_terms)
+        evidence = gather(index.reader, index.lexicon, query, candidates, bm25, resolved.context_article)
+        return rank_paragraphs(evidence, self.weights)
+
+
+def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, top_k: int) -> list[Citation]:
+    """The answer's source first (when found), then the next best paragraphs at their best sentence."""
+    top_k = max(1, min(top_k, MAX_CITATIONS))
+    chosen: list[tuple[ParagraphEvidence, int, int]] = []
+    if extraction:
+        chosen.append((extraction.paragraph, extraction.start, extraction.end))
+    for p in ranked:
+        if len(chosen) >= top_k:
+            break
+        if extraction and p is extraction.paragraph or not p.sentences:
+            continue
+        best = max(p.sentences, key=lambda s: s.score or s.features.get("cos", 0.0))
+        chosen.append((p, best.start, best.end))
+    return [
+        Citation(n, p.article_id, p.title, p.url, p.index, p.text, start, end, round(p.score, 4))
+        for n, (p, start, end) in enumerate(chosen, start=1)
+    ]

@@ -1,0 +1,168 @@
+"""The `qa` command: build and inspect the index, ask, evaluate, serve.
+
+The one place that reaches all three packages (index, qa, web); heavy modules are imported per command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from qa.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, no traceback."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    overrides = {k: getattr(args, k) for k in ("index_dir", "model", "host", "port") if getattr(args, k, None)}
+    settings = settings.model_copy(update=overrides)
+    try:
+        return args.run(args, settings) or 0
+    except UserError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Answer questions from a folder of articles.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    index_cmd = commands.add_parser("index", help="build and inspect the index")
+    index_sub = index_cmd.add_subparsers(dest="index_command", required=True)
+
+    build = index_sub.add_parser("build", help="rebuild the index from article files and folders")
+    build.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _index_dir_flag(build)
+    build.add_argument("--model", help="sentence-transformers model name or path (default: bundled MiniLM)")
+    build.set_defaults(run=_build)
+
+    stats = index_sub.add_parser("stats", help="what is in the index")
+    _index_dir_flag(stats)
+    stats.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    stats.set_defaults(run=_stats)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the API's response body")
+    ask.add_argument("--top-k", type=int, default=None, help="how many citations to return")
+    _index_dir_flag(ask)
+    ask.set_defaults(run=_ask)
+
+    evaluate = commands.add_parser("eval", help="score questions.jsonl of a dataset against the index")
+    evaluate.add_argument("dataset", type=Path, metavar="DATASET_DIR")
+    evaluate.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
+    evaluate.add_argument("--sample", type=int, default=None, help="evaluate N questions sampled with a seed")
+    evaluate.add_argument("--seed", type=int, default=650)
+    evaluate.add_argument("--articles", choices=("all", "even", "odd"), default="all",
+                          help="only questions of even- or odd-numbered articles (tuning split)")
+    evaluate.add_argument("--json", action="store_true", help="print metrics as JSON")
+    _index_dir_flag(evaluate)
+    evaluate.set_defaults(run=_eval)
+
+    serve = commands.add_parser("serve", help="the web chat page and the API")
+    serve.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    _index_dir_flag(serve)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _index_dir_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="index directory (default: $QA_INDEX_DIR or ./var/index)")
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from index.build import BuildLockedError, build_index
+    from index.export import ModelError
+
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise UserError(f"no such file or directory: {', '.join(missing)}")
+    try:
+        summary = build_index(args.paths, settings.index_dir, settings.model, settings.cache_dir)
+    except (BuildLockedError, ModelError, ValueError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+    c = summary.counts
+    print(f"indexed {c['articles']} articles, {c['paragraphs']} paragraphs, {c['sentences']} sentences, "
+          f"{c['passages']} passages in {summary.seconds:.1f} s ({summary.articles_per_second:.1f} articles/s)")
+    print(f"index: {settings.index_dir}")
+    if summary.skipped:
+        print(f"skipped {len(summary.skipped)}:")
+        for item in summary.skipped:
+            print(f"  {item.where}: {item.reason}")
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import IndexMissingError, Manifest
+
+    try:
+        manifest = Manifest.read(settings.index_dir)
+    except IndexMissingError as exc:
+        raise UserError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(manifest.__dict__, indent=2))
+        return 0
+    print(f"index:      {settings.index_dir.resolve()}")
+    print(f"model:      {manifest.model} ({manifest.dimension} dimensions)")
+    print(f"built:      {manifest.built_at} in {manifest.build_seconds} s")
+    for name, count in manifest.counts.items():
+        print(f"{name + ':':<11} {count:,}")
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.answerer import Answerer
+    from qa.render import answer_text
+    from index.store import IndexMissingError
+
+    try:
+        answerer = Answerer.load(settings)
+    except IndexMissingError as exc:
+        raise UserError(str(exc)) from exc
+    if not args.question.strip():
+        raise UserError("the question is empty")
+    answer = answerer.ask(args.question, top_k=args.top_k)
+    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else answer_text(answer))
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.answerer import Answerer
+    from qa.evaluate import evaluate_dataset, format_report
+    from index.store import IndexMissingError
+
+    if not (args.dataset / "questions.jsonl").exists():
+        raise UserError(f"{args.dataset} has no questions.jsonl")
+    try:
+        answerer = Answerer.load(settings)
+    except IndexMissingError as exc:
+        raise UserError(str(exc)) from exc
+    report = evaluate_dataset(answerer, args.dataset, limit=args.limit, sample=args.sample, seed=args.seed,
+                              articles=args.articles)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from web.server import serve
+
+    return serve(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

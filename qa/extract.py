@@ -1,0 +1,79 @@
+"""Pick the answer: the best sentence among the top paragraphs (or two adjacent ones) and its short span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa.evidence import ParagraphEvidence, SentenceEvidence
+from qa.question import AnswerType, Question
+from qa.scoring import Weights
+from qa.spans import best_span
+
+TOP_PARAGRAPHS = 3
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The chosen answer span in its paragraph, with the scores the confidence model reads."""
+
+    paragraph: ParagraphEvidence
+    start: int
+    end: int
+    short_start: int | None
+    short_end: int | None
+    features: dict[str, float]
+
+
+def rank_paragraphs(evidence: list[ParagraphEvidence], weights: Weights) -> list[ParagraphEvidence]:
+    for p in evidence:
+        p.score = weights.paragraph.score(p.features)
+    return sorted(evidence, key=lambda p: p.score, reverse=True)
+
+
+def extract(ranked: list[ParagraphEvidence], question: Question, weights: Weights) -> Extraction | None:
+    """Score the sentences of the top paragraphs and return the best answer, or None if there is no text."""
+    options: list[tuple[float, ParagraphEvidence, int]] = []
+    for p in ranked[:TOP_PARAGRAPHS]:
+        for k, s in enumerate(p.sentences):
+            s.features["paragraph"] = p.score - ranked[0].score
+            s.score = weights.sentence.score(s.features)
+            options.append((s.score, p, k))
+    if not options:
+        return None
+    options.sort(key=lambda o: o[0], reverse=True)
+    score, paragraph, k = options[0]
+    runner_up = options[1][0] if len(options) > 1 else score - 5.0
+    start, end = _widen(paragraph, k, question)
+    span = best_span(paragraph.text[start:end], question)
+    sentence = paragraph.sentences[k]
+    features = {
+        "paragraph_score": paragraph.score,
+        "paragraph_margin": paragraph.score - (ranked[1].score if len(ranked) > 1 else paragraph.score - 5.0),
+        "sentence_score": score,
+        "sentence_margin": score - runner_up,
+        "cos": sentence.features["cos"],
+        "coverage": sentence.features["coverage"],
+        "window_coverage": sentence.features["window_coverage"],
+        "paragraph_coverage": paragraph.features["coverage"],
+        "missing_idf": paragraph.features["missing_idf"],
+        "dense": paragraph.features["dense"],
+        "bm25_abs": paragraph.features["bm25_abs"],
+        "typed": 1.0 if question.answer_type is not AnswerType.OTHER else 0.0,
+        "type_found": 1.0 if span else 0.0,
+        "typed_missing": 1.0 if question.answer_type is not AnswerType.OTHER and not span else 0.0,
+    }
+    short = (start + span.start, start + span.end) if span else (None, None)
+    return Extraction(paragraph, start, end, *short, features)
+
+
+def _widen(p: ParagraphEvidence, k: int, question: Question) -> tuple[int, int]:
+    """One sentence, or two adjacent ones when the first lacks the asked-for type and its neighbour has it."""
+    sentence: SentenceEvidence = p.sentences[k]
+    if question.answer_type is AnswerType.OTHER or sentence.features.get("type_match"):
+        return sentence.start, sentence.end
+    for j in (k + 1, k - 1):
+        if 0 <= j < len(p.sentences) and p.sentences[j].features.get("type_match"):
+            other = p.sentences[j]
+            if other.features["cos"] >= sentence.features["cos"] - 0.15:
+                return min(sentence.start, other.start), max(sentence.end, other.end)
+    return sentence.start, sentence.end

@@ -1,0 +1,61 @@
+"""What a question asks for: its content terms and the kind of answer it expects."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from index.lexical import terms, words
+
+
+class AnswerType(str, Enum):
+    NUMBER = "number"
+    MONEY = "money"
+    PERCENT = "percent"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+    ENTITY = "entity"
+    OTHER = "other"
+
+
+_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), kind)
+    for pattern, kind in (
+        (r"\bhow much (money|did .* (cost|pay|spend|earn|raise)|does .* cost|is .* worth)", AnswerType.MONEY),
+        (r"\b(what|which) (was|is) the (cost|price|budget|fee|salary|revenue|value)\b", AnswerType.MONEY),
+        (r"\bwhat (percent|percentage|proportion|share|fraction)\b|\bhow many percent\b", AnswerType.PERCENT),
+        (r"\bhow (many|much|long|far|old|big|large|tall|high|often|fast)\b", AnswerType.NUMBER),
+        (r"\b(what|which) (number|amount|size|population|age|score|total)\b", AnswerType.NUMBER),
+        (r"\bwhen\b|\b(what|which) (year|date|day|month|decade|century|time|period|season|era)\b"
+         r"|\bin what year\b|\bhow long ago\b", AnswerType.DATE),
+        (r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|manager|minister|president|leader|"
+         r"singer|actor|actress|director|author|scientist|chancellor|chairman|chief|boss|coach|king|queen)\b",
+         AnswerType.PERSON),
+        (r"\bwhere\b|\b(what|which) (city|country|place|state|region|town|continent|location|area|nation|"
+         r"county|island|river|street|venue|stadium)\b", AnswerType.PLACE),
+        (r"\b(what|which) (company|team|club|group|organi[sz]ation|party|band|firm|agency|network|"
+         r"channel|film|movie|album|book|show|game|brand|university|school)\b", AnswerType.ENTITY),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    terms: tuple[str, ...]
+    words: tuple[str, ...]
+    answer_type: AnswerType
+
+    @classmethod
+    def parse(cls, text: str) -> Question:
+        return cls(text=text, terms=tuple(terms(text)), words=tuple(words(text)), answer_type=answer_type(text))
+
+
+def answer_type(text: str) -> AnswerType:
+    """The kind of answer a question expects, from its wh-phrase."""
+    for pattern, kind in _RULES:
+        if pattern.search(text):
+            return kind
+    return AnswerType.OTHER

@@ -1,0 +1,20 @@
+"""Plain-text rendering of an answer for the terminal."""
+
+from __future__ import annotations
+
+from qa.types import Answer
+
+
+def answer_text(answer: Answer) -> str:
+    lines = []
+    if answer.found:
+        lines.append(answer.answer or "")
+        if answer.short_answer:
+            lines.append(f"  -> {answer.short_answer}")
+        lines.append(f"confidence {answer.confidence:.2f}")
+    else:
+        lines.append("Not in the articles. Closest passages:")
+    for c in answer.citations:
+        lines.append(f"[{c.n}] {c.title} ({c.article_id}, paragraph {c.paragraph_index}): "
+                     f"{c.text[c.start:c.end]}")
+    return "\n".join(lines)

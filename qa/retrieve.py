@@ -1,0 +1,78 @@
+"""First stage: dense (FAISS) and lexical (BM25) search over passages, merged into candidate paragraphs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.store import IndexReader
+
+
+@dataclass
+class Candidate:
+    """A paragraph reached by either search, with its best passage scores and ranks."""
+
+    paragraph_id: int
+    dense: float = 0.0
+    bm25: float = 0.0
+    dense_rank: int = 10_000
+    bm25_rank: int = 10_000
+    passages: list[int] = field(default_factory=list)
+
+
+class Lexicon:
+    """BM25 over passages, plus each term's idf (from the same index) for coverage features."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        self.bm25 = reader.bm25
+        self.vocab: dict[str, int] = reader.bm25.vocab_dict
+        df = np.diff(np.asarray(reader.bm25.scores["indptr"]))
+        n = max(int(reader.bm25.scores["num_docs"]), 1)
+        self.idf_by_id = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.unknown_idf = float(np.log(1.0 + (n + 0.5) / 0.5))
+
+    def idf(self, term: str) -> float:
+        """A term's idf; one the corpus never uses gets the highest idf (it is informative by absence)."""
+        token_id = self.vocab.get(term)
+        return float(self.idf_by_id[token_id]) if token_id is not None else self.unknown_idf
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        ids = [self.vocab[t] for t in query_terms if t in self.vocab]
+        if not ids:
+            return np.zeros(int(self.bm25.scores["num_docs"]), dtype=np.float32)
+        return self.bm25.get_scores_from_ids(ids)
+
+
+def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, query_terms: list[str],
+           k: int = 40) -> list[Candidate]:
+    """Top-`k` passages from each search, grouped by paragraph (best score per paragraph kept)."""
+    by_paragraph: dict[int, Candidate] = {}
+
+    def candidate(passage: int) -> Candidate:
+        paragraph = int(reader.passages[passage, 0])
+        found = by_paragraph.setdefault(paragraph, Candidate(paragraph))
+        if passage not in found.passages:
+            found.passages.append(passage)
+        return found
+
+    total = reader.faiss.ntotal
+    if total == 0:
+        return []
+    dense_scores, dense_ids = reader.faiss.search(query_vector.reshape(1, -1).astype(np.float32), min(k, total))
+    for rank, (passage, score) in enumerate(zip(dense_ids[0], dense_scores[0], strict=True)):
+        if passage < 0:
+            continue
+        c = candidate(int(passage))
+        c.dense = max(c.dense, float(score))
+        c.dense_rank = min(c.dense_rank, rank)
+    bm25 = lexicon.scores(query_terms)
+    top = np.argpartition(-bm25, min(k, total) - 1)[: min(k, total)]
+    top = top[np.argsort(-bm25[top], kind="stable")]
+    for rank, passage in enumerate(top):
+        if bm25[passage] <= 0:
+            break
+        c = candidate(int(passage))
+        c.bm25 = max(c.bm25, float(bm25[passage]))
+        c.bm25_rank = min(c.bm25_rank, rank)
+    return list(by_paragraph.values())

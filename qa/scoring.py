@@ -1,0 +1,51 @@
+"""Linear models over evidence features, with weights fitted offline (benchmarks/tune.py) and shipped as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """`bias + sum(weight * feature)`; features missing from the input count as 0."""
+
+    weights: dict[str, float]
+    bias: float = 0.0
+
+    def score(self, features: dict[str, float]) -> float:
+        return self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = max(-30.0, min(30.0, self.score(features)))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Paragraph ranking, sentence choice, answer confidence, and the confidence needed to answer."""
+
+    paragraph: LinearModel
+    sentence: LinearModel
+    confidence: LinearModel
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
+        data = json.loads(path.read_text())
+        return cls(
+            paragraph=LinearModel(**data["paragraph"]),
+            sentence=LinearModel(**data["sentence"]),
+            confidence=LinearModel(**data["confidence"]),
+            threshold=float(data["threshold"]),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "paragraph": self.paragraph.__dict__, "sentence": self.sentence.__dict__,
+            "confidence": self.confidence.__dict__, "threshold": self.threshold,
+        }

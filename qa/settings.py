@@ -1,0 +1,30 @@
+"""The one configuration object: environment variables `QA_*`, overridden by CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.export import DEFAULT_MODEL
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read once at the edge (CLI or server start) and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", protected_namespaces=())
+
+    index_dir: Path = Field(Path("var/index"), description="where the index lives")
+    model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path (build time)")
+    cache_dir: Path = Field(Path.home() / ".cache" / "article-qa", description="exported ONNX encoders")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_token: str | None = Field(None, description="when set, /api/* requires `Authorization: Bearer <token>`")
+    max_question_chars: int = 1000
+    max_body_bytes: int = 16_384
+    max_concurrent_requests: int = 32
+    request_timeout_seconds: float = 10.0
+    session_ttl_seconds: float = 3600.0
+    max_sessions: int = 10_000
+    reload_check_seconds: float = 1.0

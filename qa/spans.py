@@ -1,0 +1,119 @@
+"""Short answers: spans of a sentence that have the type a question asks for (number, date, name, ...)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from index.lexical import stem, words
+
+if TYPE_CHECKING:
+    from qa.question import Question
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
+_SPELLED = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+            r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+            r"hundred|a hundred|a thousand|dozens?|a dozen|hundreds|thousands|millions|half)")
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|bn|m|k)\b)?"
+_UNIT = (r"(?:\s(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|miles?|km|"
+         r"kilometres?|kilometers?|metres?|meters?|feet|foot|inches|yards|tonnes?|tons?|kg|pounds|points?|"
+         r"goals?|games?|matches|times|people|seats|votes|sq\s?mi|square\s(?:miles|kilometres|kilometers)))?")
+_CURRENCY = r"(?:dollars|pounds|euros|yen|yuan|rupees|francs|US\s?dollars|\$|£|€|¥)"
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "money": re.compile(
+        rf"(?:US)?[$£€¥]\s?{_NUM}{_SCALE}|\b{_NUM}{_SCALE}\s?(?:{_CURRENCY}|p\b)|\b{_NUM}\s?(?:bn|m)\s{_CURRENCY}",
+        re.IGNORECASE),
+    "percent": re.compile(rf"\b{_NUM}\s?(?:%|per\s?cent|percent)|\b{_SPELLED}\s(?:per\s?cent|percent)",
+                          re.IGNORECASE),
+    "date": re.compile(
+        rf"\b{_MONTH}\s{_DAY},?\s{_YEAR}\b|\b{_DAY}\s(?:of\s)?{_MONTH},?\s{_YEAR}\b|\b{_MONTH}\s{_YEAR}\b"
+        rf"|\b{_MONTH}\s{_DAY}\b|\b{_DAY}\s{_MONTH}\b|\b(?:early|mid|late)[- ]{_YEAR}s?\b|\b{_YEAR}s?(?:[–-]\d{{2,4}})?\b"
+        r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{1,2}(?:st|nd|rd|th)\scentury\b"),
+    "number": re.compile(rf"\b{_NUM}{_SCALE}(?:[–-]{_NUM})?{_UNIT}|\b{_SPELLED}\b{_UNIT}", re.IGNORECASE),
+    "name": re.compile(
+        r"\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|del|da|di|du|van|von|der|den|la|le|al|bin|and|&)){0,2}"
+        r"(?:\s[A-Z][\w'’.\-]*)*"),
+}
+TYPE_PATTERNS = {
+    "money": ("money", "number"),
+    "percent": ("percent", "number"),
+    "number": ("number", "money", "percent"),
+    "date": ("date",),
+    "person": ("name",),
+    "place": ("name",),
+    "entity": ("name",),
+    "other": (),
+}
+_CALENDAR = re.compile(rf"(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)")
+_LEADING_STOP = frozenset("the a an in on at by for from to of and but as with he she it they we i this that "
+                          "these those his her its their after before when while if".split())
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str
+
+
+def typed_spans(sentence: str, question: Question) -> list[Span]:
+    """Spans of `sentence` of the type `question` asks for, leaving out words the question itself uses."""
+    asked = {stem(w) for w in question.words}
+    spans: list[Span] = []
+    taken: list[tuple[int, int]] = []
+    for kind in TYPE_PATTERNS[question.answer_type.value]:
+        for m in PATTERNS[kind].finditer(sentence):
+            start, end = _trim(sentence, m.start(), m.end())
+            if end <= start or any(s < end and start < e for s, e in taken):
+                continue
+            span_words = words(sentence[start:end])
+            if not span_words or all(stem(w) in asked for w in span_words):
+                continue
+            if kind == "name":
+                start = _strip_leading_stop(sentence, start, end)
+                if start >= end or _CALENDAR.fullmatch(sentence[start:end]):
+                    continue
+            spans.append(Span(start, end, kind))
+            taken.append((start, end))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while end > start and text[end - 1] in " .,;:'’\"":
+        end -= 1
+    while start < end and text[start] in " '\"":
+        start += 1
+    return start, end
+
+
+def _strip_leading_stop(sentence: str, start: int, end: int) -> int:
+    """Drop capitalised function words from the front of a name ('The Denver Broncos' -> 'Denver Broncos')."""
+    while True:
+        first, _, rest = sentence[start:end].partition(" ")
+        if first.lower() not in _LEADING_STOP:
+            return start
+        if not rest:
+            return end
+        start += len(first) + 1
+
+
+def best_span(sentence: str, question: Question) -> Span | None:
+    """The typed span closest to the question's words in the sentence, or None when there is none."""
+    spans = typed_spans(sentence, question)
+    if not spans:
+        return None
+    asked = {stem(w) for w in question.words}
+    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group(0).lower()) in asked]
+    if not anchors:
+        return spans[0]
+
+    def distance(span: Span) -> float:
+        return min(min(abs(a - span.start), abs(a - span.end)) for a in anchors)
+
+    return min(spans, key=distance)
