@@ -1,0 +1,198 @@
+"""`qa eval`: run a dataset's questions against the index and score answers, citations and abstention.
+
+Datasets use the layout of ../shared/data/*: `articles.jsonl` and `questions.jsonl` with `answers`,
+`article_id`, `paragraph_index` and `is_impossible`. Short answers are scored with SQuAD's official
+normalisation (lower case, no punctuation, no articles, single spaces).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import statistics
+import string
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from qa.types import Answer
+
+CALIBRATION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
+
+
+class Asks(Protocol):
+    def ask(self, question: str, session_id: str | None = None, top_k: int | None = None) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    article_id: str
+    paragraph_index: int | None
+    is_impossible: bool
+    answer_starts: tuple[int, ...] = ()
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD's official answer normalisation."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, gold: str) -> float:
+    return float(normalize_answer(prediction) == normalize_answer(gold))
+
+
+def f1_score(prediction: str, gold: str) -> float:
+    """Token F1 between a prediction and one gold answer (SQuAD's definition)."""
+    predicted, expected = normalize_answer(prediction).split(), normalize_answer(gold).split()
+    common = Counter(predicted) & Counter(expected)
+    overlap = sum(common.values())
+    if overlap == 0:
+        return 0.0
+    precision, recall = overlap / len(predicted), overlap / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
+    """Whether `text` contains any gold answer, compared after normalisation."""
+    haystack = f" {normalize_answer(text)} "
+    return any(f" {normalize_answer(a)} " in haystack for a in answers if normalize_answer(a))
+
+
+def load_questions(dataset: Path, articles: str = "all") -> list[GoldQuestion]:
+    """Questions of a dataset; `articles` = 'even' or 'odd' keeps those of even/odd-numbered articles."""
+    order = {}
+    articles_file = dataset / "articles.jsonl"
+    if articles_file.exists():
+        for n, line in enumerate(articles_file.read_text().splitlines()):
+            if line.strip():
+                order[json.loads(line)["id"]] = n
+    questions = []
+    for line in (dataset / "questions.jsonl").read_text().splitlines():
+        if not line.strip():
+            continue
+        q = json.loads(line)
+        position = order.get(q["article_id"], 0)
+        if articles == "even" and position % 2 or articles == "odd" and not position % 2:
+            continue
+        questions.append(GoldQuestion(q["id"], q["question"], tuple(q.get("answers") or ()), q["article_id"],
+                                      q.get("paragraph_index"), bool(q.get("is_impossible")),
+                                      tuple(q.get("answer_starts") or ())))
+    return questions
+
+
+def judge(answer: Answer, gold: GoldQuestion) -> dict:
+    """Per-question outcome: ranks, correctness and short-answer scores."""
+    cited = [(c.article_id, c.paragraph_index) for c in answer.citations]
+    target = (gold.article_id, gold.paragraph_index)
+    right_citation = bool(cited) and cited[0] == target
+    correct = (not gold.is_impossible and answer.found and right_citation
+               and contains_answer(answer.answer or "", gold.answers))
+    short = answer.short_answer if answer.found else None
+    return {
+        "p_at_1": right_citation,
+        "r_at_5": target in cited[:5],
+        "correct": correct,
+        "found": answer.found,
+        "impossible": gold.is_impossible,
+        "confidence": answer.confidence,
+        "words": len((answer.answer or "").split()),
+        "short_given": short is not None,
+        "em": max((exact_match(short, a) for a in gold.answers), default=0.0) if short else 0.0,
+        "f1": max((f1_score(short, a) for a in gold.answers), default=0.0) if short else 0.0,
+        "took_ms": answer.took_ms,
+    }
+
+
+def evaluate_dataset(answerer: Asks, dataset: Path, limit: int | None = None, sample: int | None = None,
+                     seed: int = 650, articles: str = "all") -> dict:
+    questions = load_questions(dataset, articles)
+    if sample is not None and sample < len(questions):
+        questions = random.Random(seed).sample(questions, sample)
+    if limit is not None:
+        questions = questions[:limit]
+    outcomes = [judge(answerer.ask(q.question, top_k=5), q) for q in questions]
+    return summarize(outcomes) | {"dataset": str(dataset), "articles": articles}
+
+
+def summarize(outcomes: list[dict]) -> dict:
+    """Aggregate per-question outcomes into the metrics `qa eval` prints."""
+    answerable = [o for o in outcomes if not o["impossible"]]
+    impossible = [o for o in outcomes if o["impossible"]]
+    answered = [o for o in outcomes if o["found"]]
+    latencies = sorted(o["took_ms"] for o in outcomes)
+    report: dict = {"questions": len(outcomes), "answerable": len(answerable), "unanswerable": len(impossible)}
+    if answerable:
+        given = [o for o in answerable if o["short_given"]]
+        report |= {
+            "paragraph_p_at_1": _mean(o["p_at_1"] for o in answerable),
+            "paragraph_r_at_5": _mean(o["r_at_5"] for o in answerable),
+            "answer_correct_with_citation": _mean(o["correct"] for o in answerable),
+            "answered": _mean(o["found"] for o in answerable),
+            "median_answer_words": statistics.median([o["words"] for o in answerable if o["found"]] or [0]),
+            "short_answer_em": _mean(o["em"] for o in answerable),
+            "short_answer_f1": _mean(o["f1"] for o in answerable),
+            "short_answer_given": len(given) / len(answerable),
+            "short_answer_f1_when_given": _mean(o["f1"] for o in given) if given else 0.0,
+        }
+    if impossible:
+        report["unanswerable_declined"] = _mean(not o["found"] for o in impossible)
+        if answerable:
+            report["balanced_accuracy"] = (report["answer_correct_with_citation"]
+                                           + report["unanswerable_declined"]) / 2
+    report["calibration"] = calibration(answered)
+    if latencies:
+        report["latency_ms_p50"] = _percentile(latencies, 50)
+        report["latency_ms_p95"] = _percentile(latencies, 95)
+    return report
+
+
+def calibration(answered: list[dict]) -> list[dict]:
+    """Reliability table: for answers given, confidence bin vs the share that were right."""
+    rows = []
+    for low, high in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:], strict=False):
+        in_bin = [o for o in answered if low <= o["confidence"] < high]
+        if in_bin:
+            rows.append({"bin": f"{low:.1f}-{min(high, 1.0):.1f}", "answers": len(in_bin),
+                         "mean_confidence": _mean(o["confidence"] for o in in_bin),
+                         "right": _mean(o["correct"] for o in in_bin)})
+    return rows
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    k = min(len(sorted_values) - 1, max(0, round(pct / 100 * (len(sorted_values) - 1))))
+    return round(sorted_values[k], 2)
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['questions']} questions ({report['answerable']} answerable, "
+             f"{report['unanswerable']} unanswerable) from {report['dataset']} [{report['articles']} articles]"]
+    labels = {
+        "paragraph_p_at_1": "paragraph P@1", "paragraph_r_at_5": "paragraph R@5",
+        "answer_correct_with_citation": "answer contains gold + right citation", "answered": "answered",
+        "median_answer_words": "median answer words", "short_answer_em": "short answer EM",
+        "short_answer_f1": "short answer F1", "short_answer_given": "short answer given",
+        "short_answer_f1_when_given": "short answer F1 when given",
+        "unanswerable_declined": "unanswerable declined", "balanced_accuracy": "balanced (answered right, declined)",
+        "latency_ms_p50": "latency p50 (ms)", "latency_ms_p95": "latency p95 (ms)",
+    }
+    for key, label in labels.items():
+        if key in report:
+            lines.append(f"  {label:<40} {report[key]}")
+    if report["calibration"]:
+        lines.append("  calibration (confidence bin: answers, mean confidence, share right)")
+        for row in report["calibration"]:
+            lines.append(f"    {row['bin']}: {row['answers']:>5}  {row['mean_confidence']:.3f}  {row['right']:.3f}")
+    return "\n".join(lines)
