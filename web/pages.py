@@ -1,0 +1,214 @@
+"""HTML pages: the chat page, the article page with its highlighted span, and an offline API reference."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from web.examples import example_questions
+from web.state import IndexNotReady, IndexState
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+EXAMPLE_SCAN = 500  # articles looked at (in id order) for example questions
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    versions = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10]
+                for p in STATIC.iterdir() if p.is_file()}
+    env.globals["static"] = lambda name: f"/static/{name}?v={versions.get(name, '0')}"
+    return Jinja2Templates(env=env)
+
+
+def safe_link(url: str | None) -> str | None:
+    """The URL if it may become a link (absolute http or https), else None: no javascript:, data:, etc."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in url for c in "\r\n\t"):
+        return url.strip()
+    return None
+
+
+def _int(value: str | None) -> int | None:
+    """A lenient query integer: junk means absent (a page should open even from a mangled link)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.lstrip("-").isdigit() and len(value) < 12:
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class ParagraphView:
+    """One paragraph of the article page, split around its highlighted span (empty `mark` for none)."""
+
+    index: int
+    before: str
+    mark: str
+    after: str
+    target: bool
+
+
+def paragraph_views(paragraphs: list[str], p: int | None, start: int | None,
+                    end: int | None) -> list[ParagraphView]:
+    """Split paragraph `p` into before/mark/after at characters start..end, clamping bad offsets."""
+    views = []
+    for i, text in enumerate(paragraphs):
+        if i != p:
+            views.append(ParagraphView(i, text, "", "", False))
+            continue
+        if start is None or end is None:
+            s = e = 0
+        else:
+            s = min(max(start, 0), len(text))
+            e = min(max(end, s), len(text))
+        views.append(ParagraphView(i, text[:s], text[s:e], text[e:], True))
+    return views
+
+
+class ExampleCache:
+    """Example questions of the live index generation, computed once per generation."""
+
+    def __init__(self) -> None:
+        self.generation: str | None = None
+        self.questions: list[str] = []
+
+    def get(self, reader: Any) -> list[str]:
+        generation = reader.manifest.generation
+        if generation != self.generation:
+            titles = [r.title for r in reader.articles(0, EXAMPLE_SCAN)]
+            self.questions, self.generation = example_questions(titles, 3), generation
+        return self.questions
+
+
+def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    examples = ExampleCache()
+    settings = state.settings
+
+    @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    async def chat(request: Request) -> HTMLResponse:
+        answerer = state.answerer
+        context: dict[str, Any] = {
+            "ready": answerer is not None, "examples": [], "article_count": 0, "not_ready": None,
+            "max_question_chars": settings.max_question_chars, "token_required": bool(settings.api_token),
+        }
+        if answerer is not None:
+            reader = answerer.index.reader
+            context["examples"] = await anyio.to_thread.run_sync(examples.get, reader)
+            context["article_count"] = reader.manifest.counts.get("articles", 0)
+        else:
+            context["not_ready"] = IndexNotReady().detail
+        return templates.TemplateResponse(request, "chat.html", context,
+                                          status_code=200 if answerer is not None else 503)
+
+    @router.api_route("/articles/{article_id:path}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    async def article(request: Request, article_id: str, p: str | None = None, start: str | None = None,
+                      end: str | None = None) -> HTMLResponse:
+        answerer = state.answerer
+        if answerer is None:
+            return templates.TemplateResponse(request, "error.html", {
+                "title": "No index yet", "message": IndexNotReady().detail}, status_code=503)
+        reader = answerer.index.reader
+        found = await anyio.to_thread.run_sync(reader.article, article_id)
+        if found is None:
+            return templates.TemplateResponse(request, "error.html", {
+                "title": "Article not found",
+                "message": f"There is no article with the id “{article_id}” in the index."}, status_code=404)
+        record, paragraphs = found
+        target = _int(p)
+        if target is not None and not 0 <= target < len(paragraphs):
+            target = None
+        byline = record.byline or ""
+        if byline and not byline.lower().startswith("by "):
+            byline = f"By {byline}"
+        return templates.TemplateResponse(request, "article.html", {
+            "article": record, "byline": byline, "link": safe_link(record.url),
+            "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end)), "target": target,
+        })
+
+    @router.get("/docs", response_class=HTMLResponse)
+    async def docs(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "docs.html", {"api": api_reference(request.app.openapi())})
+
+    return router
+
+
+def _type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(_type(s) for s in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"list[{_type(schema.get('items', {}))}]"
+    if schema.get("type") == "object" and "additionalProperties" in schema:
+        extra = schema["additionalProperties"]
+        return f"dict[str, {_type(extra) if isinstance(extra, dict) else 'any'}]"
+    return {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "null",
+            "object": "object"}.get(schema.get("type", ""), "any")
+
+
+def _constraints(schema: dict[str, Any]) -> str:
+    notes = []
+    for option in [schema, *schema.get("anyOf", [])]:
+        for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "≥"),
+                           ("maximum", "≤"), ("pattern", "pattern")):
+            if key in option:
+                notes.append(f"{label} {option[key]}")
+    if "default" in schema:
+        notes.append(f"default {schema['default']!r}" if schema["default"] is not None else "default null")
+    return ", ".join(notes)
+
+
+def api_reference(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document reshaped for a plain HTML page (no Swagger UI: it would need a CDN)."""
+    operations = []
+    for path, methods in openapi.get("paths", {}).items():
+        for method, op in methods.items():
+            body = _json_schema(op.get("requestBody", {}))
+            operations.append({
+                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": [_parameter(p) for p in op.get("parameters", [])],
+                "body": _type(body) if body else None,
+                "responses": [{"code": code, "description": r.get("description", ""),
+                               "type": _type(_json_schema(r)) if _json_schema(r) else ""}
+                              for code, r in op.get("responses", {}).items()],
+            })
+    schemas = []
+    for name, schema in openapi.get("components", {}).get("schemas", {}).items():
+        required = set(schema.get("required", []))
+        schemas.append({"name": name, "description": schema.get("description", ""), "fields": [
+            {"name": field, "type": _type(s), "required": field in required,
+             "description": s.get("description", ""), "notes": _constraints(s)}
+            for field, s in schema.get("properties", {}).items()]})
+    info = openapi.get("info", {})
+    return {"title": info.get("title", ""), "version": info.get("version", ""),
+            "description": info.get("description", ""), "operations": operations, "schemas": schemas}
+
+
+def _parameter(p: dict[str, Any]) -> dict[str, Any]:
+    schema = p.get("schema", {})
+    return {"name": p["name"], "in": p["in"], "type": _type(schema), "required": p.get("required", False),
+            "notes": _constraints(schema)}
+
+
+def _json_schema(part: dict[str, Any]) -> dict[str, Any] | None:
+    return part.get("content", {}).get("application/json", {}).get("schema")

@@ -1,0 +1,91 @@
+"""The answerer behind the app, or the reason there is none yet; loaded at start-up, reloaded by a poll."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from index.store import IndexMissingError
+from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.answerer import Answerer
+
+log = logging.getLogger("web")
+
+NO_INDEX = ("No index has been built yet: run `qa index build PATH...` to index some articles. "
+            "The server starts answering as soon as the index is ready, without a restart.")
+
+
+class IndexNotReady(Exception):
+    """Raised by `IndexState.require` when there is nothing to answer from (the routes turn it into 503)."""
+
+    def __init__(self, detail: str = NO_INDEX) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _load(settings: Settings) -> Answerer:
+    from qa.answerer import Answerer
+
+    return Answerer.load(settings)
+
+
+class IndexState:
+    """Holds the one `Answerer` of the app. `refresh()` (blocking: call it from a thread) loads it if there
+    was none, or lets it swap in a rebuilt index; the old index keeps serving until the new one is loaded."""
+
+    def __init__(self, settings: Settings, answerer: Answerer | None = None,
+                 loader: Callable[[Settings], Answerer] = _load) -> None:
+        self.settings = settings
+        self.answerer = answerer
+        self.loader = loader
+        self.started = time.monotonic()
+        self.problem: str | None = None
+        self._lock = threading.Lock()
+        self._last_logged: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.answerer is not None
+
+    def uptime(self) -> float:
+        return time.monotonic() - self.started
+
+    def require(self) -> Answerer:
+        answerer = self.answerer
+        if answerer is None:
+            raise IndexNotReady()
+        return answerer
+
+    def refresh(self) -> bool:
+        """Load or reload the index if the manifest names a new one; True when something new is serving."""
+        with self._lock:
+            try:
+                if self.answerer is None:
+                    self.answerer = self.loader(self.settings)
+                    self._note(None)
+                    log.info("index loaded from %s (%s)", self.settings.index_dir,
+                             self.answerer.index.reader.manifest.generation)
+                    return True
+                if self.answerer.reload_if_changed():
+                    self._note(None)
+                    log.info("index reloaded: now serving %s", self.answerer.index.reader.manifest.generation)
+                    return True
+                return False
+            except IndexMissingError as exc:
+                self._note(str(exc), level=logging.WARNING)
+            except Exception as exc:  # a half-written or broken index must not stop the server
+                self._note(f"could not load the index in {self.settings.index_dir}: {exc!r}",
+                           level=logging.ERROR)
+            return False
+
+    def _note(self, problem: str | None, level: int = logging.INFO) -> None:
+        """Remember why the index could not be (re)loaded; log each distinct reason once, not every poll."""
+        self.problem = problem
+        if problem and problem != self._last_logged:
+            log.log(level, "%s", problem)
+        self._last_logged = problem

@@ -1,0 +1,221 @@
+// Chat page: ask /api/ask, render answers with their citations. Article text only ever goes into the page
+// through textContent / text nodes, never as HTML.
+(function () {
+  "use strict";
+
+  var SESSION = "qa.session", TRANSCRIPT = "qa.transcript", TOKEN = "qa.token", KEEP = 40;
+  var store = (function () {
+    try { var s = window.sessionStorage; s.setItem("qa.probe", "1"); s.removeItem("qa.probe"); return s; }
+    catch (e) { var m = {}; return { getItem: function (k) { return k in m ? m[k] : null; },
+      setItem: function (k, v) { m[k] = String(v); }, removeItem: function (k) { delete m[k]; } }; }
+  })();
+
+  var form, box, send, log, empty, tokenRow, tokenBox, busy = false, transcript = [];
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function articleHref(c) {
+    var id = String(c.article_id).split("/").map(encodeURIComponent).join("/");
+    return "/articles/" + id + "?p=" + c.paragraph_index + "&start=" + c.start + "&end=" + c.end +
+      "#p-" + c.paragraph_index;
+  }
+
+  function confidenceWords(x) {
+    if (x >= 0.8) return "very likely";
+    if (x >= 0.5) return "likely";
+    return "unsure";
+  }
+
+  function chip(c) {
+    var a = el("a", "chip");
+    a.href = articleHref(c);
+    a.setAttribute("aria-label", "Source " + c.n + ": " + c.title + ", paragraph " + (c.paragraph_index + 1));
+    a.title = c.title + " (paragraph " + (c.paragraph_index + 1) + ")";
+    a.append(el("span", "n", String(c.n)), el("span", "t", c.title), el("span", "p", "¶ " + (c.paragraph_index + 1)));
+    return a;
+  }
+
+  function sentence(answer, short) {
+    var p = el("p", "answer");
+    var i = short ? answer.indexOf(short) : -1;
+    if (i < 0) { p.textContent = answer; return p; }
+    p.append(document.createTextNode(answer.slice(0, i)), el("strong", null, short),
+      document.createTextNode(answer.slice(i + short.length)));
+    return p;
+  }
+
+  function renderAnswer(a) {
+    var li = el("li", "msg bot");
+    var cites = Array.isArray(a.citations) ? a.citations : [];
+    if (a.found && a.answer) {
+      li.append(sentence(a.answer, a.short_answer));
+      var meta = el("p", "meta");
+      meta.append("Confidence: ", el("span", "conf", confidenceWords(Number(a.confidence) || 0)));
+      meta.title = "confidence " + Math.round((Number(a.confidence) || 0) * 100) + "%";
+      li.append(meta);
+      if (cites.length) {
+        var ol = el("ol", "sources");
+        ol.setAttribute("aria-label", "Sources");
+        cites.forEach(function (c) { var item = el("li"); item.append(chip(c)); ol.append(item); });
+        li.append(ol);
+      }
+    } else {
+      li.append(el("p", "answer none", "I couldn’t find the answer to that in the articles."));
+      if (cites.length) {
+        li.append(el("p", "meta", "The closest passages:"));
+        var list = el("ol", "passages");
+        cites.forEach(function (c) {
+          var item = el("li");
+          item.append(el("q", null, String(c.text).slice(c.start, c.end)), chip(c));
+          list.append(item);
+        });
+        li.append(list);
+      }
+    }
+    return li;
+  }
+
+  function render(entry) {
+    if (entry.q !== undefined) return el("li", "msg user", entry.q);
+    if (entry.a !== undefined) return renderAnswer(entry.a);
+    var li = el("li", "msg bot error");
+    li.append(el("p", null, "Sorry: " + entry.e));
+    return li;
+  }
+
+  function add(entry, save) {
+    var node = render(entry);
+    log.append(node);
+    empty.hidden = true;
+    if (save !== false) {
+      transcript.push(entry);
+      if (transcript.length > KEEP) transcript = transcript.slice(-KEEP);
+      try { store.setItem(TRANSCRIPT, JSON.stringify(transcript)); } catch (e) { /* full: keep going */ }
+    }
+    return node;
+  }
+
+  function errorText(status, data) {
+    var d = data && data.detail;
+    if (status === 413) return "that question is too long.";
+    if (status === 401) return "this server needs an access token. Enter it above the question box and ask again.";
+    if (Array.isArray(d) && d.length) {
+      var first = d[0] || {};
+      return "that question could not be sent (" + String(first.msg || "invalid request") + ").";
+    }
+    if (typeof d === "string" && d) return d;
+    if (status === 503) return "the server is busy. Please try again in a moment.";
+    return "something went wrong (HTTP " + status + "). Please try again.";
+  }
+
+  function autosize() {
+    box.style.height = "auto";
+    box.style.height = Math.min(box.scrollHeight, 192) + "px";
+  }
+
+  function ask(question) {
+    question = String(question || "").trim();
+    if (busy) return;
+    if (!question) { box.focus(); return; }
+    busy = true;
+    send.disabled = true;
+    add({ q: question });
+    box.value = "";
+    autosize();
+    var pending = el("li", "msg bot pending", "Looking through the articles…");
+    log.append(pending);
+    pending.scrollIntoView({ block: "end", behavior: "smooth" });
+
+    var body = { question: question };
+    var sid = store.getItem(SESSION);
+    if (sid) body.session_id = sid;
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    var token = tokenBox.value.trim();
+    if (token) { headers.Authorization = "Bearer " + token; store.setItem(TOKEN, token); }
+
+    var status = 0;
+    fetch("/api/ask", { method: "POST", headers: headers, body: JSON.stringify(body), credentials: "same-origin" })
+      .then(function (r) { status = r.status; return r.json().catch(function () { return null; }); })
+      .then(function (data) {
+        pending.remove();
+        var node;
+        if (status === 200 && data && typeof data.session_id === "string") {
+          store.setItem(SESSION, data.session_id);
+          node = add({ a: data });
+        } else {
+          if (status === 401) { tokenRow.hidden = false; }
+          node = add({ e: errorText(status, data) });
+        }
+        node.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      })
+      .catch(function () {
+        pending.remove();
+        add({ e: "the server could not be reached. Check that it is running, then try again." });
+      })
+      .then(function () {
+        busy = false;
+        send.disabled = false;
+        if (status === 401) tokenBox.focus(); else box.focus();
+      });
+  }
+
+  function reset() {
+    store.removeItem(SESSION);
+    store.removeItem(TRANSCRIPT);
+    transcript = [];
+    log.replaceChildren();
+    empty.hidden = false;
+    box.value = "";
+    autosize();
+    box.focus();
+  }
+
+  function restore() {
+    var saved = null;
+    try { saved = JSON.parse(store.getItem(TRANSCRIPT) || "null"); } catch (e) { saved = null; }
+    if (!Array.isArray(saved)) return;
+    saved.forEach(function (entry) {
+      if (entry && typeof entry === "object") { transcript.push(entry); add(entry, false); }
+    });
+  }
+
+  function waitForIndex() {
+    window.setTimeout(function () {
+      fetch("/healthz").then(function (r) {
+        if (r.ok) window.location.reload(); else waitForIndex();
+      }).catch(waitForIndex);
+    }, 5000);
+  }
+
+  function start() {
+    form = document.getElementById("ask-form");
+    box = document.getElementById("question");
+    send = document.getElementById("send");
+    log = document.getElementById("conversation");
+    empty = document.getElementById("empty");
+    tokenRow = document.getElementById("token-row");
+    tokenBox = document.getElementById("token");
+    tokenBox.value = store.getItem(TOKEN) || "";
+    if (tokenBox.value) tokenRow.hidden = false;
+
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); ask(box.value); });
+    box.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); ask(box.value); }
+    });
+    box.addEventListener("input", autosize);
+    document.getElementById("new-conversation").addEventListener("click", reset);
+    Array.prototype.forEach.call(document.querySelectorAll(".example"), function (b) {
+      b.addEventListener("click", function () { ask(b.textContent); });
+    });
+    restore();
+    if (document.body.getAttribute("data-ready") !== "true") waitForIndex();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
