@@ -1,0 +1,237 @@
+"""End to end in a real browser: `qa serve` on the seed index, Debian's Chromium driven by Playwright.
+
+Asks on the chat page, reads the answer and its citation, asks a follow-up in the same session, opens the
+citation and finds the cited span inside a <mark> on the article page; then the same at phone width.
+Screenshots go to test-artifacts/ (gitignored). The browser is never downloaded: /usr/bin/chromium or skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SEED_QUESTION = "How many casualties have North Korean troops suffered?"
+FOLLOW_UP = "What weapons has the North supplied to them?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real `qa serve` in a subprocess on a free loopback port; yields its base URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_RELOAD_CHECK_SECONDS": "0.5"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--index-dir", str(seed_index),
+                                 "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"qa serve exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"qa serve did not become healthy:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    output = log.read_text()
+    assert "serving" in output and f"http://127.0.0.1:{port}/" in output
+    assert "Traceback" not in output, output
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium); "
+                    "the e2e test never downloads a browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def new_page(browser, base: str, **context_options):
+    """A page that may load nothing but the app (proves the page needs no CDN) and records JS errors."""
+    context = browser.new_context(**context_options)
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
+                  else route.abort())
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    return context, page
+
+
+def ask(page, question: str) -> tuple[dict, dict]:
+    """Type a question, press Enter, wait for its answer bubble; returns (request body, response body)."""
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    bubbles = page.locator("#conversation > li.msg.bot:not(.pending)")
+    before = bubbles.count()
+    with page.expect_response(lambda r: r.url.endswith("/api/ask")) as response_info:
+        box.press("Enter")
+    response = response_info.value
+    assert response.status == 200, response.text()
+    bubbles.nth(before).wait_for()
+    return json.loads(response.request.post_data), response.json()
+
+
+def test_ask_follow_up_and_open_the_citation_in_a_browser(server: str, browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page = new_page(browser, server, viewport={"width": 1280, "height": 860})
+    try:
+        page.goto(f"{server}/")
+        assert page.title() == "Ask the articles"
+        assert page.locator("#conversation").get_attribute("aria-live") == "polite"
+        assert page.locator(".example").count() >= 1
+        page.screenshot(path=str(ARTIFACTS / "chat-empty.png"))
+
+        # Shift+Enter is a new line, not a send
+        box = page.get_by_label("Your question")
+        box.fill("first line")
+        box.press("Shift+Enter")
+        assert box.input_value() == "first line\n"
+        assert page.locator("#conversation > li").count() == 0
+
+        sent, answer = ask(page, SEED_QUESTION)
+        assert sent == {"question": SEED_QUESTION}
+        bubble = page.locator("#conversation > li.msg.bot").last
+        assert "1,100" in bubble.inner_text()
+        if answer["found"]:
+            assert answer["answer"] in bubble.locator(".answer").inner_text()
+            if answer["short_answer"]:
+                assert bubble.locator(".answer strong").inner_text() == answer["short_answer"]
+            assert bubble.locator(".conf").inner_text() in ("very likely", "likely", "unsure")
+        else:
+            assert "couldn’t find" in bubble.inner_text()
+        chips = bubble.locator("a.chip")
+        assert chips.count() == len(answer["citations"]) >= 1
+        first = answer["citations"][0]
+        assert chips.first.locator(".n").inner_text() == "1"
+        assert first["title"] in chips.first.inner_text()
+        session = page.evaluate("sessionStorage.getItem('qa.session')")
+        assert session == answer["session_id"]
+        assert not page.locator("#empty").is_visible()
+
+        sent2, answer2 = ask(page, FOLLOW_UP)
+        assert sent2 == {"question": FOLLOW_UP, "session_id": session}
+        assert answer2["session_id"] == session
+        assert page.locator("#conversation > li.msg.user").count() == 2
+        assert page.locator("#conversation > li.msg.bot").count() == 2
+        assert page.evaluate("document.activeElement.id") == "question"
+        page.screenshot(path=str(ARTIFACTS / "chat-conversation.png"))
+
+        # the conversation survives a reload (same tab), and "New conversation" starts afresh
+        page.reload()
+        assert page.locator("#conversation > li.msg.bot").count() == 2
+
+        with page.expect_navigation():
+            page.locator("#conversation > li.msg.bot").first.locator("a.chip").first.click()
+        assert f"/articles/{first['article_id']}?p={first['paragraph_index']}" in page.url
+        mark = page.locator("mark#highlight")
+        mark.wait_for()
+        assert mark.inner_text() == first["text"][first["start"]:first["end"]]
+        assert mark.is_visible()
+        box_ = mark.bounding_box()
+        assert box_ and 0 <= box_["y"] < 860, "the cited span is scrolled into view"
+        assert page.locator("h1").inner_text() == first["title"]
+        original = page.get_by_role("link", name="Read the original article")
+        assert original.get_attribute("href") == first["url"]
+        page.screenshot(path=str(ARTIFACTS / "article-highlight.png"))
+
+        page.go_back()
+        page.get_by_role("button", name="New conversation").click()
+        assert page.locator("#conversation > li").count() == 0
+        assert page.locator("#empty").is_visible()
+        assert page.evaluate("sessionStorage.getItem('qa.session')") is None
+        assert page.problems == []
+    finally:
+        context.close()
+
+
+def test_the_chat_page_works_at_phone_width(server: str, browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page = new_page(browser, server, viewport={"width": 390, "height": 800}, device_scale_factor=2,
+                             is_mobile=True, has_touch=True)
+    try:
+        page.goto(f"{server}/")
+        page.screenshot(path=str(ARTIFACTS / "phone-empty.png"))
+        example = page.locator(".example").first
+        with page.expect_response(lambda r: r.url.endswith("/api/ask")):
+            example.click()
+        page.locator("#conversation > li.msg.bot:not(.pending)").first.wait_for()
+        no_sideways_scroll = "document.documentElement.scrollWidth <= window.innerWidth + 1"
+        assert page.evaluate(no_sideways_scroll)
+        assert page.get_by_role("button", name="Send").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "phone-answer.png"))
+        page.locator("a.chip").first.click()
+        page.locator("mark#highlight").wait_for()
+        assert page.evaluate(no_sideways_scroll)
+        page.screenshot(path=str(ARTIFACTS / "phone-article.png"))
+        assert page.problems == []
+    finally:
+        context.close()
+
+
+def test_an_unreachable_or_failing_server_is_reported_politely(server: str, browser) -> None:
+    context, page = new_page(browser, server, viewport={"width": 1024, "height": 700})
+    try:
+        page.goto(f"{server}/")
+        page.route("**/api/ask", lambda route: route.fulfill(
+            status=503, content_type="application/json",
+            body=json.dumps({"detail": "No index has been built yet: run `qa index build PATH...`"})))
+        box = page.get_by_label("Your question")
+        box.fill("Anything?")
+        box.press("Enter")
+        error = page.locator("#conversation > li.msg.error")
+        error.wait_for()
+        assert "qa index build" in error.inner_text()
+        page.unroute("**/api/ask")
+        page.route("**/api/ask", lambda route: route.abort())
+        box.fill("Again?")
+        box.press("Enter")
+        page.locator("#conversation > li.msg.error").nth(1).wait_for()
+        assert "could not be reached" in page.locator("#conversation > li.msg.error").nth(1).inner_text()
+        page.screenshot(path=str(ARTIFACTS / "chat-errors.png"))
+        assert [p for p in page.problems if "Failed to load resource" not in p] == []
+    finally:
+        context.close()
