@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
+
 from index.encoder import Encoder
 from index.store import IndexReader, Manifest
 from qa.conversation import Resolved, SessionStore, Turn, resolve
@@ -32,6 +34,7 @@ class LoadedIndex:
 
     @classmethod
     def open(cls, index_dir: Path) -> LoadedIndex:
+        faiss.omp_set_num_threads(1)  # one query at a time per thread: OpenMP fan-out only adds latency
         reader = IndexReader(index_dir)
         return cls(reader, Lexicon(reader), Encoder(reader.directory, threads=1))
 
@@ -72,9 +75,8 @@ class Answerer:
         index = self.index
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)
-        ranked = self._rank(index, question, resolved)
-        parsed = Question.parse(resolved.text if resolved.followup else question)
-        extraction = extract(ranked, parsed, self.weights)
+        query, ranked = self.rank(index, question, resolved)
+        extraction = extract(ranked, query, self.weights)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)
@@ -90,7 +92,9 @@ class Answerer:
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 
-    def _rank(self, index: LoadedIndex, question: str, resolved: Resolved) -> list[ParagraphEvidence]:
+    def rank(self, index: LoadedIndex, question: str, resolved: Resolved
+             ) -> tuple[Query, list[ParagraphEvidence]]:
+        """The question as scored, and candidate paragraphs with their evidence, best first."""
         vector = index.encoder.encode([resolved.text])[0]
         query = Query.make(Question.parse(resolved.text if resolved.followup else question), vector,
                            index.lexicon, resolved.extra_terms)
@@ -98,7 +102,7 @@ class Answerer:
         bm25 = index.lexicon.scores(query_terms)
         candidates = search(index.reader, index.lexicon, vector, query_terms)
         evidence = gather(index.reader, index.lexicon, query, candidates, bm25, resolved.context_article)
-        return rank_paragraphs(evidence, self.weights)
+        return query, rank_paragraphs(evidence, self.weights)
 
 
 def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, top_k: int) -> list[Citation]:
@@ -110,7 +114,7 @@ def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, t
     for p in ranked:
         if len(chosen) >= top_k:
             break
-        if extraction and p is extraction.paragraph or not p.sentences:
+        if (extraction and p is extraction.paragraph) or not p.sentences:
             continue
         best = max(p.sentences, key=lambda s: s.score or s.features.get("cos", 0.0))
         chosen.append((p, best.start, best.end))

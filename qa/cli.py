@@ -126,9 +126,9 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import IndexMissingError
     from qa.answerer import Answerer
     from qa.render import answer_text
-    from index.store import IndexMissingError
 
     try:
         answerer = Answerer.load(settings)
@@ -142,9 +142,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import IndexMissingError
     from qa.answerer import Answerer
     from qa.evaluate import evaluate_dataset, format_report
-    from index.store import IndexMissingError
 
     if not (args.dataset / "questions.jsonl").exists():
         raise UserError(f"{args.dataset} has no questions.jsonl")

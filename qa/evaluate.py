@@ -14,6 +14,7 @@ import statistics
 import string
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
@@ -80,7 +81,7 @@ def load_questions(dataset: Path, articles: str = "all") -> list[GoldQuestion]:
             continue
         q = json.loads(line)
         position = order.get(q["article_id"], 0)
-        if articles == "even" and position % 2 or articles == "odd" and not position % 2:
+        if (articles == "even" and position % 2) or (articles == "odd" and not position % 2):
             continue
         questions.append(GoldQuestion(q["id"], q["question"], tuple(q.get("answers") or ()), q["article_id"],
                                       q.get("paragraph_index"), bool(q.get("is_impossible")),
@@ -157,7 +158,7 @@ def summarize(outcomes: list[dict]) -> dict:
 def calibration(answered: list[dict]) -> list[dict]:
     """Reliability table: for answers given, confidence bin vs the share that were right."""
     rows = []
-    for low, high in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:], strict=False):
+    for low, high in pairwise(CALIBRATION_BINS):
         in_bin = [o for o in answered if low <= o["confidence"] < high]
         if in_bin:
             rows.append({"bin": f"{low:.1f}-{min(high, 1.0):.1f}", "answers": len(in_bin),

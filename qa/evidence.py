@@ -7,6 +7,7 @@ re-embedded at query time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class Query:
     def make(cls, question: Question, vector: np.ndarray, lexicon: Lexicon, extra_terms: tuple[str, ...] = ()):
         all_terms = (*question.terms, *extra_terms)
         idf = {t: lexicon.idf(t) for t in dict.fromkeys(all_terms)}
-        bigrams = frozenset(zip(question.terms, question.terms[1:], strict=False))
+        bigrams = frozenset(pairwise(question.terms))
         return cls(question, vector, idf, bigrams)
 
     def coverage(self, present: set[str]) -> float:
@@ -131,4 +132,4 @@ def _sentences(reader: IndexReader, query: Query, p: ParagraphEvidence) -> None:
 def _bigram_share(query: Query, sequence: list[str]) -> float:
     if not query.bigrams:
         return 0.0
-    return len(query.bigrams & set(zip(sequence, sequence[1:], strict=False))) / len(query.bigrams)
+    return len(query.bigrams & set(pairwise(sequence))) / len(query.bigrams)

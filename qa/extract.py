@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from qa.evidence import ParagraphEvidence, SentenceEvidence
+from index.lexical import terms
+from qa.evidence import ParagraphEvidence, Query, SentenceEvidence
 from qa.question import AnswerType, Question
 from qa.scoring import Weights
-from qa.spans import best_span
+from qa.short_answer import pick
+from qa.spans import typed_spans
 
 TOP_PARAGRAPHS = 3
+_NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without|cannot|fail(?:ed|s)?)\b|n't\b",
+                       re.IGNORECASE)
+_NUMBER = re.compile(r"\d[\d,.]*")
 
 
 @dataclass(frozen=True)
@@ -30,8 +36,9 @@ def rank_paragraphs(evidence: list[ParagraphEvidence], weights: Weights) -> list
     return sorted(evidence, key=lambda p: p.score, reverse=True)
 
 
-def extract(ranked: list[ParagraphEvidence], question: Question, weights: Weights) -> Extraction | None:
+def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights) -> Extraction | None:
     """Score the sentences of the top paragraphs and return the best answer, or None if there is no text."""
+    question = query.question
     options: list[tuple[float, ParagraphEvidence, int]] = []
     for p in ranked[:TOP_PARAGRAPHS]:
         for k, s in enumerate(p.sentences):
@@ -44,7 +51,9 @@ def extract(ranked: list[ParagraphEvidence], question: Question, weights: Weight
     score, paragraph, k = options[0]
     runner_up = options[1][0] if len(options) > 1 else score - 5.0
     start, end = _widen(paragraph, k, question)
-    span = best_span(paragraph.text[start:end], question)
+    window = paragraph.text[start:end]
+    typed = bool(typed_spans(window, question))
+    span = pick(window, question, weights.span, weights.span_threshold)
     sentence = paragraph.sentences[k]
     features = {
         "paragraph_score": paragraph.score,
@@ -59,11 +68,29 @@ def extract(ranked: list[ParagraphEvidence], question: Question, weights: Weight
         "dense": paragraph.features["dense"],
         "bm25_abs": paragraph.features["bm25_abs"],
         "typed": 1.0 if question.answer_type is not AnswerType.OTHER else 0.0,
-        "type_found": 1.0 if span else 0.0,
-        "typed_missing": 1.0 if question.answer_type is not AnswerType.OTHER and not span else 0.0,
+        "type_found": 1.0 if typed else 0.0,
+        "typed_missing": 1.0 if question.answer_type is not AnswerType.OTHER and not typed else 0.0,
+        **_mismatch(query, paragraph, start, end),
     }
     short = (start + span.start, start + span.end) if span else (None, None)
     return Extraction(paragraph, start, end, *short, features)
+
+
+def _mismatch(query: Query, p: ParagraphEvidence, start: int, end: int) -> dict[str, float]:
+    """Signs that the answer is a near miss: question words, numbers or negation the answer lacks."""
+    answer = p.text[start:end]
+    present = set(terms(answer)) | set(terms(p.title))
+    missing = sorted((w for t, w in query.idf.items() if t not in present), reverse=True)
+    total = sum(query.idf.values()) or 1.0
+    numbers = set(_NUMBER.findall(query.question.text))
+    return {
+        "answer_missing_idf": (missing[0] if missing else 0.0) / 12.0,
+        "answer_missing_second": (missing[1] if len(missing) > 1 else 0.0) / 12.0,
+        "answer_coverage": 1.0 - sum(missing) / total,
+        "number_mismatch": 1.0 if numbers - set(_NUMBER.findall(p.text)) else 0.0,
+        "negation_mismatch": 1.0 if bool(_NEGATION.search(query.question.text)) != bool(_NEGATION.search(answer))
+        else 0.0,
+    }
 
 
 def _widen(p: ParagraphEvidence, k: int, question: Question) -> tuple[int, int]:

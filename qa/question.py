@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from index.lexical import terms, words
 
 
-class AnswerType(str, Enum):
+class AnswerType(StrEnum):
     NUMBER = "number"
     MONEY = "money"
     PERCENT = "percent"

@@ -45,8 +45,8 @@ class Lexicon:
 
 
 def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, query_terms: list[str],
-           k: int = 40) -> list[Candidate]:
-    """Top-`k` passages from each search, grouped by paragraph (best score per paragraph kept)."""
+           k: int = 40, keep: int = 30) -> list[Candidate]:
+    """Top-`k` passages from each search, grouped by paragraph; the `keep` best by reciprocal rank survive."""
     by_paragraph: dict[int, Candidate] = {}
 
     def candidate(passage: int) -> Candidate:
@@ -75,4 +75,6 @@ def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, quer
         c = candidate(int(passage))
         c.bm25 = max(c.bm25, float(bm25[passage]))
         c.bm25_rank = min(c.bm25_rank, rank)
-    return list(by_paragraph.values())
+    ranked = sorted(by_paragraph.values(), key=lambda c: 1 / (1 + c.dense_rank) + 1 / (1 + c.bm25_rank),
+                    reverse=True)
+    return ranked[:keep]

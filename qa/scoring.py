@@ -33,6 +33,8 @@ class Weights:
     sentence: LinearModel
     confidence: LinearModel
     threshold: float
+    span: LinearModel = LinearModel({})
+    span_threshold: float = 1.0
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
@@ -42,10 +44,13 @@ class Weights:
             sentence=LinearModel(**data["sentence"]),
             confidence=LinearModel(**data["confidence"]),
             threshold=float(data["threshold"]),
+            span=LinearModel(**data.get("span", {"weights": {}})),
+            span_threshold=float(data.get("span_threshold", 1.0)),
         )
 
     def to_dict(self) -> dict:
         return {
             "paragraph": self.paragraph.__dict__, "sentence": self.sentence.__dict__,
             "confidence": self.confidence.__dict__, "threshold": self.threshold,
+            "span": self.span.__dict__, "span_threshold": self.span_threshold,
         }

@@ -33,7 +33,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
                           re.IGNORECASE),
     "date": re.compile(
         rf"\b{_MONTH}\s{_DAY},?\s{_YEAR}\b|\b{_DAY}\s(?:of\s)?{_MONTH},?\s{_YEAR}\b|\b{_MONTH}\s{_YEAR}\b"
-        rf"|\b{_MONTH}\s{_DAY}\b|\b{_DAY}\s{_MONTH}\b|\b(?:early|mid|late)[- ]{_YEAR}s?\b|\b{_YEAR}s?(?:[–-]\d{{2,4}})?\b"
+        rf"|\b{_MONTH}\s{_DAY}\b|\b{_DAY}\s{_MONTH}\b|\b(?:early|mid|late)[- ]{_YEAR}s?\b"
+        rf"|\b{_YEAR}s?(?:[–-]\d{{2,4}})?\b"
         r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{1,2}(?:st|nd|rd|th)\scentury\b"),
     "number": re.compile(rf"\b{_NUM}{_SCALE}(?:[–-]{_NUM})?{_UNIT}|\b{_SPELLED}\b{_UNIT}", re.IGNORECASE),
     "name": re.compile(
@@ -101,19 +102,3 @@ def _strip_leading_stop(sentence: str, start: int, end: int) -> int:
         if not rest:
             return end
         start += len(first) + 1
-
-
-def best_span(sentence: str, question: Question) -> Span | None:
-    """The typed span closest to the question's words in the sentence, or None when there is none."""
-    spans = typed_spans(sentence, question)
-    if not spans:
-        return None
-    asked = {stem(w) for w in question.words}
-    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group(0).lower()) in asked]
-    if not anchors:
-        return spans[0]
-
-    def distance(span: Span) -> float:
-        return min(min(abs(a - span.start), abs(a - span.end)) for a in anchors)
-
-    return min(spans, key=distance)

@@ -1,0 +1,119 @@
+"""Answers from a real index (bundled model, real FAISS): found, cited, offsets exact, or declined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.answerer import Answerer
+from qa.settings import Settings
+from tests.conftest import SEED_ID, make_index
+
+SCOOTER = """Toy maker recalls 40,000 scooters
+
+Zoomco, the Leeds toy maker, has recalled 40,000 electric scooters after complaints about faulty brakes.
+
+The company said it had received 37 reports of injury since the scooters went on sale in March 2004.
+
+Chief executive Martha Reyes said the firm was "deeply sorry" and would refund every customer.
+"""
+FOOTBALL = """Arsenal edge past Chelsea
+
+Thierry Henry scored the winning goal as Arsenal beat Chelsea 2-1 at Highbury on Saturday.
+
+The result lifts Arsenal to the top of the Premiership, three points clear of Manchester United.
+"""
+
+
+@pytest.fixture(scope="module")
+def seed_answerer(seed_settings: Settings) -> Answerer:
+    return Answerer.load(seed_settings)
+
+
+@pytest.fixture(scope="module")
+def two_articles(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    articles = tmp_path_factory.mktemp("two-articles")
+    (articles / "scooters.txt").write_text(SCOOTER)
+    (articles / "football.txt").write_text(FOOTBALL)
+    index_dir = make_index([articles], tmp_path_factory.mktemp("two-index") / "index")
+    return Answerer.load(Settings(index_dir=index_dir))
+
+
+def test_the_seed_question_is_answered_with_an_exact_citation(seed_answerer: Answerer):
+    answer = seed_answerer.ask("How many casualties have North Korean troops suffered?")
+    assert answer.found
+    assert "1,100" in answer.answer
+    assert answer.short_answer == "1,100"
+    cited = answer.citations[0]
+    assert (cited.article_id, cited.paragraph_index) == (SEED_ID, 2)
+    assert cited.text[cited.start:cited.end] == answer.answer
+    assert answer.short_answer in answer.answer
+    assert 0.0 <= answer.confidence <= 1.0
+
+
+@pytest.mark.parametrize("question", [
+    "What is the best recipe for a chocolate cake?",
+    "Who won the 1998 football World Cup?",
+])
+def test_a_question_the_articles_do_not_address_is_declined(seed_answerer: Answerer, question: str):
+    answer = seed_answerer.ask(question)
+    assert not answer.found
+    assert answer.answer is None and answer.short_answer is None
+    assert answer.citations, "the closest passages are still listed"
+    assert 0.0 <= answer.confidence <= 1.0
+
+
+def test_citations_are_numbered_best_first_and_bounded_by_top_k(seed_answerer: Answerer):
+    answer = seed_answerer.ask("What weapons has North Korea supplied to Russia?", top_k=4)
+    assert [c.n for c in answer.citations] == [1, 2, 3, 4]
+    for c in answer.citations:
+        assert 0 <= c.start < c.end <= len(c.text)
+
+
+def test_a_followup_is_resolved_with_the_previous_turn(two_articles: Answerer):
+    first = two_articles.ask("Which toy company recalled its electric scooters?")
+    assert first.found and first.citations[0].article_id == "scooters"
+    followup = two_articles.ask("How many reports of injury had it received?", session_id=first.session_id)
+    assert followup.session_id == first.session_id
+    assert followup.found and "37" in followup.answer
+    assert followup.citations[0].article_id == "scooters"
+    said = two_articles.ask("Who said the firm was sorry?", session_id=first.session_id)
+    assert said.found and "Martha Reyes" in said.answer
+
+
+def test_a_change_of_topic_is_not_hijacked_by_the_conversation(two_articles: Answerer):
+    first = two_articles.ask("Which toy company recalled its electric scooters?")
+    other = two_articles.ask("Who scored the winning goal for Arsenal?", session_id=first.session_id)
+    assert other.found and other.citations[0].article_id == "football"
+    assert other.short_answer == "Thierry Henry"
+
+
+def test_sessions_are_independent(two_articles: Answerer):
+    first = two_articles.ask("Which toy company recalled its electric scooters?")
+    second = two_articles.ask("Who scored the winning goal for Arsenal?")
+    assert first.session_id != second.session_id
+
+
+def test_answer_serialises_to_the_contract_fields(seed_answerer: Answerer):
+    body = seed_answerer.ask("How many casualties have North Korean troops suffered?").to_dict()
+    assert set(body) == {"found", "answer", "short_answer", "confidence", "citations", "session_id", "took_ms"}
+    assert set(body["citations"][0]) == {"n", "article_id", "title", "url", "paragraph_index", "text", "start",
+                                         "end", "score"}
+    assert body["citations"][0]["url"].startswith("https://www.themoscowtimes.com/")
+
+
+def test_a_rebuilt_index_is_swapped_in(tmp_path: Path):
+    first = tmp_path / "a"
+    first.mkdir()
+    (first / "football.txt").write_text(FOOTBALL)
+    index_dir = make_index([first], tmp_path / "index")
+    answerer = Answerer.load(Settings(index_dir=index_dir))
+    assert not answerer.reload_if_changed()
+    second = tmp_path / "b"
+    second.mkdir()
+    (second / "scooters.txt").write_text(SCOOTER)
+    make_index([second], index_dir)
+    assert answerer.reload_if_changed()
+    answer = answerer.ask("How many scooters did Zoomco recall?")
+    assert answer.found and answer.citations[0].article_id == "scooters"

@@ -1,0 +1,55 @@
+"""Short answers: the span of the type the question asks for, nearest the question's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.question import AnswerType, Question
+from qa.scoring import Weights
+from qa.short_answer import pick
+from qa.spans import typed_spans
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many casualties have North Korean troops suffered?", AnswerType.NUMBER),
+    ("How much did the firm pay for the stake?", AnswerType.MONEY),
+    ("What percentage of voters backed the plan?", AnswerType.PERCENT),
+    ("When was the treaty signed?", AnswerType.DATE),
+    ("In what year did the band split?", AnswerType.DATE),
+    ("Who scored the winning goal?", AnswerType.PERSON),
+    ("Where was the summit held?", AnswerType.PLACE),
+    ("Which company bought the airline?", AnswerType.ENTITY),
+    ("Why did the shares fall?", AnswerType.OTHER),
+])
+def test_answer_type_comes_from_the_wh_phrase(question, kind):
+    assert Question.parse(question).answer_type is kind
+
+
+@pytest.mark.parametrize(("sentence", "question", "expected"), [
+    ("Troops have suffered around 1,100 casualties, the military said on Monday.",
+     "How many casualties have North Korean troops suffered?", "1,100"),
+    ("The game was played on February 7, 2016, at Levi's Stadium in Santa Clara.",
+     "When was the game played?", "February 7, 2016"),
+    ("The game was played on February 7, 2016, at Levi's Stadium in Santa Clara.",
+     "Where was the game played?", "Levi's Stadium"),
+    ("The Denver Broncos defeated the Carolina Panthers 24-10.", "Who won the game?", "Denver Broncos"),
+    ("Profits rose to $1.5bn last year.", "How much money did the firm make in profits?", "$1.5bn"),
+    ("Turnout was 61.4% in the north.", "What percentage turned out in the north?", "61.4%"),
+])
+def test_the_typed_span_is_found_and_chosen_as_short_answer(sentence, question, expected):
+    parsed = Question.parse(question)
+    assert expected in [sentence[s.start:s.end] for s in typed_spans(sentence, parsed)]
+    weights = Weights.load()
+    span = pick(sentence, parsed, weights.span, weights.span_threshold)
+    assert span is not None
+    assert sentence[span.start:span.end] == expected
+
+
+def test_no_typed_span_when_the_question_asks_for_no_type_or_the_type_is_absent():
+    assert typed_spans("Shares fell after the warning.", Question.parse("Why did shares fall?")) == []
+    assert typed_spans("Shares fell after the warning.", Question.parse("How many shares fell?")) == []
+
+
+def test_words_of_the_question_are_not_an_answer():
+    spans = typed_spans("Arsenal beat Chelsea at Highbury.", Question.parse("Who did Arsenal beat?"))
+    assert [s.start for s in spans] == [len("Arsenal beat "), len("Arsenal beat Chelsea at ")]
