@@ -146,8 +146,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa.answerer import Answerer
     from qa.evaluate import evaluate_dataset, format_report
 
-    if not (args.dataset / "questions.jsonl").exists():
-        raise UserError(f"{args.dataset} has no questions.jsonl")
+    if not any((args.dataset / name).exists() for name in ("questions.jsonl", "conversations.jsonl")):
+        raise UserError(f"{args.dataset} has no questions.jsonl or conversations.jsonl")
     try:
         answerer = Answerer.load(settings)
     except IndexMissingError as exc:

@@ -114,13 +114,41 @@ def judge(answer: Answer, gold: GoldQuestion) -> dict:
 
 def evaluate_dataset(answerer: Asks, dataset: Path, limit: int | None = None, sample: int | None = None,
                      seed: int = 650, articles: str = "all") -> dict:
+    """Score `questions.jsonl` and, when present, the follow-up turns of `conversations.jsonl`."""
+    report: dict = {"dataset": str(dataset), "articles": articles}
+    if (dataset / "conversations.jsonl").exists():
+        report |= evaluate_conversations(answerer, dataset / "conversations.jsonl")
+    if not (dataset / "questions.jsonl").exists():
+        return report
     questions = load_questions(dataset, articles)
     if sample is not None and sample < len(questions):
         questions = random.Random(seed).sample(questions, sample)
     if limit is not None:
         questions = questions[:limit]
     outcomes = [judge(answerer.ask(q.question, top_k=5), q) for q in questions]
-    return summarize(outcomes) | {"dataset": str(dataset), "articles": articles}
+    return summarize(outcomes) | report
+
+
+def evaluate_conversations(answerer: Asks, path: Path) -> dict:
+    """Run `conversations.jsonl` turn by turn in one session each; score the turns after the first."""
+    followups, topic_changes = [], []
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        session_id = None
+        for n, turn in enumerate(json.loads(line)["turns"]):
+            answer = answerer.ask(turn["question"], session_id=session_id, top_k=5)
+            session_id = answer.session_id
+            gold = GoldQuestion(f"turn-{n}", turn["question"], tuple(turn["answers"]), turn["article_id"],
+                                turn["paragraph_index"], False)
+            if n:
+                (topic_changes if turn.get("topic_change") else followups).append(judge(answer, gold)["correct"])
+    return {
+        "followup_turns": len(followups),
+        "followup_right_with_citation": _mean(followups),
+        "topic_change_turns": len(topic_changes),
+        "topic_change_right_with_citation": _mean(topic_changes),
+    }
 
 
 def summarize(outcomes: list[dict]) -> dict:
@@ -178,8 +206,10 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"{report['questions']} questions ({report['answerable']} answerable, "
-             f"{report['unanswerable']} unanswerable) from {report['dataset']} [{report['articles']} articles]"]
+    lines = [f"{report.get('questions', 0)} questions ({report.get('answerable', 0)} answerable, "
+             f"{report.get('unanswerable', 0)} unanswerable) from {report['dataset']} [{report['articles']} articles]"]
+    if "followup_turns" in report:
+        lines.append(f"  {report['followup_turns']} follow-up turns, {report['topic_change_turns']} topic changes")
     labels = {
         "paragraph_p_at_1": "paragraph P@1", "paragraph_r_at_5": "paragraph R@5",
         "answer_correct_with_citation": "answer contains gold + right citation", "answered": "answered",
@@ -187,12 +217,14 @@ def format_report(report: dict) -> str:
         "short_answer_f1": "short answer F1", "short_answer_given": "short answer given",
         "short_answer_f1_when_given": "short answer F1 when given",
         "unanswerable_declined": "unanswerable declined", "balanced_accuracy": "balanced (answered right, declined)",
+        "followup_right_with_citation": "follow-up turns right + cited",
+        "topic_change_right_with_citation": "topic-change turns right + cited",
         "latency_ms_p50": "latency p50 (ms)", "latency_ms_p95": "latency p95 (ms)",
     }
     for key, label in labels.items():
         if key in report:
             lines.append(f"  {label:<40} {report[key]}")
-    if report["calibration"]:
+    if report.get("calibration"):
         lines.append("  calibration (confidence bin: answers, mean confidence, share right)")
         for row in report["calibration"]:
             lines.append(f"    {row['bin']}: {row['answers']:>5}  {row['mean_confidence']:.3f}  {row['right']:.3f}")
