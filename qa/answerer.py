@@ -11,7 +11,7 @@ import faiss
 
 from index.encoder import Encoder
 from index.store import IndexReader, Manifest
-from qa.conversation import Resolved, SessionStore, Turn, resolve
+from qa.conversation import Resolved, SessionStore, Turn, focus_of, resolve
 from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import Extraction, extract, rank_paragraphs
 from qa.question import Question
@@ -86,9 +86,10 @@ class Answerer:
             answer_text = text[extraction.start:extraction.end]
             if extraction.short_start is not None:
                 short = text[extraction.short_start:extraction.short_end]
-        self.sessions.record(session, Turn(question, resolved.text,
-                                           extraction.paragraph.article_id if found and extraction else None,
-                                           answer_text))
+        # The conversation stays with the article it was looking at, answered or not.
+        article = extraction.paragraph.article_id if extraction else None
+        self.sessions.record(session, Turn(question, resolved.text, article, answer_text,
+                                           focus_of(question, short, resolved, session)))
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 
@@ -96,8 +97,7 @@ class Answerer:
              ) -> tuple[Query, list[ParagraphEvidence]]:
         """The question as scored, and candidate paragraphs with their evidence, best first."""
         vector = index.encoder.encode([resolved.text])[0]
-        query = Query.make(Question.parse(resolved.text if resolved.followup else question), vector,
-                           index.lexicon, resolved.extra_terms)
+        query = Query.make(Question.parse(question), vector, index.lexicon, resolved.extra_terms)
         query_terms = list(query.idf)
         bm25 = index.lexicon.scores(query_terms)
         candidates = search(index.reader, index.lexicon, vector, query_terms)

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from index.lexical import terms
 
 MAX_TURNS = 6
+MAX_FOCUS = 4
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
+_NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
+                       "could will would should and but the a an in on at i".split())
 _ANAPHORA = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|that|this|those|these|there|then|"
     r"the same|such|the (?:company|firm|group|team|club|country|city|man|woman|player|party|government|"
@@ -20,17 +24,20 @@ _ANAPHORA = re.compile(
 )
 _FRAGMENT = re.compile(r"^\s*(?:and|but|what about|how about|and what about|also)\b[\s,]*(.*?)[\s?.!]*$",
                        re.IGNORECASE)
+_QUESTION_START = re.compile(r"(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|has|"
+                             r"have|had|can|could|will|would)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
 
 
 @dataclass(frozen=True)
 class Turn:
-    """One answered question: what it asked (resolved) and where its answer came from."""
+    """One answered question: what it asked (resolved), where its answer came from, what it was about."""
 
     question: str
     resolved: str
     article_id: str | None
     answer: str | None
+    focus: tuple[str, ...] = ()
 
 
 @dataclass
@@ -87,19 +94,34 @@ class SessionStore:
 
 
 def resolve(question: str, session: Session) -> Resolved:
-    """Rewrite a follow-up with its conversation; a question that stands on its own is left alone."""
+    """Rewrite a follow-up with its conversation; a question that stands on its own is left alone.
+
+    A follow-up borrows the conversation's focus (the names the last turns asked about and the short
+    answer they got) and leans towards the article last cited; its own words keep full weight.
+    """
     if not session.turns:
         return Resolved(question)
     last = session.turns[-1]
     fragment = _FRAGMENT.match(question)
-    own_terms = terms(question)
-    if fragment and len(terms(fragment.group(1))) <= 3:
-        rewritten = _substitute(last.resolved, fragment.group(1))
-        return Resolved(rewritten, (), last.article_id, followup=True)
-    if _ANAPHORA.search(question) or len(own_terms) <= 1:
-        borrowed = tuple(t for t in terms(last.resolved) if t not in own_terms)
-        return Resolved(f"{last.resolved} {question}", borrowed, last.article_id, followup=True)
+    if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
+        return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, followup=True)
+    if _ANAPHORA.search(question) or len(terms(question)) <= 1:
+        own = set(terms(question))
+        borrowed = tuple(t for phrase in last.focus for t in terms(phrase) if t not in own)
+        text = f"{question} ({'; '.join(last.focus)})" if last.focus else question
+        return Resolved(text, borrowed, last.article_id, followup=True)
     return Resolved(question)
+
+
+def focus_of(question: str, short_answer: str | None, resolved: Resolved, session: Session) -> tuple[str, ...]:
+    """What a turn is about: names in its question and its short answer, then (for a follow-up) the focus
+    it inherited; at most `MAX_FOCUS` phrases, newest first."""
+    found = [m.group(0) for m in _NAME.finditer(question) if m.group(0).split()[0].lower() not in _NOT_NAMES]
+    if short_answer:
+        found.insert(0, short_answer)
+    if resolved.followup and session.turns:
+        found.extend(session.turns[-1].focus)
+    return tuple(dict.fromkeys(found))[:MAX_FOCUS]
 
 
 def _substitute(previous: str, fragment: str) -> str:

@@ -21,6 +21,7 @@ PARAGRAPH_FEATURES = (
     "dense", "bm25_rel", "bm25_abs", "best_sentence_cos", "coverage", "best_sentence_coverage",
     "title_coverage", "bigrams", "missing_idf", "dense_rrank", "bm25_rrank", "type_match", "context",
 )
+BORROWED_WEIGHT = 0.5
 SENTENCE_FEATURES = (
     "cos", "cos_gap", "coverage", "window_coverage", "type_match", "paragraph", "bigrams", "position",
 )
@@ -59,8 +60,10 @@ class Query:
 
     @classmethod
     def make(cls, question: Question, vector: np.ndarray, lexicon: Lexicon, extra_terms: tuple[str, ...] = ()):
-        all_terms = (*question.terms, *extra_terms)
-        idf = {t: lexicon.idf(t) for t in dict.fromkeys(all_terms)}
+        """Terms borrowed from a conversation (`extra_terms`) count at half the weight of the question's own."""
+        idf = {t: lexicon.idf(t) for t in dict.fromkeys(question.terms)}
+        for t in extra_terms:
+            idf.setdefault(t, BORROWED_WEIGHT * lexicon.idf(t))
         bigrams = frozenset(pairwise(question.terms))
         return cls(question, vector, idf, bigrams)
 

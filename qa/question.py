@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from index.lexical import terms, words
+from index.lexical import stem, terms, words
 
 
 class AnswerType(StrEnum):
@@ -41,6 +41,12 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
 )
 
 
+# Words that shape a question but say nothing about its topic (BM25's English stop list lacks them).
+_QUESTION_STEMS = frozenset(stem(w) for w in (
+    "who whom whose what which when where why how many much did does do were has have had "
+    "s".split()))
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -50,7 +56,8 @@ class Question:
 
     @classmethod
     def parse(cls, text: str) -> Question:
-        return cls(text=text, terms=tuple(terms(text)), words=tuple(words(text)), answer_type=answer_type(text))
+        own = tuple(t for t in terms(text) if t not in _QUESTION_STEMS)
+        return cls(text=text, terms=own, words=tuple(words(text)), answer_type=answer_type(text))
 
 
 def answer_type(text: str) -> AnswerType:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
-from qa.conversation import Session, SessionStore, Turn, resolve
+from qa.conversation import Resolved, Session, SessionStore, Turn, focus_of, resolve
 
 
-def session_after(question: str, article: str = "a/1") -> Session:
+def session_after(question: str, article: str = "a/1", short: str | None = None) -> Session:
     session = Session()
-    session.turns.append(Turn(question, question, article, "answer"))
+    session.turns.append(Turn(question, question, article, "answer", focus_of(question, short, Resolved(question),
+                                                                               session)))
     return session
 
 
@@ -38,11 +39,18 @@ def test_a_year_fragment_replaces_the_year_of_the_previous_question():
     assert resolved.context_article == "a/1"
 
 
-def test_a_pronoun_borrows_the_previous_question():
+def test_a_pronoun_borrows_the_focus_of_the_previous_turn():
     resolved = resolve("How many reports of injury had it received?",
-                       session_after("Which company recalled its scooters?"))
+                       session_after("Which company recalled its Zoomster scooters?", short="Zoomco"))
     assert resolved.followup
-    assert "recal" in " ".join(resolved.extra_terms)
+    assert resolved.text == "How many reports of injury had it received? (Zoomco; Zoomster)"
+    assert set(resolved.extra_terms) == {"zoomco", "zoomster"}
+    assert resolved.context_article == "a/1"
+
+
+def test_a_full_question_after_and_is_not_a_fragment():
+    resolved = resolve("And who bought it in 1975?", session_after("When was the Hit Factory founded?"))
+    assert resolved.text.startswith("And who bought it in 1975?")
 
 
 def test_a_standalone_question_is_left_alone():
