@@ -15,6 +15,7 @@ from index.decoding import UndecodableError, decode_bytes
 from index.types import Article, Skipped
 
 _BYLINE = re.compile(r"^(?:by|written by)\s+(.{2,120})$", re.IGNORECASE)
+_BYLINE_MAX_WORDS = 12
 _URL_LABEL = re.compile(r"^(?:original\s+url|source\s+url|url|source)\s*:\s*(\S*)$", re.IGNORECASE)
 _URL = re.compile(r"^<?(https?://[^\s>]+)>?$")
 _RELATED = re.compile(r"^\*\*\s*(?:related|read more|see also)[^*]*\*\*", re.IGNORECASE)
@@ -48,12 +49,16 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
     title = clean_inline(first_line.lstrip("#").strip())
     blocks = ([rest.strip()] if rest.strip() else []) + blocks[1:]
     meta = _read_blocks(blocks)
-    paragraphs = _join_broken(meta.body)
+    # Only a scraped page has paragraphs cut by its scraper; in the plain layout a blank line is always a
+    # paragraph break (the BBC corpus has paragraphs that start lower-case because names were links).
+    scraped = first_line.startswith("#") or meta.byline is not None or meta.url is not None
+    paragraphs = _join_broken(meta.body) if scraped else meta.body
     if not title and not paragraphs:
         return Skipped(where, "no title and no body text")
     if not paragraphs:
         return Skipped(where, "no body paragraphs after the headline")
-    return Article(article_id, title or paragraphs[0][:80], tuple(paragraphs), meta.byline, meta.date, meta.url)
+    title = title or paragraphs[0][:80]
+    return Article(article_id, title, tuple(paragraphs), meta.byline, meta.date, meta.url)
 
 
 def _read_blocks(blocks: list[str]) -> _Meta:
@@ -71,8 +76,8 @@ def _read_blocks(blocks: list[str]) -> _Meta:
             meta.url = url.group(1) if url else meta.url
             expecting_url = url is None
             continue
-        if not meta.body and meta.byline is None and (m := _BYLINE.match(line)):
-            meta.byline = clean_inline(m.group(1))
+        if not meta.body and meta.byline is None and (byline := parse_byline(line)):
+            meta.byline = byline
             continue
         if meta.date is None and (date := parse_date(line)):
             meta.date = date
@@ -94,6 +99,20 @@ def _join_broken(paragraphs: list[str]) -> list[str]:
         else:
             joined.append(paragraph)
     return joined
+
+
+def parse_byline(line: str) -> str | None:
+    """The name in a `By Name` line; None for a sentence ("By early 2005 the net could have...")."""
+    m = _BYLINE.match(line)
+    if not m:
+        return None
+    name = clean_inline(m.group(1))
+    words = name.split()
+    if not name[:1].isupper() or len(words) > _BYLINE_MAX_WORDS or name.endswith(("!", "?")):
+        return None
+    if name.endswith(".") and len(words[-1]) > 3:  # a sentence, not "By John Smith Jr."
+        return None
+    return name
 
 
 def clean_inline(text: str) -> str:
