@@ -22,9 +22,16 @@ def split_sentences(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[Sente
     """Sentences of `text` as [start, end) offsets, whitespace trimmed, none longer than `max_chars`."""
     sentences: list[Sentence] = []
     for block_start, block in _blocks(text):
+        # Blingfire's sentence ends are used as cut points only: the splitter drops characters it does not
+        # know (control characters, some symbols), and cutting at its ends keeps every character of the text.
         _, offsets = blingfire.text_to_sentences_and_offsets(block)
-        for start, end in offsets:
-            sentences.extend(_cap(text, block_start + start, block_start + end, max_chars))
+        cut = 0
+        for _, end in offsets:
+            end = min(end, len(block))
+            if end > cut:
+                sentences.extend(_cap(text, block_start + cut, block_start + end, max_chars))
+                cut = end
+        sentences.extend(_cap(text, block_start + cut, block_start + len(block), max_chars))
     return sentences
 
 
@@ -41,21 +48,30 @@ def _blocks(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _cap(text: str, start: int, end: int, max_chars: int) -> Iterator[Sentence]:
-    """Trim a sentence's whitespace and cut it at word boundaries when longer than `max_chars`."""
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
-    if not words:
-        return
-    piece_start = words[0][0]
-    piece_end = words[0][1]
-    for word_start, word_end in words[1:]:
-        if word_end - piece_start > max_chars:
+    """Trim a sentence's whitespace and cut it at word boundaries when longer than `max_chars`.
+
+    A single "word" longer than `max_chars` (a URL, a table flattened without spaces) is cut into pieces.
+    """
+    piece_start = piece_end = -1
+    for word_start, word_end in _words(text, start, end, max_chars):
+        if piece_start < 0:
+            piece_start = word_start
+        elif word_end - piece_start > max_chars:
             yield Sentence(piece_start, piece_end)
             piece_start = word_start
         piece_end = word_end
-    yield Sentence(piece_start, piece_end)
+    if piece_start >= 0:
+        yield Sentence(piece_start, piece_end)
 
 
-def passages_for(paragraph_index: int, sentences: list[Sentence], max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
+def _words(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
+    for m in _WORD.finditer(text, start, end):
+        for piece in range(m.start(), m.end(), max_chars):
+            yield piece, min(piece + max_chars, m.end())
+
+
+def passages_for(paragraph_index: int, sentences: list[Sentence],
+                 max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
     """Group consecutive sentences into windows of at most `max_chars` characters."""
     passages: list[Passage] = []
     window: list[Sentence] = []
