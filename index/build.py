@@ -88,7 +88,7 @@ def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
 def _write_articles(paths: list[Path], writer: GenerationWriter, encoder: Encoder, summary: BuildSummary,
                     progress: bool | None) -> list[list[str]]:
     found: list[Found] = []
-    for item in discover(paths):
+    for item in discover(paths, ignore=(writer.directory.parent,)):
         (found if isinstance(item, Found) else summary.skipped).append(item)
     seen: set[str] = set()
     pending: list[_Pending] = []
@@ -99,7 +99,8 @@ def _write_articles(paths: list[Path], writer: GenerationWriter, encoder: Encode
                 if isinstance(result, Skipped):
                     summary.skipped.append(result)
                 elif result.article_id in seen:
-                    summary.skipped.append(Skipped(str(item.path), f"duplicate article id {result.article_id!r}"))
+                    reason = f"duplicate article id {result.article_id!r}"
+                    summary.skipped.append(Skipped(str(item.path), reason))
                 else:
                     seen.add(result.article_id)
                     pending.extend(_add_article(writer, result, str(item.path)))
@@ -115,7 +116,8 @@ def _read(item: Found) -> Iterator[Article | Skipped]:
     try:
         size = item.path.stat().st_size
         if size > MAX_FILE_BYTES:
-            yield Skipped(str(item.path), f"file too large ({size // 1_048_576} MiB > {MAX_FILE_BYTES >> 20} MiB)")
+            reason = f"file too large ({size // 1_048_576} MiB > {MAX_FILE_BYTES >> 20} MiB)"
+            yield Skipped(str(item.path), reason)
             return
         data = item.path.read_bytes()
     except OSError as exc:
@@ -152,7 +154,8 @@ def _embed(pending: list[_Pending], writer: GenerationWriter, encoder: Encoder) 
     results: dict[int, tuple] = {}
     for b in range(0, len(order), ENCODE_BATCH):
         batch = order[b:b + ENCODE_BATCH]
-        vectors, sentence_vectors = encoder.encode_with_spans([inputs[i] for i in batch], [spans[i] for i in batch])
+        vectors, sentence_vectors = encoder.encode_with_spans([inputs[i] for i in batch],
+                                                              [spans[i] for i in batch])
         for k, i in enumerate(batch):
             results[i] = (vectors[k], sentence_vectors[k])
     lexical = []

@@ -21,18 +21,27 @@ class Found:
     article_id: str
 
 
-def discover(roots: list[Path]) -> Iterator[Found | Skipped]:
-    """Yield supported files under each root in a stable order, and `Skipped` for what cannot be walked."""
+def discover(roots: list[Path], ignore: tuple[Path, ...] = ()) -> Iterator[Found | Skipped]:
+    """Yield supported files under each root in a stable order, and `Skipped` for what cannot be walked.
+
+    Folders in `ignore` (the index directory itself, when it lies under a root) are passed over silently.
+    """
+    ignored = {_identity(path) for path in ignore if path.is_dir()}
     for root in roots:
         if not root.exists():
             yield Skipped(str(root), "no such file or directory")
-        elif root.is_file():
-            yield from _one_file(root, root.parent)
+        elif root.is_dir():
+            yield from _walk(root, ignored)
         else:
-            yield from _walk(root)
+            yield from _one_file(root, root.parent)
 
 
-def _walk(root: Path) -> Iterator[Found | Skipped]:
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped]:
     seen: set[tuple[int, int]] = set()
     stack: list[tuple[Path, int]] = [(root, 0)]
     while stack:
@@ -42,6 +51,8 @@ def _walk(root: Path) -> Iterator[Found | Skipped]:
             entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
         except OSError as exc:
             yield Skipped(str(folder), f"cannot read folder ({exc.strerror or exc})")
+            continue
+        if (info.st_dev, info.st_ino) in ignored:
             continue
         if (info.st_dev, info.st_ino) in seen:
             yield Skipped(str(folder), "symlink loop (folder already visited)")
@@ -73,6 +84,9 @@ def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:
         return
     if not path.exists():
         yield Skipped(str(path), "broken symlink")
+        return
+    if not path.is_file():  # a named pipe or a device would block or never end when read
+        yield Skipped(str(path), "not a regular file")
         return
     relative = path.relative_to(base).with_suffix("")
     yield Found(path, relative.as_posix())
