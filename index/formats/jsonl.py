@@ -1,4 +1,4 @@
-"""`.json`/`.jsonl` articles: `{"id", "title", "paragraphs": [...]}` plus optional url, date, byline, source."""
+"""`.json`/`.jsonl` articles: `{"id", "title", "paragraphs": [...]}`, optional url, date, byline, source."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def article_from_object(obj: Any, where: str) -> Article | Skipped:
     if not any(p.strip() for p in paragraphs):
         return Skipped(where, "no non-empty paragraphs")
     title = obj.get("title")
-    title = " ".join(title.split()) if isinstance(title, str) and title.strip() else paragraphs[0][:80]
+    first = next(" ".join(p.split()) for p in paragraphs if p.strip())
+    title = " ".join(title.split()) if isinstance(title, str) and title.strip() else first[:80]
     extras = {k: str(obj[k]) for k in _OPTIONAL if isinstance(obj.get(k), str | int) and str(obj[k]).strip()}
     # Paragraph text is kept verbatim (and empty ones in place) so indexes and offsets match the source.
     return Article(article_id=str(article_id).strip(), title=title, paragraphs=tuple(paragraphs), **extras)
