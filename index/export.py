@@ -62,7 +62,8 @@ def _export(model: str, source: str, out: Path) -> None:
         raise ModelError(f"cannot load embedding model {model!r} offline: {exc}") from exc
     pooling = st[1].get_config_dict().get("pooling_mode", "mean") if len(st) > 1 else "mean"
     if pooling not in _SUPPORTED_POOLING:
-        raise ModelError(f"model {model!r} uses {pooling!r} pooling; supported: {', '.join(_SUPPORTED_POOLING)}")
+        supported = ", ".join(_SUPPORTED_POOLING)
+        raise ModelError(f"model {model!r} uses {pooling!r} pooling; supported: {supported}")
     transformer = st[0].auto_model.eval()
     takes_types = "token_type_ids" in inspect.signature(transformer.forward).parameters
 

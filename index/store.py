@@ -203,19 +203,23 @@ class IndexReader:
         self.manifest = Manifest.read(index_dir)
         self.directory = index_dir / self.manifest.generation
         if not self.directory.is_dir():
-            raise IndexMissingError(f"index generation {self.directory} is missing: rebuild with `qa index build`")
-        self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True, check_same_thread=False)
+            raise IndexMissingError(
+                f"index generation {self.directory} is missing: rebuild with `qa index build`")
+        self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True,
+                                   check_same_thread=False)
         self._lock = threading.Lock()
         self.faiss = faiss.read_index(str(self.directory / FAISS_FILE))
         self.bm25 = bm25s.BM25.load(str(self.directory / BM25_DIR), mmap=False)
         dim = self.manifest.dimension
-        self.sentence_vectors = np.fromfile(self.directory / SENTENCE_VECTORS, dtype=np.float16).reshape(-1, dim)
+        self.sentence_vectors = np.fromfile(self.directory / SENTENCE_VECTORS,
+                                            dtype=np.float16).reshape(-1, dim)
         passages = self._query('SELECT paragraph, start, "end", first_sentence, sentence_count FROM passages'
                                " ORDER BY id")
         self.passages = np.array(passages, dtype=np.int64).reshape(-1, 5)
         sentences = self._query('SELECT paragraph, start, "end" FROM sentences ORDER BY id')
         self.sentences = np.array(sentences, dtype=np.int64).reshape(-1, 3)
-        self.passage_vectors = faiss.rev_swig_ptr(self.faiss.get_xb(), self.faiss.ntotal * dim).reshape(-1, dim)
+        self.passage_vectors = faiss.rev_swig_ptr(self.faiss.get_xb(),
+                                                  self.faiss.ntotal * dim).reshape(-1, dim)
 
     def passages_of(self, paragraph_id: int) -> np.ndarray:
         """Row ids of a paragraph's passages (they are stored contiguously, in paragraph order)."""
@@ -249,7 +253,8 @@ class IndexReader:
         if not rows:
             return None
         rowid, *meta = rows[0]
-        texts = [r[0] for r in self._query("SELECT text FROM paragraphs WHERE article = ? ORDER BY idx", (rowid,))]
+        rows = self._query("SELECT text FROM paragraphs WHERE article = ? ORDER BY idx", (rowid,))
+        texts = [r[0] for r in rows]
         return ArticleRecord(*meta, paragraph_count=len(texts)), texts
 
     def articles(self, offset: int = 0, limit: int = 100) -> list[ArticleRecord]:
