@@ -122,7 +122,7 @@ def span_groups(rows, weights: Weights):
         f1 = [max(f1_score(window[c.start:c.end], a) for a in q.answers) for c in found]
         best = int(np.argmax(f1))
         if f1[best] >= 0.5:
-            groups.append((np.array([[c.features[f] for f in SPAN_FEATURES] for c in found]), best))
+            groups.append((np.array([[c.features.get(f, 0.0) for f in SPAN_FEATURES] for c in found]), best))
     return groups
 
 

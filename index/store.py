@@ -218,6 +218,8 @@ class IndexReader:
         self.passages = np.array(passages, dtype=np.int64).reshape(-1, 5)
         sentences = self._query('SELECT paragraph, start, "end" FROM sentences ORDER BY id')
         self.sentences = np.array(sentences, dtype=np.int64).reshape(-1, 3)
+        paragraphs = self._query("SELECT id, article FROM paragraphs ORDER BY id")
+        self.paragraph_articles = np.array(paragraphs, dtype=np.int64).reshape(-1, 2)
         self.passage_vectors = faiss.rev_swig_ptr(self.faiss.get_xb(),
                                                   self.faiss.ntotal * dim).reshape(-1, dim)
 
@@ -234,6 +236,20 @@ class IndexReader:
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    def same_article(self, paragraph_id: int) -> np.ndarray:
+        """Ids of all paragraphs of the article `paragraph_id` belongs to (stored contiguously), in order."""
+        rows = self.paragraph_articles
+        k = np.searchsorted(rows[:, 0], paragraph_id)
+        if k >= len(rows) or rows[k, 0] != paragraph_id:
+            return np.array([paragraph_id])
+        article = rows[k, 1]
+        lo, hi = k, k + 1
+        while lo > 0 and rows[lo - 1, 1] == article:
+            lo -= 1
+        while hi < len(rows) and rows[hi, 1] == article:
+            hi += 1
+        return rows[lo:hi, 0]
 
     def paragraphs(self, paragraph_ids: list[int]) -> dict[int, tuple[str, int, str, str | None, str]]:
         """paragraph id -> (article_id, paragraph index, title, url, text)."""

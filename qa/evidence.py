@@ -20,6 +20,7 @@ from qa.spans import typed_spans
 PARAGRAPH_FEATURES = (
     "dense", "bm25_rel", "bm25_abs", "best_sentence_cos", "coverage", "best_sentence_coverage",
     "title_coverage", "bigrams", "missing_idf", "dense_rrank", "bm25_rrank", "type_match", "context",
+    "article_coverage", "article_dense",
 )
 BORROWED_WEIGHT = 0.5
 SENTENCE_FEATURES = (
@@ -47,6 +48,7 @@ class ParagraphEvidence:
     features: dict[str, float] = field(default_factory=dict)
     sentences: list[SentenceEvidence] = field(default_factory=list)
     score: float = 0.0
+    terms: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,23 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
             "type_match": max((s.features["type_match"] for s in p.sentences), default=0.0),
             "context": 1.0 if context_article and article_id == context_article else 0.0,
         }
+        p.terms = present | title_terms
         evidence.append(p)
+    _article_features(query, evidence)
     return evidence
+
+
+def _article_features(query: Query, evidence: list[ParagraphEvidence]) -> None:
+    """What the paragraph's whole article (as far as retrieved) says: its coverage and best dense score."""
+    by_article: dict[str, list[ParagraphEvidence]] = {}
+    for p in evidence:
+        by_article.setdefault(p.article_id, []).append(p)
+    for paragraphs in by_article.values():
+        coverage = query.coverage(set().union(*(p.terms for p in paragraphs)))
+        dense = max(p.features["dense"] for p in paragraphs)
+        for p in paragraphs:
+            p.features["article_coverage"] = coverage
+            p.features["article_dense"] = dense
 
 
 def _sentences(reader: IndexReader, query: Query, p: ParagraphEvidence) -> None:

@@ -8,6 +8,8 @@ import numpy as np
 
 from index.store import IndexReader
 
+MAX_ARTICLE_PARAGRAPHS = 40
+
 
 @dataclass
 class Candidate:
@@ -45,8 +47,10 @@ class Lexicon:
 
 
 def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, query_terms: list[str],
-           k: int = 40, keep: int = 30) -> list[Candidate]:
-    """Top-`k` passages from each search, grouped by paragraph; the `keep` best by reciprocal rank survive."""
+           k: int = 40, keep: int = 30, whole_articles: int = 2) -> list[Candidate]:
+    """Top-`k` passages from each search, grouped by paragraph; the `keep` best by reciprocal rank survive,
+    joined by every paragraph of the `whole_articles` best articles (news puts the detail a question asks
+    for a few paragraphs below the lead that names its subject)."""
     by_paragraph: dict[int, Candidate] = {}
 
     def candidate(passage: int) -> Candidate:
@@ -76,5 +80,11 @@ def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, quer
         c.bm25 = max(c.bm25, float(bm25[passage]))
         c.bm25_rank = min(c.bm25_rank, rank)
     ranked = sorted(by_paragraph.values(), key=lambda c: 1 / (1 + c.dense_rank) + 1 / (1 + c.bm25_rank),
-                    reverse=True)
-    return ranked[:keep]
+                    reverse=True)[:keep]
+    chosen = {c.paragraph_id for c in ranked}
+    for lead in ranked[:whole_articles]:
+        for paragraph in reader.same_article(lead.paragraph_id)[:MAX_ARTICLE_PARAGRAPHS]:
+            if int(paragraph) not in chosen:
+                chosen.add(int(paragraph))
+                ranked.append(Candidate(int(paragraph)))
+    return ranked

@@ -18,10 +18,13 @@ from qa.scoring import LinearModel
 from qa.spans import Span, typed_spans
 
 MAX_WORDS = 7
+_WH_WORDS = ("who", "what", "which", "when", "where", "how")
 SPAN_FEATURES = (
-    "len1", "len2", "len3", "len4", "len5p", "left_anchor", "right_anchor", "near_anchor", "typed_exact",
-    "typed_overlap", "typed_question", "capitals", "capitals_other", "digits", "digits_other", "comma",
-    "after_preposition", "after_copula", "in_brackets", "stop_share", "first_in_sentence",
+    "len1", "len2", "len3", "len4", "len5p", "left1", "left2", "left3", "right1", "right2", "right3",
+    "near_anchor", "anchors_around", "typed_exact", "typed_overlap", "typed_question", "capitals",
+    "capitals_other", "digits", "digits_other", "comma", "after_preposition", "after_copula", "in_brackets",
+    "stop_share", "first_in_sentence", "cuts_name", "clause_end", "clause_start",
+    *(f"{wh}_capitals" for wh in _WH_WORDS), *(f"{wh}_digits" for wh in _WH_WORDS),
 )
 _WORD = re.compile(r"[$£€¥]?\w[\w'’.,%\-/]*\w%?|[$£€¥]?\w%?")
 _STOP = frozenset(
@@ -31,6 +34,7 @@ _STOP = frozenset(
 )
 _PREPOSITIONS = frozenset("in on at by from to of for with into during since until near".split())
 _COPULA = frozenset("is was are were called named known became become as".split())
+_CLAUSE_MARKS = ",;:()\"“”—–"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,19 @@ class Candidate:
     features: dict[str, float]
 
 
+@dataclass(frozen=True)
+class _Words:
+    """The sentence's words with what the features need: offsets, lower case, question-word marks."""
+
+    sentence: str
+    tokens: list[tuple[int, int]]
+    lowered: list[str]
+    anchor: list[bool]
+    typed: list[Span]
+    typed_question: bool
+    wh: str | None
+
+
 def candidates(sentence: str, question: Question) -> list[Candidate]:
     """Word spans of `sentence` that could answer `question`, with their features."""
     tokens = [(m.start(), _strip_end(sentence, m.start(), m.end())) for m in _WORD.finditer(sentence)]
@@ -47,21 +64,18 @@ def candidates(sentence: str, question: Question) -> list[Candidate]:
         return []
     asked = {stem(w) for w in question.words if w not in _STOP}
     lowered = [sentence[s:e].lower() for s, e in tokens]
-    anchor = [stem(w) in asked for w in lowered]
-    typed = typed_spans(sentence, question)
-    typed_question = question.answer_type is not AnswerType.OTHER
+    wh = next((w for w in question.words if w in _WH_WORDS), None)
+    words = _Words(sentence, tokens, lowered, [stem(w) in asked for w in lowered], typed_spans(sentence, question),
+                   question.answer_type is not AnswerType.OTHER, wh)
     found = []
     for i in range(len(tokens)):
-        if anchor[i] or lowered[i] in _STOP:
+        if words.anchor[i] or lowered[i] in _STOP:
             continue
         for j in range(i, min(len(tokens), i + MAX_WORDS)):
-            if anchor[j]:
+            if words.anchor[j]:
                 break
-            if lowered[j] in _STOP:
-                continue
-            start, end = tokens[i][0], tokens[j][1]
-            features = _features(sentence, tokens, lowered, anchor, i, j, typed, typed_question)
-            found.append(Candidate(start, end, features))
+            if lowered[j] not in _STOP:
+                found.append(Candidate(tokens[i][0], tokens[j][1], _features(words, i, j)))
     return found
 
 
@@ -71,38 +85,50 @@ def _strip_end(text: str, start: int, end: int) -> int:
     return end
 
 
-def _features(sentence, tokens, lowered, anchor, i, j, typed: list[Span], typed_question: bool) -> dict:
+def _features(w: _Words, i: int, j: int) -> dict[str, float]:
     n = j - i + 1
+    sentence, tokens = w.sentence, w.tokens
     start, end = tokens[i][0], tokens[j][1]
-    left = next((i - k for k in range(i - 1, max(-1, i - 4), -1) if anchor[k]), None)
-    right = next((k - j for k in range(j + 1, min(len(tokens), j + 4)) if anchor[k]), None)
-    anchors = [k for k, a in enumerate(anchor) if a]
+    left = next((i - k for k in range(i - 1, max(-1, i - 4), -1) if w.anchor[k]), 0)
+    right = next((k - j for k in range(j + 1, min(len(tokens), j + 4)) if w.anchor[k]), 0)
+    anchors = [k for k, a in enumerate(w.anchor) if a]
     distance = min((min(abs(k - i), abs(k - j)) for k in anchors), default=len(tokens))
-    words = [sentence[s:e] for s, e in tokens[i:j + 1]]
-    capitals = sum(w[:1].isupper() for w in words) / n
-    digits = 1.0 if any(ch.isdigit() for w in words for ch in w) else 0.0
-    exact = any(s.start == start and s.end == end for s in typed)
-    overlap = any(s.start < end and start < s.end for s in typed)
-    before = lowered[i - 1] if i else ""
+    around = sum(1 for k in anchors if i - 4 <= k <= j + 4) / max(1, len(anchors))
     text = sentence[start:end]
-    return {
+    span_words = [sentence[s:e] for s, e in tokens[i:j + 1]]
+    capitals = sum(x[:1].isupper() for x in span_words) / n
+    digits = 1.0 if any(ch.isdigit() for ch in text) else 0.0
+    before = w.lowered[i - 1] if i else ""
+    capital_before = i > 0 and sentence[tokens[i - 1][0]].isupper() and span_words[0][:1].isupper()
+    capital_after = j + 1 < len(tokens) and sentence[tokens[j + 1][0]].isupper() and span_words[-1][:1].isupper()
+    features = {
         "len1": float(n == 1), "len2": float(n == 2), "len3": float(n == 3), "len4": float(n == 4),
         "len5p": float(n >= 5),
-        "left_anchor": 1.0 / left if left else 0.0,
-        "right_anchor": 1.0 / right if right else 0.0,
+        "left1": float(left == 1), "left2": float(left == 2), "left3": float(left == 3),
+        "right1": float(right == 1), "right2": float(right == 2), "right3": float(right == 3),
         "near_anchor": 1.0 / (1 + distance),
-        "typed_exact": float(exact), "typed_overlap": float(overlap), "typed_question": float(typed_question),
-        "capitals": capitals if typed_question else 0.0,
-        "capitals_other": 0.0 if typed_question else capitals,
-        "digits": digits if typed_question else 0.0,
-        "digits_other": 0.0 if typed_question else digits,
+        "anchors_around": around,
+        "typed_exact": float(any(s.start == start and s.end == end for s in w.typed)),
+        "typed_overlap": float(any(s.start < end and start < s.end for s in w.typed)),
+        "typed_question": float(w.typed_question),
+        "capitals": capitals if w.typed_question else 0.0,
+        "capitals_other": 0.0 if w.typed_question else capitals,
+        "digits": digits if w.typed_question else 0.0,
+        "digits_other": 0.0 if w.typed_question else digits,
         "comma": float("," in text or ";" in text),
         "after_preposition": float(before in _PREPOSITIONS),
         "after_copula": float(before in _COPULA),
         "in_brackets": float(start > 0 and sentence[start - 1] == "(" and sentence[end:end + 1] == ")"),
-        "stop_share": sum(w.lower() in _STOP for w in words) / n,
+        "stop_share": sum(x.lower() in _STOP for x in span_words) / n,
         "first_in_sentence": float(i == 0),
+        "cuts_name": float(capital_before or capital_after),
+        "clause_end": float(end >= len(sentence) or sentence[end] in _CLAUSE_MARKS + ".?!"),
+        "clause_start": float(i == 0 or any(ch in _CLAUSE_MARKS for ch in sentence[tokens[i - 1][1]:start])),
     }
+    if w.wh:
+        features[f"{w.wh}_capitals"] = capitals
+        features[f"{w.wh}_digits"] = digits
+    return features
 
 
 def pick(sentence: str, question: Question, model: LinearModel, threshold: float) -> Span | None:
