@@ -71,6 +71,7 @@ def server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             proc.kill()
             proc.wait()
     output = log.read_text()
+    assert proc.returncode == 0, f"Ctrl+C should stop `qa serve` cleanly:\n{output}"
     assert "serving" in output and f"http://127.0.0.1:{port}/" in output
     assert "Traceback" not in output, output
 

@@ -1,4 +1,4 @@
-// Article page: bring the cited paragraph (and its highlighted span) into view.
+// Article page: bring the cited paragraph (and its highlighted span) into view, centred when possible.
 (function () {
   "use strict";
   function show() {
@@ -10,4 +10,6 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", show);
   else show();
+  // the browser's own jump to #p-N (links carry it for pages without JS) may come later: centre again
+  window.addEventListener("load", function () { window.setTimeout(show, 0); });
 })();
