@@ -1,0 +1,208 @@
+"""A rebuild writes a new generation and swaps it in atomically: a crash never leaves a half-built index."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import index.build
+from index.build import BuildLockedError
+from index.store import IndexReader, Manifest
+from tests.index.index_corpus import REPO, Build, plain_article, write
+
+
+@dataclass(frozen=True)
+class OldIndex:
+    index_dir: Path
+    manifest: Manifest
+    new_corpus: Path
+
+
+def generations(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.glob("gen-*"))
+
+
+def assert_still_the_old_index(old: OldIndex) -> None:
+    """The live index is the one built before: same generation, same counts, and it loads and reads."""
+    assert Manifest.read(old.index_dir) == old.manifest
+    reader = IndexReader(old.index_dir)
+    try:
+        assert reader.manifest.counts == old.manifest.counts
+        assert reader.faiss.ntotal == old.manifest.counts["passages"]
+        assert {a.article_id for a in reader.articles()} == {"one", "two"}
+        assert reader.article("one")[1] == ["The old index has this paragraph."]
+    finally:
+        reader.close()
+
+
+@pytest.fixture
+def old_index(tmp_path: Path, build: Build) -> OldIndex:
+    """A built index of two articles, and a bigger corpus (six articles) to rebuild it from."""
+    old = tmp_path / "old"
+    write(old / "one.txt", plain_article("Old one", ["The old index has this paragraph."]))
+    write(old / "two.txt", plain_article("Old two", ["A second old article."]))
+    new = tmp_path / "new"
+    for n in range(6):
+        paragraphs = [f"Paragraph {k} of new article {n}." for k in range(3)]
+        write(new / f"{n}.txt", plain_article(f"New article {n}", paragraphs))
+    index_dir = tmp_path / "index"
+    build([old], index_dir)
+    return OldIndex(index_dir, Manifest.read(index_dir), new)
+
+
+def test_a_rebuild_swaps_in_the_new_index_and_drops_the_old_generation(
+        old_index: OldIndex, build: Build) -> None:
+    summary = build([old_index.new_corpus], old_index.index_dir)
+    manifest = Manifest.read(old_index.index_dir)
+    assert manifest.generation != old_index.manifest.generation
+    assert manifest.counts == summary.counts
+    assert summary.counts["articles"] == 6
+    assert generations(old_index.index_dir) == [manifest.generation]
+
+
+def test_a_reader_opened_before_a_rebuild_keeps_reading_the_old_index(
+        old_index: OldIndex, build: Build) -> None:
+    reader = IndexReader(old_index.index_dir)
+    try:
+        build([old_index.new_corpus], old_index.index_dir)
+        assert reader.article("one")[1] == ["The old index has this paragraph."]
+    finally:
+        reader.close()
+    fresh = IndexReader(old_index.index_dir)
+    try:
+        assert fresh.article("one") is None
+        assert fresh.article("3") is not None
+    finally:
+        fresh.close()
+
+
+def test_an_exception_mid_build_leaves_the_old_index_live_and_no_leftovers(
+        old_index: OldIndex, monkeypatch: pytest.MonkeyPatch, build: Build) -> None:
+    real_add_article = index.build._add_article
+    added: list[str] = []
+
+    def add_then_fail(writer, article, path):
+        if len(added) == 3:
+            raise OSError(28, "No space left on device")
+        added.append(article.article_id)
+        return real_add_article(writer, article, path)
+
+    monkeypatch.setattr(index.build, "_add_article", add_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        build([old_index.new_corpus], old_index.index_dir)
+    assert len(added) == 3
+    assert generations(old_index.index_dir) == [old_index.manifest.generation]
+    assert_still_the_old_index(old_index)
+
+
+def test_a_crash_after_writing_but_before_the_swap_leaves_the_old_index_live(
+        old_index: OldIndex, monkeypatch: pytest.MonkeyPatch, build: Build) -> None:
+    def power_cut(self: Manifest, index_dir: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Manifest, "write", power_cut)
+        with pytest.raises(OSError, match="Input/output error"):
+            build([old_index.new_corpus], old_index.index_dir)
+    assert len(generations(old_index.index_dir)) == 2  # the complete but never-live generation is left
+    assert_still_the_old_index(old_index)
+
+    summary = build([old_index.new_corpus], old_index.index_dir)
+    assert summary.counts["articles"] == 6
+    assert generations(old_index.index_dir) == [Manifest.read(old_index.index_dir).generation]
+
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    import index.build
+    from qa.settings import Settings
+
+    corpus, index_dir, ready = map(Path, sys.argv[1:4])
+    real_add_article = index.build._add_article
+    added = []
+
+    def add_then_wait(writer, article, path):
+        if len(added) == 3:  # half-way through: tell the test, then wait to be killed
+            ready.touch()
+            time.sleep(600)
+        added.append(article.article_id)
+        return real_add_article(writer, article, path)
+
+    index.build._add_article = add_then_wait
+    settings = Settings()
+    index.build.build_index([corpus], index_dir, settings.model, settings.cache_dir, progress=False)
+""")
+
+
+@pytest.mark.timeout(120)
+def test_a_build_killed_mid_way_leaves_the_old_index_and_the_next_build_cleans_up(
+        old_index: OldIndex, tmp_path: Path, build: Build) -> None:
+    ready = tmp_path / "ready"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-c", CHILD, str(old_index.new_corpus), str(old_index.index_dir), str(ready)]
+    child = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        while not ready.exists():
+            assert child.poll() is None, f"the build ended before the kill: {child.stderr.read().decode()}"
+            assert time.monotonic() < deadline, "the build never got half-way"
+            time.sleep(0.05)
+        assert list(old_index.index_dir.glob("gen-*.tmp")), "the half-built generation is on disk"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+        child.stderr.close()
+    assert child.returncode == -signal.SIGKILL
+
+    (leftover,) = old_index.index_dir.glob("gen-*.tmp")
+    assert_still_the_old_index(old_index)
+
+    summary = build([old_index.new_corpus], old_index.index_dir)
+    assert not leftover.exists()
+    assert summary.counts["articles"] == 6
+    assert generations(old_index.index_dir) == [Manifest.read(old_index.index_dir).generation]
+    reader = IndexReader(old_index.index_dir)
+    try:
+        assert reader.manifest.counts == summary.counts
+    finally:
+        reader.close()
+
+
+def test_a_build_with_nothing_readable_fails_and_leaves_the_old_index(old_index: OldIndex, tmp_path: Path,
+                                                                       build: Build) -> None:
+    write(tmp_path / "junk" / "empty.txt", b"")
+    write(tmp_path / "junk" / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(ValueError, match="no readable articles"):
+        build([tmp_path / "junk"], old_index.index_dir)
+    assert generations(old_index.index_dir) == [old_index.manifest.generation]
+    assert_still_the_old_index(old_index)
+
+
+def test_a_second_build_on_the_same_index_is_refused_while_one_runs(
+        old_index: OldIndex, build: Build) -> None:
+    with open(old_index.index_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(BuildLockedError):
+            build([old_index.new_corpus], old_index.index_dir)
+    assert_still_the_old_index(old_index)
+
+
+def test_an_index_inside_the_article_folder_is_not_indexed_as_articles(tmp_path: Path, build: Build) -> None:
+    corpus = tmp_path / "articles"
+    write(corpus / "story.txt", plain_article("A story", ["The only article here."]))
+    index_dir = corpus / "var" / "index"
+    first = build([corpus], index_dir)
+    second = build([corpus], index_dir)  # now the folder holds manifest.json, bm25/*.json, tokenizer.json...
+    assert first.counts["articles"] == second.counts["articles"] == 1
+    assert first.skipped == second.skipped == []

@@ -1,0 +1,127 @@
+"""The `qa index` commands, run as a user runs them: exit 0 on success, else one line on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.index.index_corpus import REPO, plain_article, write
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def qa(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> Run:
+    environment = {k: v for k, v in os.environ.items() if k != "QA_INDEX_DIR"}
+    environment.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}, **(env or {}))
+    done = subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def assert_one_line_error(run: Run, *words: str) -> None:
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("qa: error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+@dataclass(frozen=True)
+class Built:
+    workdir: Path
+    corpus: Path
+    index_dir: Path
+    run: Run
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """`qa index build` of three articles and one empty file, into ./var/index (the default index dir)."""
+    workdir = tmp_path_factory.mktemp("cli")
+    corpus = workdir / "articles"
+    write(corpus / "world" / "bridge.txt", plain_article("Bridge reopens", ["The bridge reopened on Tuesday.",
+                                                                          "Repairs took eight months."]))
+    write(corpus / "world" / "rain.txt", plain_article("Rain due", ["Rain is expected on Sunday."]))
+    write(corpus / "prices.jsonl", json.dumps({"id": "prices", "title": "Bread", "paragraphs": ["£1.20."]}))
+    write(corpus / "empty.txt", b"")
+    run = qa("index", "build", "articles", cwd=workdir)
+    return Built(workdir, corpus, workdir / "var" / "index", run)
+
+
+def test_build_exits_0_and_prints_the_summary(built: Built) -> None:
+    assert built.run.returncode == 0, built.run.stderr
+    assert "Traceback" not in built.run.stderr
+    out = built.run.stdout
+    assert out.startswith("indexed 3 articles, 4 paragraphs, ")
+    assert " s (" in out.splitlines()[0]
+    assert "skipped 1:" in out
+    assert f"{Path('articles') / 'empty.txt'}: empty file" in out
+
+
+def test_build_without_index_dir_writes_to_var_index(built: Built) -> None:
+    assert (built.index_dir / "manifest.json").is_file()
+
+
+def test_stats_after_a_build_shows_the_counts(built: Built) -> None:
+    run = qa("index", "stats", "--index-dir", built.index_dir, cwd=built.workdir.parent)
+    assert run.returncode == 0, run.stderr
+    assert "all-MiniLM-L6-v2 (384 dimensions)" in run.stdout
+    for line in ("articles:   3", "paragraphs: 4"):
+        assert line in run.stdout
+
+
+def test_stats_json_prints_the_manifest(built: Built) -> None:
+    run = qa("index", "stats", "--json", cwd=built.workdir.parent, env={"QA_INDEX_DIR": str(built.index_dir)})
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads(run.stdout)
+    assert manifest["counts"]["articles"] == 3
+    assert manifest == json.loads((built.index_dir / "manifest.json").read_text())
+
+
+def test_build_of_a_missing_path_fails_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    run = qa("index", "build", tmp_path / "no-such-folder", "--index-dir", tmp_path / "index", cwd=tmp_path)
+    assert_one_line_error(run, "no such file or directory", "no-such-folder")
+    assert run.stdout == ""
+    assert not (tmp_path / "index").exists()
+
+
+def test_build_with_nothing_readable_fails_with_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "junk" / "empty.txt", b"")
+    run = qa("index", "build", tmp_path / "junk", "--index-dir", tmp_path / "index", cwd=tmp_path)
+    assert_one_line_error(run, "no readable articles")
+    assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_build_with_a_model_that_cannot_be_loaded_fails_with_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "story.txt", plain_article("Story", ["Body."]))
+    run = qa("index", "build", tmp_path / "a", "--index-dir", tmp_path / "index",
+             "--model", tmp_path / "no-such-model", cwd=tmp_path)
+    assert_one_line_error(run, "no-such-model")
+
+
+@pytest.mark.parametrize("folder", ["empty", "missing"])
+def test_stats_without_an_index_fails_with_one_line(tmp_path: Path, folder: str) -> None:
+    if folder == "empty":
+        (tmp_path / folder).mkdir()
+    run = qa("index", "stats", "--index-dir", tmp_path / folder, cwd=tmp_path)
+    assert_one_line_error(run, "no index")
+    assert run.stdout == ""
+
+
+def test_stats_with_a_corrupt_manifest_fails_with_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "index" / "manifest.json", '{"format_version": 1, "generat')
+    run = qa("index", "stats", "--index-dir", tmp_path / "index", cwd=tmp_path)
+    assert_one_line_error(run, "manifest")
