@@ -52,6 +52,7 @@ class Answerer:
         self.sessions = sessions
         self.index_dir = index_dir
         self._reload_lock = threading.Lock()
+        self._retired: LoadedIndex | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Answerer:
@@ -59,7 +60,9 @@ class Answerer:
                    SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir)
 
     def reload_if_changed(self) -> bool:
-        """Load the index the manifest now names, if it is a new one; the old keeps serving until then."""
+        """Load the index the manifest now names, if it is a new one; the old keeps serving until then.
+
+        The replaced index is closed one reload later, so questions still running on it can finish."""
         with self._reload_lock:
             try:
                 generation = Manifest.read(self.index_dir).generation
@@ -67,11 +70,15 @@ class Answerer:
                 return False
             if generation == self.index.generation:
                 return False
-            self.index = LoadedIndex.open(self.index_dir)
+            fresh = LoadedIndex.open(self.index_dir)
+            if self._retired is not None:
+                self._retired.reader.close()
+            self._retired, self.index = self.index, fresh
             return True
 
     def ask(self, question: str, session_id: str | None = None, top_k: int | None = None) -> Answer:
         started = time.perf_counter()
+        question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be tokenized
         index = self.index
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)

@@ -66,12 +66,14 @@ class SessionStore:
         self._lock = threading.Lock()
 
     def get(self, session_id: str | None) -> tuple[str, Session]:
-        """The session for `session_id`, a fresh one if it is unknown or expired, a new id if None."""
+        """The session for `session_id`; a new session with a new, unguessable id if it is unknown or expired
+        (clients cannot pick ids, so a session is only reachable with the id the server handed out)."""
         now = time.monotonic()
         with self._lock:
             self._expire(now)
-            session_id = session_id or secrets.token_urlsafe(12)
-            session = self._sessions.pop(session_id, None) or Session()
+            session = self._sessions.pop(session_id, None) if session_id else None
+            if session is None:
+                session_id, session = secrets.token_urlsafe(16), Session()
             session.last_used = now
             self._sessions[session_id] = session
             while len(self._sessions) > self.max_sessions:

@@ -117,3 +117,8 @@ def test_a_rebuilt_index_is_swapped_in(tmp_path: Path):
     assert answerer.reload_if_changed()
     answer = answerer.ask("How many scooters did Zoomco recall?")
     assert answer.found and answer.citations[0].article_id == "scooters"
+
+
+def test_a_question_with_undecodable_characters_is_still_answered(seed_answerer: Answerer):
+    answer = seed_answerer.ask("How many casualties \ud800 have North Korean troops suffered?")
+    assert answer.citations

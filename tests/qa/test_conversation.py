@@ -62,3 +62,10 @@ def test_a_standalone_question_is_left_alone():
 
 def test_the_first_question_of_a_session_is_never_a_followup():
     assert not resolve("Who said that?", Session()).followup
+
+
+def test_an_id_the_server_never_handed_out_gets_a_new_session():
+    store = SessionStore()
+    sid, _ = store.get("made-up-by-the-client")
+    assert sid != "made-up-by-the-client"
+    assert len(sid) >= 16
