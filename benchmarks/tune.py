@@ -106,18 +106,22 @@ def sentence_groups(rows, weights: Weights):
     return groups
 
 
-def span_groups(rows, weights: Weights):
-    """For answers that contain a gold answer: the candidate spans, the best-F1 one as the positive."""
-    groups = []
+def answer_windows(rows, weights: Weights):
+    """(question, its short-answer candidates, the answer text) for answerable questions that got an answer."""
     for q, query, evidence in rows:
         if q.is_impossible:
             continue
         extraction = extract(rank_paragraphs(evidence, weights), query, weights)
-        if extraction is None:
-            continue
-        window = extraction.paragraph.text[extraction.start:extraction.end]
-        found = candidates(window, query.question) if contains_answer(window, q.answers) else []
-        if len(found) < 2:
+        if extraction is not None:
+            window = extraction.paragraph.text[extraction.start:extraction.end]
+            yield q, candidates(window, query.question), window
+
+
+def span_groups(rows, weights: Weights):
+    """For answers that contain a gold answer: the candidate spans, the best-F1 one as the positive."""
+    groups = []
+    for q, found, window in answer_windows(rows, weights):
+        if len(found) < 2 or not contains_answer(window, q.answers):
             continue
         f1 = [max(f1_score(window[c.start:c.end], a) for a in q.answers) for c in found]
         best = int(np.argmax(f1))
@@ -129,14 +133,7 @@ def span_groups(rows, weights: Weights):
 def span_threshold(rows, weights: Weights, floor: float = 0.5) -> float:
     """The lowest probability threshold whose short answers still average F1 >= `floor` when given."""
     given = []
-    for q, query, evidence in rows:
-        if q.is_impossible:
-            continue
-        extraction = extract(rank_paragraphs(evidence, weights), query, weights)
-        if extraction is None:
-            continue
-        window = extraction.paragraph.text[extraction.start:extraction.end]
-        found = candidates(window, query.question)
+    for q, found, window in answer_windows(rows, weights):
         if not found:
             continue
         scores = np.array([weights.span.score(c.features) for c in found])
