@@ -143,6 +143,14 @@ def _add_article(writer: GenerationWriter, article: Article, path: str) -> list[
 
 
 def _embed(pending: list[_Pending], writer: GenerationWriter, encoder: Encoder) -> list[list[str]]:
+    """Embed and store passages a window at a time, so one huge article never holds all its vectors."""
+    lexical = []
+    for w in range(0, len(pending), BATCH_PASSAGES):
+        lexical.extend(_embed_window(pending[w:w + BATCH_PASSAGES], writer, encoder))
+    return lexical
+
+
+def _embed_window(pending: list[_Pending], writer: GenerationWriter, encoder: Encoder) -> list[list[str]]:
     """Embed passages (title as context) in length-sorted batches; store them in their original order."""
     inputs, spans = [], []
     for p in pending:
