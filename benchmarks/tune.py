@@ -221,7 +221,9 @@ def main() -> None:
     x1, y1, _ = confidence_rows(rows1, weights)
     x2, y2, impossible = confidence_rows(rows2, weights)
     w, bias = fit_logistic(np.vstack([x1, x2]), np.concatenate([y1, y2]))
-    confidence = LinearModel(dict(zip(CONFIDENCE_FEATURES, map(float, w), strict=True)), bias)
+    fitted = dict(zip(CONFIDENCE_FEATURES, map(float, w), strict=True))
+    fitted["context"] = weights.confidence.weights.get("context", 0.0)  # set by hand, as for paragraphs
+    confidence = LinearModel(fitted, bias)
     p1, p2 = ([confidence.probability(dict(zip(CONFIDENCE_FEATURES, row, strict=True))) for row in x]
               for x in (x1, x2))
     threshold = best_threshold(np.array(p1), y1, np.array(p2), y2, impossible)

@@ -67,6 +67,7 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights) -> 
         "missing_idf": paragraph.features["missing_idf"],
         "dense": paragraph.features["dense"],
         "bm25_abs": paragraph.features["bm25_abs"],
+        "context": paragraph.features["context"],
         "typed": 1.0 if question.answer_type is not AnswerType.OTHER else 0.0,
         "type_found": 1.0 if typed else 0.0,
         "typed_missing": 1.0 if question.answer_type is not AnswerType.OTHER and not typed else 0.0,
