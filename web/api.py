@@ -36,6 +36,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     400: {"model": ErrorModel, "description": "the body could not be read (not UTF-8 JSON)"},
+    408: {"model": ErrorModel, "description": "the body did not arrive in time (the request timeout)"},
     413: {"model": ErrorModel, "description": "the body is larger than the limit"},
 }
 

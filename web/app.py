@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
                   lifespan=lifespan)
     app.state.index = state
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes,
-                       max_concurrent=settings.max_concurrent_requests)
+                       max_concurrent=settings.max_concurrent_requests,
+                       body_timeout=settings.request_timeout_seconds)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(IndexNotReady, _not_ready)
     app.add_exception_handler(Exception, _unexpected)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -27,13 +28,15 @@ JSON_TYPES = (b"application/json", b"+json")
 
 
 class GuardMiddleware:
-    """Adds security headers to every response; refuses bodies over `max_body_bytes` (413) and bodies
-    that declare JSON but are not UTF-8 (422); sheds requests beyond `max_concurrent` with 503."""
+    """Adds security headers to every response; refuses bodies over `max_body_bytes` (413), bodies that
+    do not arrive within `body_timeout` seconds (408: a stalled upload must not hold a slot forever) and
+    bodies that declare JSON but are not UTF-8 (422); sheds requests beyond `max_concurrent` with 503."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_concurrent: int,
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_concurrent: int, body_timeout: float = 10.0,
                  unlimited_prefixes: Iterable[str] = ("/healthz", "/static/")) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.max_concurrent = max(1, max_concurrent)
         self.unlimited = tuple(unlimited_prefixes)
         self.in_flight = 0
@@ -67,18 +70,23 @@ class GuardMiddleware:
                 return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                await _json(send, 413, f"the request body is larger than {self.max_body_bytes} bytes")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        with anyio.move_on_after(self.body_timeout) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    await _json(send, 413, f"the request body is larger than {self.max_body_bytes} bytes")
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            await _json(send, 408, f"the request body did not arrive within {self.body_timeout:g} s",
+                        ((b"connection", b"close"),))
+            return
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if body and content_type.endswith(JSON_TYPES):
