@@ -2,11 +2,82 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import sys
 
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from qa.settings import Settings
+
+
+class TimedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request's headers.
+
+    uvicorn times a connection out only while it idles after a response; a client that connects and sends
+    nothing, or trickles its headers a byte at a time (slowloris), would hold its socket forever. Here the
+    headers of every request (the first, and each next one on a kept-alive connection) must be complete
+    within `header_timeout` seconds, else the connection is closed. The body has its own deadline in
+    `web.security.GuardMiddleware`."""
+
+    header_timeout = 10.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_deadline: asyncio.TimerHandle | None = None
+        self._arm_header_deadline()
+
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()
+        if self.cycle is not cycle:  # a request's headers are in: the deadline is met
+            self._disarm_header_deadline()
+
+    def on_response_complete(self) -> None:
+        self._arm_header_deadline()  # first: completing may start the next (pipelined) request at once
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        super().connection_lost(exc)
+
+    def _arm_header_deadline(self) -> None:
+        self._disarm_header_deadline()
+        self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm_header_deadline(self) -> None:
+        deadline = getattr(self, "_header_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        busy = self.cycle is not None and not self.cycle.response_complete
+        if not busy and not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol_with_header_timeout(seconds: float) -> type[TimedH11Protocol]:
+    return type("TimedH11Protocol", (TimedH11Protocol,), {"header_timeout": max(0.5, seconds)})
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """A warning when the API is reachable from other machines without a token, else None."""
+    if settings.api_token or _is_loopback(settings.host):
+        return None
+    return (f"article-qa: warning: listening on {settings.host} without QA_API_TOKEN: anyone who can reach "
+            "this port can use the API (set QA_API_TOKEN, or serve on 127.0.0.1 behind a proxy)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def url_for(host: str, port: int) -> str:
@@ -28,8 +99,11 @@ def serve(settings: Settings) -> int:
     app = create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info",
                             server_header=False, proxy_headers=False, access_log=True,
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5,
+                            http=protocol_with_header_timeout(settings.request_timeout_seconds))
     server = uvicorn.Server(config)
+    if warning := exposure_warning(settings):
+        print(warning, file=sys.stderr, flush=True)
     print(f"article-qa: serving {settings.index_dir} on {url_for(settings.host, settings.port)}"
           " (Ctrl+C to stop)", flush=True)
     try:
