@@ -47,6 +47,11 @@ _QUESTION_STEMS = frozenset(stem(w) for w in (
     "s".split()))
 
 
+# "How old/long/far..." asks for a measure: the adjective names the answer's type, not the topic.
+_HOW_MEASURE = re.compile(r"\bhow (old|long|far|big|large|tall|high|often|fast|soon|late|early|deep|wide)\b",
+                          re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -56,7 +61,8 @@ class Question:
 
     @classmethod
     def parse(cls, text: str) -> Question:
-        own = tuple(t for t in terms(text) if t not in _QUESTION_STEMS)
+        measure = {stem(m.group(1).lower()) for m in _HOW_MEASURE.finditer(text)}
+        own = tuple(t for t in terms(text) if t not in _QUESTION_STEMS and t not in measure)
         return cls(text=text, terms=own, words=tuple(words(text)), answer_type=answer_type(text))
 
 
