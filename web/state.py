@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import logging
 import threading
 import time
@@ -47,6 +50,7 @@ class IndexState:
         self.problem: str | None = None
         self._lock = threading.Lock()
         self._last_logged: str | None = None
+        self._release_again = False
 
     @property
     def ready(self) -> bool:
@@ -74,7 +78,12 @@ class IndexState:
                 if self.answerer.reload_if_changed():
                     self._note(None)
                     log.info("index reloaded: now serving %s", self.answerer.index.reader.manifest.generation)
+                    _release_memory()
+                    self._release_again = True  # requests that held the old index may have ended since
                     return True
+                if self._release_again:
+                    self._release_again = False
+                    _release_memory()
                 return False
             except IndexMissingError as exc:
                 self._note(str(exc), level=logging.WARNING)
@@ -89,3 +98,12 @@ class IndexState:
         if problem and problem != self._last_logged:
             log.log(level, "%s", problem)
         self._last_logged = problem
+
+
+def _release_memory() -> None:
+    """After a swap: collect the old index and hand its freed memory back to the system. glibc keeps freed
+    heap otherwise, and each swap frees a whole index (SQLite, FAISS, BM25, an ONNX session): the server
+    grew by ~100 MB over eight rebuilds and kept it."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
