@@ -379,15 +379,15 @@ def run_load(port: int, clients: int, seconds: float, traffic: Callable[[int], T
 
 @contextlib.contextmanager
 def background_load(port: int, clients: int, traffic: Callable[[int], Traffic], max_seconds: float = 300,
-                    process: psutil.Process | None = None) -> Iterator[tuple[threading.Event, list[LoadReport]]]:
-    """Load in a background thread until the block ends (or `max_seconds`); the report is in the list."""
+                    process: psutil.Process | None = None) -> Iterator[list[LoadReport]]:
+    """Load in a background thread until the block ends (or `max_seconds`); then the list holds its report."""
     stop = threading.Event()
     reports: list[LoadReport] = []
     thread = threading.Thread(target=lambda: reports.append(
         run_load(port, clients, max_seconds, traffic, process=process, stop=stop)), daemon=True)
     thread.start()
     try:
-        yield stop, reports
+        yield reports
     finally:
         stop.set()
         thread.join(120)
