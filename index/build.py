@@ -185,9 +185,12 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(index_dir: Path) -> None:
-    """Remove what a killed build left behind (its .tmp generation)."""
+    """Remove what a killed build left behind: its .tmp generation, and its manifest if it was killed
+    between writing it and renaming it into place (called under the build lock: no writer is running)."""
     for path in index_dir.glob("gen-*.tmp"):
         shutil.rmtree(path, ignore_errors=True)
+    for path in index_dir.glob(f".{MANIFEST}.*.tmp"):
+        path.unlink(missing_ok=True)
 
 
 def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
