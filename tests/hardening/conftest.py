@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_index
-from tests.hardening.support import NewsArticle, Server, news_articles, warm_up, write_news_corpus
+from tests.hardening.support import (
+    EVIL,
+    TRAVERSAL,
+    NewsArticle,
+    Server,
+    news_articles,
+    warm_up,
+    write_news_corpus,
+)
 
 NEWS_COUNT = 40
 
@@ -20,12 +28,13 @@ def news() -> list[NewsArticle]:
 
 @pytest.fixture(scope="session")
 def news_corpus(news: list[NewsArticle], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_news_corpus(tmp_path_factory.mktemp("news") / "corpus", news)
+    """The 40 generated articles, plus one with hostile markup in every field and one whose id is a path."""
+    return write_news_corpus(tmp_path_factory.mktemp("news") / "corpus", news, [EVIL, TRAVERSAL])
 
 
 @pytest.fixture(scope="session")
 def news_index(news_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real index (bundled model, real FAISS) of the 40 generated articles; never modified by tests."""
+    """A real index (bundled model, real FAISS) of the news corpus; never modified by tests."""
     return make_index([news_corpus], tmp_path_factory.mktemp("news-index") / "index")
 
 

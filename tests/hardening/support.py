@@ -90,11 +90,31 @@ def news_articles(count: int, seed: int = 7, prefix: str = "news") -> list[NewsA
     return articles
 
 
-def write_news_corpus(folder: Path, articles: list[NewsArticle]) -> Path:
-    """One JSONL file of the articles in `folder` (created); returns the folder."""
+# Untrusted text in every field a page shows; and an id that looks like a path out of the index.
+EVIL_ID = "evil/one"
+EVIL = {
+    "id": EVIL_ID,
+    "title": "<script>alert('title')</script> Storm <img src=x onerror=alert(1)> hits Brackenport pier",
+    "paragraphs": [
+        "A storm damaged the Brackenport pier on Monday, and <script>alert('p')</script> repairs will cost "
+        "7 million pounds, the harbour master said.",
+        "Witnesses saw <img src=x onerror=alert(2)> waves over the lamp posts; a <a href=\"javascript:alert(3)\">"
+        "link</a> and <iframe src=javascript:alert(7)></iframe> were posted online.",
+    ],
+    "url": "javascript:alert(4)", "byline": "<b onmouseover=alert(5)>Reporter</b>", "date": "<i>2024</i>",
+    "source": "<svg onload=alert(6)>",
+}
+EVIL_QUESTION = "<script>alert(1)</script> How much will the Brackenport pier repairs cost?"
+TRAVERSAL_ID = "../../secrets/passwords"
+TRAVERSAL = {"id": TRAVERSAL_ID, "title": "An article whose id looks like a path",
+             "paragraphs": ["This text comes from the index, never from a file on the server."]}
+
+
+def write_news_corpus(folder: Path, articles: list[NewsArticle], extra: list[dict] = ()) -> Path:
+    """One JSONL file of the articles (and `extra` raw objects) in `folder` (created); returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "articles.jsonl").write_text("".join(json.dumps(a.as_json()) + "\n" for a in articles),
-                                           encoding="utf-8")
+    lines = [json.dumps(a.as_json()) for a in articles] + [json.dumps(e) for e in extra]
+    (folder / "articles.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return folder
 
 
