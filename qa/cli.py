@@ -49,6 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--model", help="sentence-transformers model name or path (default: bundled MiniLM)")
     build.set_defaults(run=_build)
 
+    add = index_sub.add_parser("add", help="add or update articles; only new and changed ones are embedded")
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _index_dir_flag(add)
+    add.set_defaults(run=_add)
+
+    remove = index_sub.add_parser("remove", help="remove articles by id (all or nothing)")
+    remove.add_argument("article_ids", nargs="+", metavar="ARTICLE_ID")
+    _index_dir_flag(remove)
+    remove.set_defaults(run=_remove)
+
     stats = index_sub.add_parser("stats", help="what is in the index")
     _index_dir_flag(stats)
     stats.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -107,8 +117,51 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _add(args: argparse.Namespace, settings: Settings) -> int:
+    from index.build import add_to_index
+
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise UserError(f"no such file or directory: {', '.join(missing)}")
+    return _update(settings, lambda: add_to_index(args.paths, settings.index_dir))
+
+
+def _remove(args: argparse.Namespace, settings: Settings) -> int:
+    from index.build import remove_from_index
+
+    return _update(settings, lambda: remove_from_index(args.article_ids, settings.index_dir))
+
+
+def _update(settings: Settings, run) -> int:
+    """Run `qa index add/remove` and print its summary: what changed, what it embedded, the index now."""
+    from index.build import BuildLockedError, UnknownArticleError
+    from index.store import IndexMissingError
+
+    try:
+        summary = run()
+    except (IndexMissingError, BuildLockedError, UnknownArticleError, ValueError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+    c = summary.counts
+    print(f"added {len(summary.added)}, changed {len(summary.changed)}, unchanged {summary.unchanged}, "
+          f"removed {len(summary.removed)} articles; embedded {summary.embedded} passages, copied "
+          f"{summary.copied}, in {summary.seconds:.1f} s")
+    state = "now" if summary.embedded or summary.copied else "unchanged"
+    print(f"index {state}: {c['articles']} articles, {c['paragraphs']} paragraphs, {c['sentences']} sentences, "
+          f"{c['passages']} passages ({settings.index_dir})")
+    for label, ids in (("added", summary.added), ("changed", summary.changed), ("removed", summary.removed)):
+        if ids:
+            more = f" and {len(ids) - 20} more" if len(ids) > 20 else ""
+            print(f"{label}: {', '.join(ids[:20])}{more}")
+    if summary.skipped:
+        print(f"skipped {len(summary.skipped)}:")
+        for item in summary.skipped:
+            print(f"  {item.where}: {item.reason}")
+    return 0
+
+
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from index.store import IndexMissingError, Manifest
+    from index.vectors import VectorIndexInfo
 
     try:
         manifest = Manifest.read(settings.index_dir)
@@ -122,6 +175,9 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"built:      {manifest.built_at} in {manifest.build_seconds} s")
     for name, count in manifest.counts.items():
         print(f"{name + ':':<11} {count:,}")
+    vectors = VectorIndexInfo.read(settings.index_dir / manifest.generation)
+    if vectors:
+        print(f"vectors:    {vectors.describe()}")
     return 0
 
 

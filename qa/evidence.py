@@ -87,7 +87,7 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
         passages = reader.passages_of(c.paragraph_id)
         dense = float((reader.passage_vectors[passages] @ query.vector).max()) if len(passages) else 0.0
         lexical = float(bm25[passages].max()) if len(passages) else 0.0
-        _sentences(reader, query, p)
+        _sentences(reader, lexicon, query, p)
         paragraph_terms = [t for s in p.sentences for t in s.terms]
         present = set(paragraph_terms)
         title_terms = set(terms(title))
@@ -126,13 +126,14 @@ def _article_features(query: Query, evidence: list[ParagraphEvidence]) -> None:
             p.features["article_dense"] = dense
 
 
-def _sentences(reader: IndexReader, query: Query, p: ParagraphEvidence) -> None:
+def _sentences(reader: IndexReader, lexicon: Lexicon, query: Query, p: ParagraphEvidence) -> None:
     ids = reader.sentences_of(p.paragraph_id)
     if not len(ids):
         return
     cos = reader.sentence_vectors[ids].astype(np.float32) @ query.vector
-    spans = reader.sentences[ids, 1:3]
-    p.sentences = [SentenceEvidence(int(s), int(e), terms(p.text[s:e])) for s, e in spans]
+    spans = tuple((int(s), int(e)) for s, e in reader.sentences[ids, 1:3])
+    sentence_terms = lexicon.sentence_terms(p.paragraph_id, p.text, spans)
+    p.sentences = [SentenceEvidence(s, e, t) for (s, e), t in zip(spans, sentence_terms, strict=True)]
     best = float(cos.max())
     for k, s in enumerate(p.sentences):
         window = set(s.terms)

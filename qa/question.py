@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from index.lexical import stem, terms, words
 
@@ -58,6 +59,11 @@ class Question:
     terms: tuple[str, ...]
     words: tuple[str, ...]
     answer_type: AnswerType
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        """Stems of all the question's words, stop words included."""
+        return frozenset(stem(w) for w in self.words)
 
     @classmethod
     def parse(cls, text: str) -> Question:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
+from index.lexical import terms
 from index.store import IndexReader
 
 MAX_ARTICLE_PARAGRAPHS = 40
@@ -24,9 +26,11 @@ class Candidate:
 
 
 class Lexicon:
-    """BM25 over passages, plus each term's idf (from the same index) for coverage features."""
+    """BM25 over passages, each term's idf (from the same index) for coverage features, and the terms of
+    stored sentences (cached: the same paragraphs come back question after question)."""
 
     def __init__(self, reader: IndexReader) -> None:
+        self.sentence_terms = lru_cache(maxsize=200_000)(_sentence_terms)
         self.bm25 = reader.bm25
         self.vocab: dict[str, int] = reader.bm25.vocab_dict
         df = np.diff(np.asarray(reader.bm25.scores["indptr"]))
@@ -44,6 +48,11 @@ class Lexicon:
         if not ids:
             return np.zeros(int(self.bm25.scores["num_docs"]), dtype=np.float32)
         return self.bm25.get_scores_from_ids(ids)
+
+
+def _sentence_terms(paragraph_id: int, text: str, spans: tuple[tuple[int, int], ...]) -> tuple[list[str], ...]:
+    """Terms of each sentence span of a paragraph (`paragraph_id` keys the cache)."""
+    return tuple(terms(text[start:end]) for start, end in spans)
 
 
 def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, query_terms: list[str],

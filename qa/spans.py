@@ -65,10 +65,13 @@ class Span:
 
 def typed_spans(sentence: str, question: Question) -> list[Span]:
     """Spans of `sentence` of the type `question` asks for, leaving out words the question itself uses."""
-    asked = {stem(w) for w in question.words}
+    kinds = TYPE_PATTERNS[question.answer_type.value]
+    if not kinds:
+        return []
+    asked = question.stems
     spans: list[Span] = []
     taken: list[tuple[int, int]] = []
-    for kind in TYPE_PATTERNS[question.answer_type.value]:
+    for kind in kinds:
         for m in PATTERNS[kind].finditer(sentence):
             start, end = _trim(sentence, m.start(), m.end())
             if end <= start or any(s < end and start < e for s, e in taken):
