@@ -125,7 +125,7 @@ def _meta(r: dict) -> str:
 def _cached_note(built: dict | None) -> str:
     if not built:
         return ""
-    note = f"Index: built {_date(built.get('built_at'))} by `{built.get('command')}`"
+    note = f"Index built {_date(built.get('built_at'))} by `{built.get('command')}` in {_s(built.get('seconds'))}"
     if built.get("stale"):
         note += " — **built by older index/ code than the current one** (run with `--rebuild`)"
     return note + ".\n"
@@ -371,6 +371,7 @@ def _quality(r: dict) -> str:
                    [[name, f"`{e['command']}`", f"{e['seconds']:.0f}",
                      f"{_ms(e['report'].get('latency_ms_p50'))} / {_ms(e['report'].get('latency_ms_p95'))}"
                      if "latency_ms_p50" in e["report"] else "—"] for name, e in ev.items()]), ""]
-    notes = [f"- {corpus}: {_cached_note(info).strip() or info.get('index')}" for corpus, info in r["indexes"].items()]
+    notes = [f"- {corpus} ({info.get('index')}): {_cached_note(info).strip() or 'cached'}"
+             for corpus, info in r["indexes"].items()]
     out += ["Indexes:", "", *notes, ""]
     return "\n".join(out)
