@@ -24,11 +24,9 @@ from web.models import (
 )
 from web.state import IndexNotReady, IndexState
 
-_bearer = HTTPBearer(auto_error=False, description="required only when the server has QA_API_TOKEN set")
+_bearer = HTTPBearer(auto_error=False, description="the token the server was started with (QA_API_TOKEN)")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorModel,
-          "description": "missing or wrong bearer token (only when QA_API_TOKEN is set)"},
     422: {"model": ErrorModel, "description": "invalid request"},
     503: {"model": ErrorModel, "description": "no index has been built yet (run `qa index build`), or the "
                                               "server is busy: retry after `Retry-After` seconds"},
@@ -38,6 +36,9 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorModel, "description": "the body could not be read (not UTF-8 JSON)"},
     408: {"model": ErrorModel, "description": "the body did not arrive in time (the request timeout)"},
     413: {"model": ErrorModel, "description": "the body is larger than the limit"},
+}
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorModel, "description": "missing or wrong bearer token"},
 }
 
 
@@ -71,7 +72,10 @@ def api_router(state: IndexState) -> APIRouter:
     AskRequest = ask_request_model(settings.max_question_chars)
     limiter = anyio.CapacityLimiter(max(1, settings.max_concurrent_requests))
     router = APIRouter()
-    api = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(check_token)])
+    # The schema says what this server does: a bearer token and its 401 only when QA_API_TOKEN is set.
+    guarded = bool(settings.api_token)
+    api = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(check_token)] if guarded else [],
+                    responses=TOKEN_ERRORS if guarded else None)
 
     @api.post("/ask", response_model=AnswerModel, responses=BODY_ERRORS, summary="Answer a question")
     async def ask(body: AskRequest) -> dict:  # type: ignore[valid-type]
