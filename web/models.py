@@ -23,6 +23,14 @@ class AskRequestBase(BaseModel):
     top_k: Annotated[StrictInt | None, Field(
         None, ge=1, le=MAX_TOP_K, description="how many citations to return (1-10; default 3)")]
 
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _integral_number_is_an_integer(cls, value: Any) -> Any:
+        """6.0 is the integer 6 in JSON (and in the schema's `integer`); 6.5 and "6" are still refused."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
     @field_validator("question")
     @classmethod
     def _question_is_text(cls, value: str) -> str:
