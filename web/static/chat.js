@@ -25,6 +25,12 @@
       "#p-" + c.paragraph_index;
   }
 
+  // The API's offsets count code points (as Python does); a JS string counts UTF-16 units, so slicing it
+  // directly cuts the wrong span after any emoji or other astral character. Array.from splits by code point.
+  function quote(c) {
+    return Array.from(String(c.text)).slice(c.start, c.end).join("");
+  }
+
   function confidenceWords(x) {
     if (x >= 0.8) return "very likely";
     if (x >= 0.5) return "likely";
@@ -71,7 +77,7 @@
         var list = el("ol", "passages");
         cites.forEach(function (c) {
           var item = el("li");
-          item.append(el("q", null, String(c.text).slice(c.start, c.end)), chip(c));
+          item.append(el("q", null, quote(c)), chip(c));
           list.append(item);
         });
         li.append(list);
