@@ -1,4 +1,10 @@
-"""Build an index from article files: discover, parse, chunk, embed, store, swap in atomically."""
+"""Build or update an index from article files: discover, parse, chunk, embed, store, swap in atomically.
+
+`build_index` writes a generation from scratch; `add_to_index` and `remove_from_index` write one from the live
+generation, copying what did not change (rows with their paragraph ids, stored vectors) and embedding only
+new or changed articles. All three go through `_write_generation`, which writes the new generation beside
+the live one and swaps the manifest, under one lock per index directory.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from index.chunking import passages_for, split_sentences
 from index.discover import Found, discover
@@ -20,8 +28,9 @@ from index.encoder import Encoder
 from index.export import exported_encoder
 from index.formats import read_file
 from index.lexical import terms
-from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, Manifest
+from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, IndexReader, Manifest
 from index.types import Article, Passage, Skipped
+from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 BATCH_PASSAGES = 256
@@ -30,12 +39,22 @@ ENCODE_BATCH = 32
 
 @dataclass
 class BuildSummary:
-    """What a build did: counts, what it skipped and why, and how long it took."""
+    """What a build or an update did: counts, what it skipped and why, and how long it took.
+
+    For an update also which articles it added, replaced (changed) and removed, how many of the articles it
+    was given were already stored unchanged, and how many passages it embedded and copied."""
 
     counts: dict[str, int] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     index_dir: Path | None = None
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded: int = 0
+    copied: int = 0
+    vector_index: VectorIndexInfo | None = None
 
     @property
     def articles_per_second(self) -> float:
@@ -54,46 +73,160 @@ class BuildLockedError(RuntimeError):
     """Another build is writing to the same index directory."""
 
 
+class UnknownArticleError(LookupError):
+    """`remove` was given article ids the index does not hold (and so removed nothing)."""
+
+
+# What fills a new generation: given the writer and the encoder, store articles and return the BM25 terms of
+# every stored passage, in passage order.
+Fill = Callable[[GenerationWriter, Encoder], list[list[str]]]
+# Question vectors (as many as asked for) about what a writer holds, to tune an approximate index on.
+Questions = Callable[[GenerationWriter, Encoder], Callable[[int], np.ndarray]]
+
+
 def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
-                progress: bool | None = None) -> BuildSummary:
-    """Rebuild the index in `index_dir` from the article files under `paths`."""
+                progress: bool | None = None, ann_threshold: int = ANN_THRESHOLD) -> BuildSummary:
+    """Rebuild the index in `index_dir` from the article files under `paths`.
+
+    From `ann_threshold` passages on, dense search uses an approximate (IVF) FAISS index."""
     started = time.perf_counter()
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
         encoder_dir = exported_encoder(model, cache_dir)
-        encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1)
-        generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
-        work = index_dir / f"{generation}.tmp"
-        writer = GenerationWriter(work, encoder.dimension)
         summary = BuildSummary(index_dir=index_dir)
-        try:
+
+        def fill(writer: GenerationWriter, encoder: Encoder) -> list[list[str]]:
             lexical = _write_articles(paths, writer, encoder, summary, progress)
             if writer.counts["articles"] == 0:
                 raise ValueError("no readable articles found in " + ", ".join(map(str, paths)))
-            writer.seal(lexical, encoder_dir)
-        except BaseException:
-            writer.abort()
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        os.replace(work, index_dir / generation)
-        summary.seconds = time.perf_counter() - started
-        Manifest(FORMAT_VERSION, generation, encoder.config.model, encoder.dimension, dict(writer.counts),
-                 datetime.now(UTC).isoformat(timespec="seconds"), round(summary.seconds, 2)).write(index_dir)
-        summary.counts = dict(writer.counts)
-        _remove_old_generations(index_dir, keep={generation})
+            summary.embedded = writer.counts["passages"]
+            return lexical
+
+        _write_generation(index_dir, encoder_dir, fill, summary, started, ann_threshold)
     return summary
+
+
+def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = None,
+                 ann_threshold: int = ANN_THRESHOLD) -> BuildSummary:
+    """Add the articles under `paths` to the index in `index_dir`; an article whose id is already stored
+    replaces it when its content differs and is left as it is otherwise. Only new and changed articles are
+    embedded (with the index's own encoder); every other article is copied with its paragraph ids."""
+
+    def plan(previous: IndexReader, summary: BuildSummary) -> tuple[list[int], list[tuple[Article, str]]]:
+        stored = previous.content_hashes()
+        embed: list[tuple[Article, str]] = []
+        for article, path in _readable(_discover(paths, index_dir, summary), summary, progress=False):
+            known = stored.get(article.article_id)
+            if known is not None and known[1] == content_hash(article):
+                summary.unchanged += 1
+                continue
+            (summary.added if known is None else summary.changed).append(article.article_id)
+            embed.append((article, path))
+        if not embed and not summary.unchanged:
+            raise ValueError("no readable articles found in " + ", ".join(map(str, paths)))
+        replaced = set(summary.changed)
+        return [rowid for article_id, (rowid, _) in stored.items() if article_id not in replaced], embed
+
+    return _update(index_dir, plan, progress, ann_threshold)
+
+
+def remove_from_index(article_ids: list[str], index_dir: Path,
+                      ann_threshold: int = ANN_THRESHOLD) -> BuildSummary:
+    """Remove articles by id. All or nothing: if any id is not in the index, nothing is removed
+    (`UnknownArticleError`); removing every article is refused too (build a new index instead)."""
+
+    def plan(previous: IndexReader, summary: BuildSummary) -> tuple[list[int], list[tuple[Article, str]]]:
+        stored = previous.content_hashes()
+        wanted = list(dict.fromkeys(article_ids))
+        unknown = [article_id for article_id in wanted if article_id not in stored]
+        if unknown:
+            raise UnknownArticleError(f"not in the index: {', '.join(map(repr, unknown))} (nothing removed)")
+        if len(wanted) == len(stored):
+            raise ValueError("removing every article would leave the index empty; build a new one instead")
+        summary.removed = wanted
+        removed = set(wanted)
+        return [rowid for article_id, (rowid, _) in stored.items() if article_id not in removed], []
+
+    return _update(index_dir, plan, False, ann_threshold)
+
+
+def _update(index_dir: Path,
+            plan: Callable[[IndexReader, BuildSummary], tuple[list[int], list[tuple[Article, str]]]],
+            progress: bool | None, ann_threshold: int) -> BuildSummary:
+    """A new generation from the live one: `plan` says which stored articles to keep (row ids) and which
+    articles to embed; nothing is written when it keeps everything and embeds nothing."""
+    started = time.perf_counter()
+    Manifest.read(index_dir)  # no index, no update (and no lock file in a folder that is not an index)
+    with _build_lock(index_dir):
+        _remove_leftovers(index_dir)
+        previous = IndexReader(index_dir)
+        try:
+            summary = BuildSummary(index_dir=index_dir)
+            keep, embed = plan(previous, summary)
+            if not embed and len(keep) == previous.manifest.counts["articles"]:
+                summary.counts = dict(previous.manifest.counts)
+                summary.vector_index = previous.vector_index
+                summary.seconds = time.perf_counter() - started
+                return summary
+
+            def fill(writer: GenerationWriter, encoder: Encoder) -> list[list[str]]:
+                lexical = [terms(passage_input(*row)) for row in writer.copy_articles(previous, keep)]
+                summary.copied = writer.counts["passages"]
+                lexical.extend(_embed_articles(_tracked(embed, progress, "articles"), writer, encoder))
+                summary.embedded = writer.counts["passages"] - summary.copied
+                return lexical
+
+            # The encoder files live in every generation: an update embeds with the model the index was built with.
+            _write_generation(index_dir, previous.directory, fill, summary, started, ann_threshold)
+        finally:
+            previous.close()
+    return summary
+
+
+def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: BuildSummary, started: float,
+                      ann_threshold: int, questions: Questions | None = None) -> None:
+    """Write a new generation beside the live one with `fill`, seal it, and make it live by replacing the
+    manifest; on any error (or a kill) the live index stays as it was and the partial one is removed.
+    `questions` gives the question vectors an approximate index is tuned on (default: pseudo-questions)."""
+    encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1)
+    generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+    work = index_dir / f"{generation}.tmp"
+    writer = GenerationWriter(work, encoder.dimension)
+    try:
+        lexical = fill(writer, encoder)
+        writer.seal(lexical, encoder_dir, ann_threshold, (questions or _pseudo_questions)(writer, encoder))
+    except BaseException:
+        writer.abort()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    os.replace(work, index_dir / generation)
+    summary.seconds = time.perf_counter() - started
+    Manifest(FORMAT_VERSION, generation, encoder.config.model, encoder.dimension, dict(writer.counts),
+             datetime.now(UTC).isoformat(timespec="seconds"), round(summary.seconds, 2)).write(index_dir)
+    summary.counts = dict(writer.counts)
+    summary.vector_index = writer.vector_index
+    _remove_old_generations(index_dir, keep={generation})
 
 
 def _write_articles(paths: list[Path], writer: GenerationWriter, encoder: Encoder, summary: BuildSummary,
                     progress: bool | None) -> list[list[str]]:
+    """Discover, read, embed and store every article under `paths`; returns their passages' BM25 terms."""
+    found = _discover(paths, writer.directory.parent, summary)
+    return _embed_articles(_readable(found, summary, progress), writer, encoder)
+
+
+def _discover(paths: list[Path], index_dir: Path, summary: BuildSummary) -> list[Found]:
     found: list[Found] = []
-    for item in discover(paths, ignore=(writer.directory.parent,)):
+    for item in discover(paths, ignore=(index_dir,)):
         (found if isinstance(item, Found) else summary.skipped).append(item)
+    return found
+
+
+def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) -> Iterator[tuple[Article, str]]:
+    """Each readable article of the files (with its file's path), first of its id; the rest is skipped."""
     seen: set[str] = set()
-    pending: list[_Pending] = []
-    lexical: list[list[str]] = []
-    with _progress(len(found), progress) as advance:
+    with _progress(len(found), progress, "files") as advance:
         for item in found:
             for result in _read(item):
                 if isinstance(result, Skipped):
@@ -103,13 +236,44 @@ def _write_articles(paths: list[Path], writer: GenerationWriter, encoder: Encode
                     summary.skipped.append(Skipped(str(item.path), reason))
                 else:
                     seen.add(result.article_id)
-                    pending.extend(_add_article(writer, result, str(item.path)))
-            if len(pending) >= BATCH_PASSAGES:
-                lexical.extend(_embed(pending, writer, encoder))
-                pending = []
+                    yield result, str(item.path)
             advance()
-        lexical.extend(_embed(pending, writer, encoder))
+
+
+def _tracked(items: list, progress: bool | None, unit: str) -> Iterator:
+    with _progress(len(items), progress, unit) as advance:
+        for item in items:
+            yield item
+            advance()
+
+
+def _embed_articles(articles: Iterable[tuple[Article, str]], writer: GenerationWriter,
+                    encoder: Encoder) -> list[list[str]]:
+    """Store articles and embed their passages in batches; returns the passages' BM25 terms, in order."""
+    pending: list[_Pending] = []
+    lexical: list[list[str]] = []
+    for article, path in articles:
+        pending.extend(_add_article(writer, article, path))
+        if len(pending) >= BATCH_PASSAGES:
+            lexical.extend(_embed(pending, writer, encoder))
+            pending = []
+    lexical.extend(_embed(pending, writer, encoder))
     return lexical
+
+
+def _pseudo_questions(writer: GenerationWriter, encoder: Encoder) -> Callable[[int], np.ndarray]:
+    """Question-like queries made of random stored passages, embedded by the index's own encoder."""
+
+    def make(count: int) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        return encoder.encode([pseudo_question(text, rng) for text in writer.sample_passage_texts(count)])
+
+    return make
+
+
+def passage_input(title: str, text: str, start: int, end: int) -> str:
+    """What is embedded and BM25-indexed for a passage: its article's title as context, then its text."""
+    return f"{title}. {text[start:end]}"
 
 
 def _read(item: Found) -> Iterator[Article | Skipped]:
@@ -154,9 +318,8 @@ def _embed_window(pending: list[_Pending], writer: GenerationWriter, encoder: En
     """Embed passages (title as context) in length-sorted batches; store them in their original order."""
     inputs, spans = [], []
     for p in pending:
-        prefix = f"{p.title}. "
-        inputs.append(prefix + p.text[p.passage.start:p.passage.end])
-        shift = len(prefix) - p.passage.start
+        inputs.append(passage_input(p.title, p.text, p.passage.start, p.passage.end))
+        shift = len(inputs[-1]) - p.passage.end
         spans.append([(s.start + shift, s.end + shift) for s in p.passage.sentences])
     order = sorted(range(len(pending)), key=lambda i: len(inputs[i]))
     results: dict[int, tuple] = {}
@@ -203,7 +366,7 @@ def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
 
 
 @contextmanager
-def _progress(total: int, enabled: bool | None) -> Iterator:
+def _progress(total: int, enabled: bool | None, unit: str) -> Iterator:
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -211,8 +374,8 @@ def _progress(total: int, enabled: bool | None) -> Iterator:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
                TextColumn("{task.speed:.0f}/s" if total else ""), TimeRemainingColumn())
     with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("files", total=total)
+        task = bar.add_task(unit, total=total)
         yield lambda: bar.advance(task)

@@ -2,11 +2,15 @@
 
 Layout of DIR:
     manifest.json        names the live generation, the model, counts, build time, format version
-    gen-<stamp>/         one complete generation: index.sqlite, passages.faiss, sentences.f16, bm25/, encoder
+    gen-<stamp>/         one complete generation: index.sqlite, passages.faiss (+ passages.f32 when the FAISS
+                         index is approximate), vectors.json, sentences.f16, bm25/, encoder
     gen-<stamp>.tmp/     a generation being written; never read, removed by the next build if left behind
 
 A generation is written beside the live one and becomes live by an atomic replace of manifest.json, so a
-reader sees either the old index or the new one, never half of one. Nothing here uses pickle.
+reader sees either the old index or the new one, never half of one. An update (`qa index add/remove`) writes
+a whole new generation too, copying the unchanged articles' rows (paragraph ids kept) and stored vectors
+from the live one. Vectors are memory-mapped, so processes serving the same generation share one copy in
+the page cache. Nothing here uses pickle.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +30,18 @@ import numpy as np
 
 from index.encoder import ENCODER_FILES
 from index.types import Article
+from index.vectors import ANN_THRESHOLD, VectorIndexInfo, build_vector_index
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DB_FILE = "index.sqlite"
 FAISS_FILE = "passages.faiss"
 SENTENCE_VECTORS = "sentences.f16"
+PASSAGE_VECTORS = "passages.f32"
 BM25_DIR = "bm25"
+COPY_CHUNK = 65_536
+# Both flat and IVF indexes map their vectors from the file instead of reading them into memory.
+FAISS_MMAP = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP)
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -51,6 +61,7 @@ CREATE TABLE passages (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     first_sentence INTEGER NOT NULL, sentence_count INTEGER NOT NULL
 );
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
@@ -105,16 +116,88 @@ def _fsync_dir(path: Path) -> None:
 
 
 class GenerationWriter:
-    """Writes one generation directory, article by article, then seals it (vectors, BM25, fsync)."""
+    """Writes one generation directory, article by article, then seals it (vectors, BM25, fsync).
+
+    Articles come from two places: `copy_articles` (an earlier generation's rows and vectors, as they are)
+    and `add_article` + `add_passage` (freshly embedded). Copies go first: they keep their paragraph ids,
+    new paragraphs get ids above every id the index ever used, so rows stay in paragraph-id order."""
 
     def __init__(self, directory: Path, dimension: int) -> None:
         self.directory = directory
+        self.dimension = dimension
         directory.mkdir(parents=True)
-        self.db = sqlite3.connect(directory / DB_FILE)
+        self.db = sqlite3.connect(directory.absolute().joinpath(DB_FILE).as_uri(), uri=True)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
-        self.faiss = faiss.IndexFlatIP(dimension)
+        self._vector_file = open(directory / PASSAGE_VECTORS, "wb")  # noqa: SIM115 - closed in seal()
         self._sentence_file = open(directory / SENTENCE_VECTORS, "wb")  # noqa: SIM115 - closed in seal()
         self.counts = {"articles": 0, "paragraphs": 0, "sentences": 0, "passages": 0}
+        self.next_paragraph_id = 1
+        self.vector_index: VectorIndexInfo | None = None
+
+    def copy_articles(self, previous: IndexReader,
+                      article_rowids: Iterable[int]) -> Iterator[tuple[str, str, int, int]]:
+        """Copy articles (by row id) of `previous` with their rows and stored vectors, nothing re-embedded:
+        article and paragraph rows keep their ids, sentence and passage rows are renumbered in order.
+
+        Returns (title, paragraph text, start, end) of each copied passage, in order (for BM25); read it
+        before adding articles."""
+        if self.counts["articles"]:
+            raise RuntimeError("copy_articles must come before add_article")
+        self.next_paragraph_id = max(self.next_paragraph_id, previous.next_paragraph_id())
+        keep = sorted({int(i) for i in article_rowids})
+        if not keep:
+            return iter(())
+        self.db.execute("ATTACH DATABASE ? AS previous", (previous.directory.absolute().joinpath(DB_FILE).as_uri()
+                                                          + "?mode=ro",))
+        self.db.execute("CREATE TEMP TABLE keep (id INTEGER PRIMARY KEY)")
+        self.db.executemany("INSERT INTO keep (id) VALUES (?)", ((i,) for i in keep))
+        self.db.execute(
+            "INSERT INTO articles (id, article_id, title, byline, date, url, source, path, content_hash)"
+            " SELECT id, article_id, title, byline, date, url, source, path, content_hash FROM previous.articles"
+            " WHERE id IN (SELECT id FROM keep) ORDER BY id")
+        self.db.execute("INSERT INTO paragraphs (id, article, idx, text) SELECT id, article, idx, text"
+                        " FROM previous.paragraphs WHERE article IN (SELECT id FROM keep) ORDER BY id")
+        self.db.commit()
+        self.db.execute("DETACH DATABASE previous")
+        paragraph_ids = np.array(self.db.execute("SELECT id FROM paragraphs ORDER BY id").fetchall(),
+                                 dtype=np.int64).reshape(-1)
+        self.counts["articles"] += len(keep)
+        self.counts["paragraphs"] += len(paragraph_ids)
+
+        sentence_rows = np.flatnonzero(np.isin(previous.sentences[:, 0], paragraph_ids))
+        passage_rows = np.flatnonzero(np.isin(previous.passages[:, 0], paragraph_ids))
+        renumbered = np.full(len(previous.sentences), -1, dtype=np.int64)
+        renumbered[sentence_rows] = np.arange(len(sentence_rows)) + self.counts["sentences"]
+        passages = previous.passages[passage_rows].copy()
+        passages[:, 3] = renumbered[passages[:, 3]]
+        if len(passages) and passages[:, 3].min() < 0:
+            raise ValueError(f"{previous.directory}: a passage's sentences belong to another paragraph")
+        for start in range(0, len(sentence_rows), COPY_CHUNK):
+            rows = sentence_rows[start:start + COPY_CHUNK]
+            self.db.executemany('INSERT INTO sentences (id, paragraph, start, "end") VALUES (?, ?, ?, ?)',
+                                np.column_stack([renumbered[rows], previous.sentences[rows]]).tolist())
+            self._sentence_file.write(np.asarray(previous.sentence_vectors[rows], dtype=np.float16).tobytes())
+        for start in range(0, len(passage_rows), COPY_CHUNK):
+            rows = passage_rows[start:start + COPY_CHUNK]
+            ids = np.arange(start, start + len(rows)) + self.counts["passages"]
+            self.db.executemany(
+                'INSERT INTO passages (id, paragraph, start, "end", first_sentence, sentence_count)'
+                " VALUES (?, ?, ?, ?, ?, ?)", np.column_stack([ids, passages[start:start + len(rows)]]).tolist())
+            self._vector_file.write(np.asarray(previous.passage_vectors[rows], dtype=np.float32).tobytes())
+        self.counts["sentences"] += len(sentence_rows)
+        self.counts["passages"] += len(passage_rows)
+        return self._texts_of(passages[:, :3])
+
+    def _texts_of(self, passages: np.ndarray) -> Iterator[tuple[str, str, int, int]]:
+        """(title, paragraph text, start, end) for (paragraph id, start, end) rows in paragraph-id order;
+        each paragraph's text is read once, however many passages it has."""
+        rows = self.db.execute("SELECT p.id, a.title, p.text FROM paragraphs p JOIN articles a ON a.id = p.article"
+                               " ORDER BY p.id")
+        paragraph_id, title, text = -1, "", ""
+        for paragraph, start, end in passages.tolist():
+            while paragraph_id != paragraph:
+                paragraph_id, title, text = next(rows)
+            yield title, text, start, end
 
     def add_article(self, article: Article, path: str, content_hash: str) -> list[int]:
         """Insert an article and its paragraphs; returns the paragraphs' row ids in order."""
@@ -124,11 +207,11 @@ class GenerationWriter:
             (article.article_id, article.title, article.byline, article.date, article.url, article.source,
              path, content_hash),
         )
-        ids = []
-        for idx, text in enumerate(article.paragraphs):
-            row = self.db.execute("INSERT INTO paragraphs (article, idx, text) VALUES (?, ?, ?)",
-                                  (cur.lastrowid, idx, text))
-            ids.append(row.lastrowid)
+        ids = list(range(self.next_paragraph_id, self.next_paragraph_id + len(article.paragraphs)))
+        self.db.executemany("INSERT INTO paragraphs (id, article, idx, text) VALUES (?, ?, ?, ?)",
+                            [(pid, cur.lastrowid, idx, text) for idx, (pid, text) in enumerate(zip(
+                                ids, article.paragraphs, strict=True))])
+        self.next_paragraph_id += len(ids)
         self.counts["articles"] += 1
         self.counts["paragraphs"] += len(ids)
         return ids
@@ -146,19 +229,30 @@ class GenerationWriter:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (self.counts["passages"], paragraph_id, start, end, first, len(sentences)),
         )
-        self.faiss.add(passage_vector.reshape(1, -1).astype(np.float32))
+        self._vector_file.write(passage_vector.astype(np.float32).tobytes())
         self._sentence_file.write(sentence_vectors.astype(np.float16).tobytes())
         self.counts["sentences"] += len(sentences)
         self.counts["passages"] += 1
 
-    def seal(self, lexical_corpus: list[list[str]], encoder_dir: Path) -> None:
-        """Write FAISS, BM25 and the encoder files, and flush everything to disk."""
+    def seal(self, lexical_corpus: list[list[str]], encoder_dir: Path, ann_threshold: int = ANN_THRESHOLD,
+             questions: Callable[[int], np.ndarray] | None = None) -> None:
+        """Write FAISS (exact, or approximate from `ann_threshold` passages on, tuned on `questions(n)`: n
+        question vectors about the corpus), BM25 and the encoder files, and flush it all to disk."""
         self._sentence_file.close()
+        self._vector_file.close()
+        vectors = _map_vectors(self.directory / PASSAGE_VECTORS, np.float32, self.dimension)
+        index, self.vector_index = build_vector_index(vectors, ann_threshold, questions or self._no_questions)
+        del vectors
+        faiss.write_index(index, str(self.directory / FAISS_FILE))
+        del index
+        self.vector_index.write(self.directory)
+        if self.vector_index.kind == "flat":  # the flat index holds the vectors, row by row: no second copy
+            (self.directory / PASSAGE_VECTORS).unlink()
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('next_paragraph_id', ?)", (self.next_paragraph_id,))
         self.db.execute("CREATE INDEX paragraphs_article ON paragraphs(article)")
         self.db.execute("CREATE INDEX sentences_paragraph ON sentences(paragraph)")
         self.db.commit()
         self.db.close()
-        faiss.write_index(self.faiss, str(self.directory / FAISS_FILE))
         bm25 = bm25s.BM25()
         bm25.index(lexical_corpus, show_progress=False)
         bm25.save(str(self.directory / BM25_DIR), show_progress=False)
@@ -170,9 +264,30 @@ class GenerationWriter:
                     os.fsync(f.fileno())
         _fsync_dir(self.directory)
 
+    def sample_passage_texts(self, count: int, seed: int = 0) -> list[str]:
+        """The texts of up to `count` stored passages, picked at random (seeded)."""
+        total = self.counts["passages"]
+        rows = np.random.default_rng(seed).choice(total, min(count, total), replace=False).tolist()
+        marks = ",".join("?" * len(rows))
+        found = self.db.execute(f'SELECT p.text, s.start, s."end" FROM passages s JOIN paragraphs p'
+                                f" ON p.id = s.paragraph WHERE s.id IN ({marks}) ORDER BY s.id", rows).fetchall()
+        return [text[start:end] for text, start, end in found]
+
+    @staticmethod
+    def _no_questions(count: int) -> np.ndarray:
+        raise ValueError("an approximate index needs questions to tune its search on")
+
     def abort(self) -> None:
         self._sentence_file.close()
+        self._vector_file.close()
         self.db.close()
+
+
+def _map_vectors(path: Path, dtype: type, dimension: int) -> np.ndarray:
+    """A read-only memory map of a raw vector file as rows of `dimension` (an empty file gives 0 rows)."""
+    if path.stat().st_size == 0:
+        return np.zeros((0, dimension), dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r").reshape(-1, dimension)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -196,7 +311,8 @@ class ArticleRecord:
 
 
 class IndexReader:
-    """A loaded generation: vectors in memory, texts fetched from SQLite on demand (thread-safe)."""
+    """A loaded generation: vectors memory-mapped, row arrays in memory, texts fetched from SQLite on demand
+    (thread-safe)."""
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
@@ -208,11 +324,11 @@ class IndexReader:
         self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True,
                                    check_same_thread=False)
         self._lock = threading.Lock()
-        self.faiss = faiss.read_index(str(self.directory / FAISS_FILE))
+        self.faiss = faiss.read_index(str(self.directory / FAISS_FILE), FAISS_MMAP)
+        self.vector_index = VectorIndexInfo.read(self.directory)
         self.bm25 = bm25s.BM25.load(str(self.directory / BM25_DIR), mmap=False)
         dim = self.manifest.dimension
-        self.sentence_vectors = np.fromfile(self.directory / SENTENCE_VECTORS,
-                                            dtype=np.float16).reshape(-1, dim)
+        self.sentence_vectors = _map_vectors(self.directory / SENTENCE_VECTORS, np.float16, dim)
         passages = self._query('SELECT paragraph, start, "end", first_sentence, sentence_count FROM passages'
                                " ORDER BY id")
         self.passages = np.array(passages, dtype=np.int64).reshape(-1, 5)
@@ -220,8 +336,26 @@ class IndexReader:
         self.sentences = np.array(sentences, dtype=np.int64).reshape(-1, 3)
         paragraphs = self._query("SELECT id, article FROM paragraphs ORDER BY id")
         self.paragraph_articles = np.array(paragraphs, dtype=np.int64).reshape(-1, 2)
-        self.passage_vectors = faiss.rev_swig_ptr(self.faiss.get_xb(),
-                                                  self.faiss.ntotal * dim).reshape(-1, dim)
+        if (self.directory / PASSAGE_VECTORS).exists():  # an approximate index: vectors kept beside it
+            self.passage_vectors = _map_vectors(self.directory / PASSAGE_VECTORS, np.float32, dim)
+        else:  # a flat index: a view of its (memory-mapped, read-only) storage
+            self.passage_vectors = faiss.rev_swig_ptr(self.faiss.get_xb(),
+                                                      self.faiss.ntotal * dim).reshape(-1, dim)
+            self.passage_vectors.flags.writeable = False
+
+    def next_paragraph_id(self) -> int:
+        """Above every paragraph id this index (and the generations it was updated from) ever used."""
+        top = self._query("SELECT COALESCE(MAX(id), 0) + 1 FROM paragraphs")[0][0]
+        try:
+            stored = self._query("SELECT value FROM meta WHERE key = 'next_paragraph_id'")
+        except sqlite3.OperationalError:  # built before the meta table existed
+            stored = []
+        return max([top, *(row[0] for row in stored)])
+
+    def content_hashes(self) -> dict[str, tuple[int, str]]:
+        """article id -> (its row id, the hash of its content) for every stored article."""
+        rows = self._query("SELECT article_id, id, content_hash FROM articles")
+        return {article_id: (rowid, digest) for article_id, rowid, digest in rows}
 
     def passages_of(self, paragraph_id: int) -> np.ndarray:
         """Row ids of a paragraph's passages (they are stored contiguously, in paragraph order)."""
