@@ -266,15 +266,20 @@ def _http(r: dict) -> str:
     base = r["floor_a"]["onnx_1_thread"]["p50"]
     for label, t in (("1 client", r["one_client"]), ("8 concurrent clients", r["eight_clients"])):
         lat = t["latency_ms"]
+        cpu = t.get("server_cpu_percent")
         rows.append([label, f"{t['requests']:,} in {t['seconds']:.0f} s", _ms(lat.get("p50")),
                      _ms(lat.get("p95")), _ms(lat.get("p99")), f"{t['throughput_rps']:.1f}", t["errors"],
-                     _x(t.get("ratio_p50_to_floor_onnx"))])
+                     "—" if cpu is None else f"{cpu:.0f}%", _x(t.get("ratio_p50_to_floor_onnx"))])
     return "\n".join([
         "## HTTP API", "", _meta(r), "",
         f"`{r['serve_command']}`; clients post `/api/ask` back to back (new session each, the question mix "
         f"of the query section) for {r['seconds_per_test']} s per test, with httpx, from the same machine "
         "(the clients share its 2 cores with the server).", "",
-        _table(["load", "requests", "p50", "p95", "p99", "req/s", "errors", f"p50 ÷ floor (a) {_ms(base)}"], rows),
+        _table(["load", "requests", "p50", "p95", "p99", "req/s", "errors", "server CPU",
+                f"p50 ÷ floor (a) {_ms(base)}"], rows),
+        "",
+        f"Server CPU: the server process's CPU time over the test's wall time (100% = one core of "
+        f"{r['machine'].get('cores')}).",
         "",
         f"Server start to first answer: {_s(r['startup_seconds_to_first_answer'])}. Server RSS: "
         f"{r['server_rss_mb_before']} MiB before the load tests, {r['server_rss_mb_after']} MiB after.", "",

@@ -448,6 +448,14 @@ class Server:
             return round(sum(p.memory_info().rss for p in procs) / 2**20, 1)
         return None
 
+    def cpu_seconds(self) -> float | None:
+        if not self.proc or self.proc.poll() is not None:
+            return None
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(self.proc.pid).cpu_times()
+            return times.user + times.system
+        return None
+
     def stop(self) -> None:
         if self.proc:
             _kill(self.proc, grace=10)
@@ -511,8 +519,14 @@ def section_http(run: Run) -> dict:
         startup = server.start()
         load_test(server.url, run.questions[:10], 1, 5, 10)  # warm-up
         rss_before = server.rss_mb()
-        one = load_test(server.url, run.questions, 1, seconds, 2000)
-        eight = load_test(server.url, run.questions, 8, seconds, 4000)
+        tests = []
+        for clients, most in ((1, 2000), (8, 4000)):
+            cpu = server.cpu_seconds()
+            result = load_test(server.url, run.questions, clients, seconds, most)
+            used = (server.cpu_seconds() or 0.0) - (cpu or 0.0)
+            result["server_cpu_percent"] = round(100 * used / result["seconds"], 1) if result["seconds"] else None
+            tests.append(result)
+        one, eight = tests
         rss_after = server.rss_mb()
         cmd = shown(server.cmd)
     base = floor["onnx_1_thread"]["p50"]
