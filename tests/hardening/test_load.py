@@ -210,3 +210,44 @@ def test_slow_clients_do_not_stop_others_from_being_answered(small_server: Serve
         stop.set()
         for s in slow:
             s.close()
+
+
+def test_an_oversized_body_is_refused_on_the_wire_declared_or_chunked(live: Server):
+    """16 KB is the default limit: a larger body is refused with 413 whether it declares its length (refused
+    before a byte is read) or streams in chunks without one (refused as soon as it passes the limit)."""
+    declared = raw(live.port)
+    try:
+        declared.sendall(b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 50000000\r\n\r\n{")
+        _, got = closed_within(declared, 10)
+    finally:
+        declared.close()
+    assert got.startswith(b"HTTP/1.1 413"), got[:200]
+    chunked = raw(live.port)
+    try:
+        chunked.sendall(b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"a" * 4096
+        got = b""
+        for _ in range(64):  # up to 256 KB
+            try:
+                chunked.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                break
+            chunked.settimeout(0.05)
+            try:
+                got += chunked.recv(65536)
+            except TimeoutError:
+                continue
+            if got:
+                break
+        chunked.settimeout(5)
+        while b"\r\n\r\n" not in got:
+            more = chunked.recv(65536)
+            if not more:
+                break
+            got += more
+    finally:
+        chunked.close()
+    assert got.startswith(b"HTTP/1.1 413"), got[:200]
+    assert request(live.port, "GET", "/healthz")[0] == 200
