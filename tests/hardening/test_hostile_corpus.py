@@ -49,7 +49,7 @@ class Hostile:
     big_size: int
 
 
-def write_hostile_corpus(corpus: Path, big_size: int = 2_500_000) -> Hostile:
+def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
     articles: dict[str, tuple[str, list[str] | None]] = {}
     skipped: dict[str, str] = {}
 
