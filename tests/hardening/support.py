@@ -146,6 +146,12 @@ def run_build(paths: list[Path], index_dir: Path, *, fake_encoder: bool = False,
                           timeout=timeout, check=False)
 
 
+def run_build_command(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """`qa ARGS...` (e.g. `index add PATH --index-dir DIR`) in a subprocess."""
+    return subprocess.run([PYTHON, "-m", "qa.cli", *args], cwd=REPO, env=child_env(), capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
 def start_build(paths: list[Path], index_dir: Path, log: Path) -> subprocess.Popen:
     """A real `qa index build` subprocess (not waited for), its output in `log`."""
     with open(log, "wb") as out:

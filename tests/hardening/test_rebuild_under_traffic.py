@@ -22,6 +22,7 @@ from tests.hardening.support import (
     news_articles,
     request,
     run_build,
+    run_build_command,
     start_build,
     wait_for,
     warm_up,
@@ -170,3 +171,47 @@ def test_repeated_rebuilds_do_not_grow_the_servers_memory_or_open_files(old_inde
         assert max(rss) - rss[0] < 40, rss
         assert max(fds) - min(fds) <= 2, fds
         assert server.stop() == 0
+
+
+def own_question_answered(server: Server, articles: list[NewsArticle]) -> set[str]:
+    """The ids of the articles whose own question is answered from them (first citation)."""
+    hits = set()
+    for article in articles:
+        status, _, body = request(server.port, "POST", "/api/ask", {"question": article.question})
+        assert status == 200
+        if json.loads(body)["citations"][0]["article_id"] == article.article_id:
+            hits.add(article.article_id)
+    return hits
+
+
+def test_incremental_add_and_remove_under_traffic_lose_no_result(old_index: Path, news: list[NewsArticle],
+                                                                 tmp_path: Path, record_property):
+    """`qa index add` and `qa index remove` while clients ask (incremental FAISS updates are where Haystack
+    lost results): no request fails, the change is served within seconds, and every article that was
+    answerable before still is."""
+    removed = news[-1]
+    added = write_news_corpus(tmp_path / "added", [FRESH])
+    with Server(old_index, tmp_path / "serve.log") as server:
+        warm_up(server.port, news)
+        answerable = own_question_answered(server, news)
+        assert len(answerable) > len(news) * 0.8, sorted(answerable)
+        with background_load(server.port, CLIENTS, lambda k: Traffic(news[:-1], seed=500 + k)) as reports:
+            time.sleep(1)
+            result = run_build_command(["index", "add", str(added), "--index-dir", str(old_index)])
+            assert result.returncode == 0, result.stderr
+            wait_for(lambda: status_of(server, f"/api/articles/{FRESH.article_id}") == 200, SWAP_SECONDS,
+                     what="the added article to be served")
+            result = run_build_command(["index", "remove", removed.article_id, "--index-dir", str(old_index)])
+            assert result.returncode == 0, result.stderr
+            wait_for(lambda: status_of(server, f"/api/articles/{removed.article_id}") == 404, SWAP_SECONDS,
+                     what="the removed article to be gone")
+            time.sleep(1)
+        (report,) = reports
+        record_property("incremental_under_traffic", report.summary())
+        failures = report.failures()
+        assert not failures, (len(failures), failures[:3])
+        assert_answers_from_the_fresh_article(server)
+        still = own_question_answered(server, news[:-1])
+        assert answerable - {removed.article_id} <= still, sorted(answerable - {removed.article_id} - still)
+        assert server.stop() == 0
+    assert "Traceback" not in server.output()
