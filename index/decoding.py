@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -45,3 +46,11 @@ def _checked(text: str) -> str:
         if controls / len(sample) > 0.05:
             raise UndecodableError("binary data (control characters), not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def collapse_whitespace(text: str) -> str:
+    """Runs of whitespace to one space, ends trimmed (a regex, so a huge paragraph is never split into words)."""
+    return _WHITESPACE.sub(" ", text).strip()

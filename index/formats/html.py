@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trafilatura
 
-from index.decoding import UndecodableError, decode_bytes
+from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
 from index.types import Article, Skipped
 
 
@@ -20,8 +20,8 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
         return Skipped(where, f"unparseable HTML ({type(exc).__name__})")
     if doc is None or not (doc.text or "").strip():
         return Skipped(where, "no main text found in the HTML")
-    title = " ".join((doc.title or "").split())
-    paragraphs = [" ".join(line.split()) for line in doc.text.split("\n")]
+    title = collapse_whitespace(doc.title or "")
+    paragraphs = [collapse_whitespace(line) for line in doc.text.split("\n")]
     paragraphs = [p for p in paragraphs if p]
     if paragraphs and title and paragraphs[0] == title:
         paragraphs = paragraphs[1:]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from index.decoding import UndecodableError, decode_bytes
+from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
 from index.types import Article, Skipped
 
 _BYLINE = re.compile(r"^(?:by|written by)\s+(.{2,120})$", re.IGNORECASE)
@@ -65,7 +65,7 @@ def _read_blocks(blocks: list[str]) -> _Meta:
     meta = _Meta()
     expecting_url = False
     for block in blocks:
-        line = " ".join(block.split())
+        line = collapse_whitespace(block)
         if expecting_url and (m := _URL.match(line)):
             meta.url = m.group(1)
             expecting_url = False
@@ -119,7 +119,7 @@ def clean_inline(text: str) -> str:
     """Drop markdown links and emphasis, keeping their words; collapse whitespace."""
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub(r"\2", text)
-    return " ".join(text.split())
+    return collapse_whitespace(text)
 
 
 def parse_date(line: str) -> str | None:
