@@ -30,7 +30,7 @@ import numpy as np
 
 from index.encoder import ENCODER_FILES
 from index.types import Article
-from index.vectors import ANN_THRESHOLD, VectorIndexInfo, build_vector_index
+from index.vectors import ANN_THRESHOLD, Cells, VectorIndexInfo, build_vector_index
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -133,6 +133,7 @@ class GenerationWriter:
         self.counts = {"articles": 0, "paragraphs": 0, "sentences": 0, "passages": 0}
         self.next_paragraph_id = 1
         self.vector_index: VectorIndexInfo | None = None
+        self._previous_cells: Cells | None = None
 
     def copy_articles(self, previous: IndexReader,
                       article_rowids: Iterable[int]) -> Iterator[tuple[str, str, int, int]]:
@@ -144,6 +145,7 @@ class GenerationWriter:
         if self.counts["articles"]:
             raise RuntimeError("copy_articles must come before add_article")
         self.next_paragraph_id = max(self.next_paragraph_id, previous.next_paragraph_id())
+        self._previous_cells = Cells.of(previous.faiss)
         keep = sorted({int(i) for i in article_rowids})
         if not keep:
             return iter(())
@@ -172,18 +174,23 @@ class GenerationWriter:
         passages[:, 3] = renumbered[passages[:, 3]]
         if len(passages) and passages[:, 3].min() < 0:
             raise ValueError(f"{previous.directory}: a passage's sentences belong to another paragraph")
+        # Vectors are read from the files (not through the reader's maps, which would keep them all resident).
+        sentence_vectors = _RowReader(previous.directory / SENTENCE_VECTORS, np.float16, self.dimension)
+        passage_file = previous.directory / PASSAGE_VECTORS
+        passage_vectors = (_RowReader(passage_file, np.float32, self.dimension) if passage_file.exists()
+                           else previous.passage_vectors)  # a flat index (< ANN_THRESHOLD rows) holds them
         for start in range(0, len(sentence_rows), COPY_CHUNK):
             rows = sentence_rows[start:start + COPY_CHUNK]
             self.db.executemany('INSERT INTO sentences (id, paragraph, start, "end") VALUES (?, ?, ?, ?)',
                                 np.column_stack([renumbered[rows], previous.sentences[rows]]).tolist())
-            self._sentence_file.write(np.asarray(previous.sentence_vectors[rows], dtype=np.float16).tobytes())
+            self._sentence_file.write(sentence_vectors[rows].tobytes())
         for start in range(0, len(passage_rows), COPY_CHUNK):
             rows = passage_rows[start:start + COPY_CHUNK]
             ids = np.arange(start, start + len(rows)) + self.counts["passages"]
             self.db.executemany(
                 'INSERT INTO passages (id, paragraph, start, "end", first_sentence, sentence_count)'
                 " VALUES (?, ?, ?, ?, ?, ?)", np.column_stack([ids, passages[start:start + len(rows)]]).tolist())
-            self._vector_file.write(np.asarray(previous.passage_vectors[rows], dtype=np.float32).tobytes())
+            self._vector_file.write(np.asarray(passage_vectors[rows], dtype=np.float32).tobytes())
         self.counts["sentences"] += len(sentence_rows)
         self.counts["passages"] += len(passage_rows)
         return self._texts_of(passages[:, :3])
@@ -241,7 +248,8 @@ class GenerationWriter:
         self._sentence_file.close()
         self._vector_file.close()
         vectors = _map_vectors(self.directory / PASSAGE_VECTORS, np.float32, self.dimension)
-        index, self.vector_index = build_vector_index(vectors, ann_threshold, questions or self._no_questions)
+        index, self.vector_index = build_vector_index(vectors, ann_threshold, questions or self._no_questions,
+                                                      previous=self._previous_cells)
         del vectors
         faiss.write_index(index, str(self.directory / FAISS_FILE))
         del index
@@ -281,6 +289,24 @@ class GenerationWriter:
         self._sentence_file.close()
         self._vector_file.close()
         self.db.close()
+
+
+class _RowReader:
+    """Rows of a raw vector file by (sorted) row numbers, read run by run with plain reads."""
+
+    def __init__(self, path: Path, dtype: type, dimension: int) -> None:
+        self.path, self.dtype, self.dimension = path, np.dtype(dtype), dimension
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), self.dimension), dtype=self.dtype)
+        runs = np.split(np.arange(len(rows)), np.flatnonzero(np.diff(rows) != 1) + 1)
+        with open(self.path, "rb") as f:
+            for run in runs:
+                if len(run):
+                    f.seek(int(rows[run[0]]) * self.dimension * self.dtype.itemsize)
+                    out[run] = np.fromfile(f, dtype=self.dtype, count=len(run) * self.dimension).reshape(
+                        -1, self.dimension)
+        return out
 
 
 def _map_vectors(path: Path, dtype: type, dimension: int) -> np.ndarray:

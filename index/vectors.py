@@ -3,12 +3,13 @@
 Below `ANN_THRESHOLD` passages the index is `IndexFlatIP` (exact; a query scans every vector, about 1 ms per
 10k passages on one core). From the threshold on it is `IndexIVFFlat`: `nlist` = 2·sqrt(n) k-means cells
 (trained on a sample), a query scans the `nprobe` nearest cells. `nprobe` is tuned when the index is built:
-the smallest power of two whose recall@10 against exact search reaches `TUNE_RECALL` on `TUNE_QUERIES`
-questions. The build makes those from the corpus itself (`pseudo_question`: a few consecutive words of a
-random passage as "What about ...?", embedded by the index's encoder): they behave like real questions, a
-little harder. On the BBC corpus (11k MiniLM passages, nlist 214), recall@10 by nprobe 8/16/32/64:
-pseudo-questions 0.75/0.86/0.93/0.97, 250 real questions 0.82/0.91/0.95/0.98; perturbed passages (a
-stored vector plus noise), by contrast, looked easy at any nprobe and said little about real questions.
+the smallest (to within an eighth) whose recall@10 against exact search reaches `TUNE_RECALL` on
+`TUNE_QUERIES` questions. The build makes those from the corpus itself (`pseudo_question`: a few
+consecutive words of a random passage as "What about ...?", embedded by the index's encoder): they behave
+like real questions, a little harder. On the BBC corpus (11k MiniLM passages, nlist 214), recall@10 by
+nprobe 8/16/32/64: pseudo-questions 0.75/0.86/0.93/0.97, 250 real questions 0.82/0.91/0.95/0.98;
+perturbed passages (a stored vector plus noise), by contrast, looked easy at any nprobe and said little
+about real questions.
 The chosen parameters and the measured recall go to `vectors.json` beside the index.
 
 Both kinds load memory-mapped (`IO_FLAG_MMAP_IFC`: the vectors stay in the page cache, shared by every
@@ -52,6 +53,10 @@ class VectorIndexInfo:
     nprobe: int = 0
     recall_at_10: float = 1.0
     build_seconds: float = 0.0
+    train_seconds: float = 0.0
+    add_seconds: float = 0.0
+    tune_seconds: float = 0.0
+    reused_cells: bool = False
 
     def write(self, directory: Path) -> None:
         (directory / INFO_FILE).write_text(json.dumps(asdict(self), indent=2))
@@ -76,31 +81,59 @@ def nlist_for(count: int) -> int:
     return max(2, min(round(NLIST_PER_SQRT_N * math.sqrt(count)), count // MIN_POINTS_PER_LIST))
 
 
+@dataclass(frozen=True)
+class Cells:
+    """The k-means cells (centroids) of an IVF index and its nprobe, to start the next generation from."""
+
+    centroids: np.ndarray
+    nprobe: int
+
+    @classmethod
+    def of(cls, index: faiss.Index) -> Cells | None:
+        if not isinstance(index, faiss.IndexIVF):
+            return None
+        return cls(index.quantizer.reconstruct_n(0, index.nlist), index.nprobe)
+
+
 def build_vector_index(vectors: np.ndarray, ann_threshold: int, questions: Callable[[int], np.ndarray],
-                       seed: int = 0) -> tuple[faiss.Index, VectorIndexInfo]:
+                       seed: int = 0, previous: Cells | None = None) -> tuple[faiss.Index, VectorIndexInfo]:
     """A FAISS inner-product index over `vectors` (n x d float32, may be a memmap): exact below
-    `ann_threshold` rows, else IVF-Flat with nprobe tuned on `questions(count)` (called only then)."""
+    `ann_threshold` rows, else IVF-Flat with nprobe tuned on `questions(count)` (called only then).
+
+    An update passes the `previous` generation's cells: while their number is still within a tenth of
+    what this size calls for, they are kept (no k-means), and so is nprobe while it still reaches the
+    recall target on the new vectors (else it is tuned upwards from there)."""
     started = time.perf_counter()
     count, dimension = vectors.shape
     if count < max(ann_threshold, 4):
         index = faiss.IndexFlatIP(dimension)
         _add(index, vectors)
         return index, VectorIndexInfo("flat", count, build_seconds=round(time.perf_counter() - started, 2))
-    rng = np.random.default_rng(seed)
     nlist = nlist_for(count)
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, nlist, faiss.METRIC_INNER_PRODUCT)
-    index.cp.niter = TRAIN_ITERATIONS
-    index.cp.seed = seed
-    sample = min(count, TRAIN_POINTS_PER_LIST * nlist)
-    rows = np.sort(rng.choice(count, sample, replace=False))
-    index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+    reuse = previous is not None and abs(len(previous.centroids) - nlist) <= nlist / 10
+    if reuse:
+        quantizer = faiss.IndexFlatIP(dimension)
+        quantizer.add(np.ascontiguousarray(previous.centroids, dtype=np.float32))
+        index = faiss.IndexIVFFlat(quantizer, dimension, quantizer.ntotal, faiss.METRIC_INNER_PRODUCT)
+    else:
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = TRAIN_ITERATIONS
+        index.cp.seed = seed
+        sample = min(count, TRAIN_POINTS_PER_LIST * nlist)
+        rows = np.sort(np.random.default_rng(seed).choice(count, sample, replace=False))
+        index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+    trained = time.perf_counter()
     _add(index, vectors)
+    added = time.perf_counter()
     queries = np.ascontiguousarray(questions(TUNE_QUERIES), dtype=np.float32)
     truth = exact_top_k(vectors, queries, min(K, count))
-    nprobe, recall = tune_nprobe(index, queries, truth, TUNE_RECALL)
+    nprobe, recall = tune_nprobe(index, queries, truth, TUNE_RECALL,
+                                 keep=min(previous.nprobe, index.nlist) if reuse else None)
     index.nprobe = nprobe
-    info = VectorIndexInfo("ivf_flat", count, nlist, nprobe, round(recall, 4),
-                           round(time.perf_counter() - started, 2))
+    done = time.perf_counter()
+    info = VectorIndexInfo("ivf_flat", count, index.nlist, nprobe, round(recall, 4), round(done - started, 2),
+                           train_seconds=round(trained - started, 2), add_seconds=round(added - trained, 2),
+                           tune_seconds=round(done - added, 2), reused_cells=reuse)
     return index, info
 
 
@@ -148,14 +181,30 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
                                                                                           strict=True)]))
 
 
-def tune_nprobe(index: faiss.IndexIVF, queries: np.ndarray, truth: np.ndarray,
-                target: float) -> tuple[int, float]:
-    """The smallest power-of-two nprobe (up to every cell) whose recall@k reaches `target`, and that recall."""
-    nprobe = 1
-    while True:
-        index.nprobe = min(nprobe, index.nlist)
-        _, found = index.search(queries, truth.shape[1])
-        recall = recall_at_k(found, truth)
-        if recall >= target or index.nprobe == index.nlist:
-            return index.nprobe, recall
-        nprobe *= 2
+def tune_nprobe(index: faiss.IndexIVF, queries: np.ndarray, truth: np.ndarray, target: float,
+                keep: int | None = None) -> tuple[int, float]:
+    """The smallest nprobe (to within an eighth) whose recall@k on `queries` reaches `target`, and that
+    recall: doubling from 1 up to every cell, then bisecting between the last miss and the first hit.
+    With `keep`, that nprobe is kept if it reaches the target, else the doubling starts from it."""
+
+    def recall_at(nprobe: int) -> float:
+        index.nprobe = nprobe
+        return recall_at_k(index.search(queries, truth.shape[1])[1], truth)
+
+    miss, hit = (keep, keep) if keep else (0, 1)
+    recall = recall_at(hit)
+    if keep and recall >= target:
+        return keep, recall
+    while recall < target and hit < index.nlist:
+        miss, hit = hit, min(hit * 2, index.nlist)
+        recall = recall_at(hit)
+    if recall < target:  # every cell: exact, up to ties
+        return hit, recall
+    while hit - miss > max(1, hit // 8):
+        middle = (miss + hit) // 2
+        if (found := recall_at(middle)) >= target:
+            hit, recall = middle, found
+        else:
+            miss = middle
+    index.nprobe = hit
+    return hit, recall

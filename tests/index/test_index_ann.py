@@ -108,6 +108,7 @@ def test_an_update_of_an_approximate_index_copies_its_vectors_and_stays_approxim
     after = IndexReader(index_dir)
     try:
         assert after.vector_index.kind == "ivf_flat"
+        assert after.vector_index.reused_cells, "an update keeps the k-means cells of the generation it copies"
         np.testing.assert_array_equal(after.passage_vectors[:len(vectors)], vectors)
     finally:
         after.close()
