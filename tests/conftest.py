@@ -10,8 +10,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from index.build import build_index  # noqa: E402
-from qa.settings import Settings  # noqa: E402
+from index.build import build_index
+from qa.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_DIR = REPO / "examples" / "articles"
