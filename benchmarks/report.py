@@ -11,7 +11,7 @@ What article-qa costs (build time, index size, memory, latency, cold start) and 
 on one machine by one command:
 
 ```bash
-.venv/bin/python benchmarks/run.py                   # everything, ~15-20 minutes on 2 cores
+.venv/bin/python benchmarks/run.py                   # everything: ~20 min on 2 idle cores, 45 when busy
 .venv/bin/python benchmarks/run.py --quick           # a smoke run of a few minutes (smaller samples)
 .venv/bin/python benchmarks/run.py --only query,http # re-measure some sections, keep the others
 ```
@@ -51,11 +51,12 @@ EXTRACTION_FLOOR = (0.636, 28)
 TARGETS = {"p_at_1": 0.805, "r_at_5": 0.955, "answer": 0.636, "words": 28}
 
 
-def render(results: dict[str, dict]) -> str:
+def render(results: dict[str, dict], fragments: dict[str, str] | None = None) -> str:
+    """BENCHMARKS.md: the intro, a headline table, this suite's sections, then the markdown fragments other
+    scripts in benchmarks/ leave in results/ (e.g. hardening.md, scale.md), as they wrote them."""
     parts = [INTRO]
     if not results:
         parts.append("\nNo results yet: run `.venv/bin/python benchmarks/run.py`.\n")
-        return "\n".join(parts)
     try:
         parts.append(_headline(results))
     except (KeyError, TypeError, ValueError) as exc:
@@ -69,6 +70,11 @@ def render(results: dict[str, dict]) -> str:
             except (KeyError, TypeError, ValueError) as exc:  # results of an older version of the suite
                 parts.append(f"## {name}\n\nCould not render benchmarks/results/{name}.json ({exc!r}); re-run "
                              f"`.venv/bin/python benchmarks/run.py --only {name}`.\n")
+    if fragments:
+        parts.append("## Other benchmark scripts\n\nWritten by other scripts in `benchmarks/` (each names itself "
+                     "and its run) into `benchmarks/results/*.md`; `benchmarks/run.py` copies them here as they "
+                     "are and does not re-run them.\n")
+        parts += [text.rstrip() + "\n" for _, text in sorted(fragments.items())]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -127,7 +133,7 @@ def _cached_note(built: dict | None) -> str:
         return ""
     note = f"Index built {_date(built.get('built_at'))} by `{built.get('command')}` in {_s(built.get('seconds'))}"
     if built.get("stale"):
-        note += " — **built by older index/ code than the current one** (run with `--rebuild`)"
+        note += " (index/ code has changed since; `--rebuild` rebuilds it)"
     return note + ".\n"
 
 

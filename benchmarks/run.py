@@ -215,7 +215,7 @@ class Run:
             stamp = json.loads(stamp_file.read_text())
             if stamp.get("index_code") != index_code_hash():
                 stamp["stale"] = True
-                print(f"  note: cached {directory.name} was built by other index/ code; --rebuild to refresh",
+                print(f"  note: index/ code changed since {directory.name} was built; --rebuild rebuilds it",
                       file=sys.stderr)
             self.built.setdefault(name, stamp)
             return directory
@@ -586,7 +586,7 @@ def section_quality(run: Run) -> dict:
         ("bbc-followups", BENCH_DIR / "data" / "bbc-followups", "bbc", "all", False),
     ]:
         index_dir = indexes.get(corpus) or indexes.setdefault(corpus, run.index(corpus))
-        cmd = [QA, "eval", dataset, "--index-dir", index_dir, "--json"]
+        cmd = [QA, "eval", os.path.relpath(dataset, REPO), "--index-dir", index_dir, "--json"]
         if sampled:
             cmd += ["--sample", sample, "--seed", 650, "--articles", articles]
         print(f"  {shown(cmd)}", file=sys.stderr)
@@ -643,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
             failed = run_sections(Run(args))
     finally:
         _kill_all()
-    OUTPUT.write_text(report.render(load_results()))
+    fragments = {path.stem: path.read_text() for path in sorted(RESULTS.glob("*.md"))}
+    OUTPUT.write_text(report.render(load_results(), fragments))
     print(f"wrote {OUTPUT.relative_to(REPO)}", file=sys.stderr)
     if failed:
         print(f"failed: {', '.join(failed)} (their previous results were kept)", file=sys.stderr)
