@@ -300,11 +300,11 @@ def phase_query(args: argparse.Namespace) -> dict:
     question_terms = json.loads((Path(args.workdir) / "question_terms.json").read_text())
     if args.second:  # a second worker: open the index beside the first, answer the warm-up questions
         for vector, query_terms in zip(questions[:WARMUP], question_terms[:WARMUP], strict=True):
-            search(reader, lexicon, vector, query_terms)
+            search(reader, vector, lexicon.scores(query_terms))
         return {"load_seconds": round(load_seconds, 2), "loaded": loaded, "after_queries": _memory()}
 
     for vector, query_terms in zip(questions[:WARMUP], question_terms[:WARMUP], strict=True):
-        search(reader, lexicon, vector, query_terms)
+        search(reader, vector, lexicon.scores(query_terms))
     second = subprocess.run([sys.executable, __file__, "--phase", "query", "--second", "--workdir", args.workdir],
                             capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True)
     times: dict[str, list[float]] = {"faiss": [], "bm25": [], "retrieve": []}
@@ -319,7 +319,7 @@ def phase_query(args: argparse.Namespace) -> dict:
         top = np.argpartition(-scores, TOP_K - 1)[:TOP_K]
         _ = top[np.argsort(-scores[top], kind="stable")]
         t2 = time.perf_counter()
-        search(reader, lexicon, vector, query_terms)
+        search(reader, vector, lexicon.scores(query_terms))
         t3 = time.perf_counter()
         if i >= WARMUP:
             times["faiss"].append(t1 - t0)

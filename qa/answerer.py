@@ -107,7 +107,7 @@ class Answerer:
         query = Query.make(Question.parse(question), vector, index.lexicon, resolved.extra_terms)
         query_terms = list(query.idf)
         bm25 = index.lexicon.scores(query_terms)
-        candidates = search(index.reader, index.lexicon, vector, query_terms)
+        candidates = search(index.reader, vector, bm25)
         evidence = gather(index.reader, index.lexicon, query, candidates, bm25, resolved.context_article)
         return query, rank_paragraphs(evidence, self.weights)
 

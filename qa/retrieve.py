@@ -55,7 +55,7 @@ def _sentence_terms(paragraph_id: int, text: str, spans: tuple[tuple[int, int], 
     return tuple(terms(text[start:end]) for start, end in spans)
 
 
-def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, query_terms: list[str],
+def search(reader: IndexReader, query_vector: np.ndarray, bm25: np.ndarray,
            k: int = 40, keep: int = 30, whole_articles: int = 2) -> list[Candidate]:
     """Top-`k` passages from each search, grouped by paragraph; the `keep` best by reciprocal rank survive,
     joined by every paragraph of the `whole_articles` best articles (news puts the detail a question asks
@@ -79,7 +79,6 @@ def search(reader: IndexReader, lexicon: Lexicon, query_vector: np.ndarray, quer
         c = candidate(int(passage))
         c.dense = max(c.dense, float(score))
         c.dense_rank = min(c.dense_rank, rank)
-    bm25 = lexicon.scores(query_terms)
     top = np.argpartition(-bm25, min(k, total) - 1)[: min(k, total)]
     top = top[np.argsort(-bm25[top], kind="stable")]
     for rank, passage in enumerate(top):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from index.lexical import stem, words
@@ -72,20 +73,31 @@ def typed_spans(sentence: str, question: Question) -> list[Span]:
     spans: list[Span] = []
     taken: list[tuple[int, int]] = []
     for kind in kinds:
-        for m in PATTERNS[kind].finditer(sentence):
-            start, end = _trim(sentence, m.start(), m.end())
-            if end <= start or any(s < end and start < e for s, e in taken):
+        for start, end, kept_start, stems in _matches(sentence, kind):
+            if any(s < end and start < e for s, e in taken) or not stems or all(t in asked for t in stems):
                 continue
-            span_words = words(sentence[start:end])
-            if not span_words or all(stem(w) in asked for w in span_words):
-                continue
-            if kind == "name":
-                start = _strip_leading_stop(sentence, start, end)
-                if start >= end or _CALENDAR.fullmatch(sentence[start:end]):
-                    continue
-            spans.append(Span(start, end, kind))
-            taken.append((start, end))
+            if kept_start is not None:
+                spans.append(Span(kept_start, end, kind))
+                taken.append((kept_start, end))
     return spans
+
+
+@lru_cache(maxsize=100_000)
+def _matches(sentence: str, kind: str) -> tuple[tuple[int, int, int | None, tuple[str, ...]], ...]:
+    """Every match of one pattern, trimmed, with its word stems and where a name really starts (None when
+    nothing of it is a name). Independent of the question, so sentences that come back are not re-scanned."""
+    found = []
+    for m in PATTERNS[kind].finditer(sentence):
+        start, end = _trim(sentence, m.start(), m.end())
+        if end <= start:
+            continue
+        kept: int | None = start
+        if kind == "name":
+            kept = _strip_leading_stop(sentence, start, end)
+            if kept >= end or _CALENDAR.fullmatch(sentence[kept:end]):
+                kept = None
+        found.append((start, end, kept, tuple(stem(w) for w in words(sentence[start:end]))))
+    return tuple(found)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
