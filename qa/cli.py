@@ -99,9 +99,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import BuildLockedError, build_index
     from index.export import ModelError
 
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        raise UserError(f"no such file or directory: {', '.join(missing)}")
+    _require_paths(args.paths)
     try:
         summary = build_index(args.paths, settings.index_dir, settings.model, settings.cache_dir)
     except (BuildLockedError, ModelError, ValueError, OSError) as exc:
@@ -110,19 +108,27 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     print(f"indexed {c['articles']} articles, {c['paragraphs']} paragraphs, {c['sentences']} sentences, "
           f"{c['passages']} passages in {summary.seconds:.1f} s ({summary.articles_per_second:.1f} articles/s)")
     print(f"index: {settings.index_dir}")
-    if summary.skipped:
-        print(f"skipped {len(summary.skipped)}:")
-        for item in summary.skipped:
-            print(f"  {item.where}: {item.reason}")
+    _print_skipped(summary.skipped)
     return 0
+
+
+def _require_paths(paths: list[Path]) -> None:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UserError(f"no such file or directory: {', '.join(missing)}")
+
+
+def _print_skipped(skipped: list) -> None:
+    if skipped:
+        print(f"skipped {len(skipped)}:")
+        for item in skipped:
+            print(f"  {item.where}: {item.reason}")
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import add_to_index
 
-    missing = [str(p) for p in args.paths if not p.exists()]
-    if missing:
-        raise UserError(f"no such file or directory: {', '.join(missing)}")
+    _require_paths(args.paths)
     return _update(settings, lambda: add_to_index(args.paths, settings.index_dir))
 
 
@@ -152,10 +158,7 @@ def _update(settings: Settings, run) -> int:
         if ids:
             more = f" and {len(ids) - 20} more" if len(ids) > 20 else ""
             print(f"{label}: {', '.join(ids[:20])}{more}")
-    if summary.skipped:
-        print(f"skipped {len(summary.skipped)}:")
-        for item in summary.skipped:
-            print(f"  {item.where}: {item.reason}")
+    _print_skipped(summary.skipped)
     return 0
 
 
