@@ -189,7 +189,7 @@ def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: B
     """Write a new generation beside the live one with `fill`, seal it, and make it live by replacing the
     manifest; on any error (or a kill) the live index stays as it was and the partial one is removed.
     `questions` gives the question vectors an approximate index is tuned on (default: pseudo-questions)."""
-    encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1, memory_arena=False)
+    encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     work = index_dir / f"{generation}.tmp"
     writer = GenerationWriter(work, encoder.dimension)

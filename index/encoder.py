@@ -34,12 +34,9 @@ class EncoderConfig:
 
 
 class Encoder:
-    """Text to unit vectors; `threads` bounds onnxruntime's intra-op threads (1 at query time).
+    """Text to unit vectors; `threads` bounds onnxruntime's intra-op threads (1 at query time)."""
 
-    `memory_arena=False` (builds) stops onnxruntime pooling buffers for every batch shape it has seen,
-    which otherwise holds ~0.5 GB for a build's long passages."""
-
-    def __init__(self, directory: Path, threads: int = 1, memory_arena: bool = True) -> None:
+    def __init__(self, directory: Path, threads: int = 1) -> None:
         self.config = EncoderConfig(**json.loads((directory / CONFIG_FILE).read_text()))
         self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(self.config.max_seq_length)
@@ -48,7 +45,6 @@ class Encoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        options.enable_cpu_mem_arena = memory_arena
         self.session = ort.InferenceSession(str(directory / ONNX_FILE), options,
                                             providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
