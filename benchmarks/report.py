@@ -289,7 +289,16 @@ def _http(r: dict) -> str:
         "",
         f"Server start to first answer: {_s(r['startup_seconds_to_first_answer'])}. Server RSS: "
         f"{r['server_rss_mb_before']} MiB before the load tests, {r['server_rss_mb_after']} MiB after.", "",
+        *_page_weight(r.get("page_weight")),
         _cached_note(r.get("index_built"))])
+
+
+def _page_weight(weight: dict | None) -> list[str]:
+    if not weight:
+        return []
+    assets = ", ".join(f"{path} {size:,} B" for path, size in weight["assets"].items())
+    return [f"Page weight of `/` (uncompressed): {weight['total_bytes']:,} bytes: HTML {weight['html_bytes']:,} B, "
+            f"{assets}.", ""]
 
 
 def _coldstart(r: dict) -> str:

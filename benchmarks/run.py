@@ -510,6 +510,15 @@ def load_test(url: str, questions: list[str], clients: int, seconds: float, max_
             "throughput_rps": round(len(latencies) / wall, 2) if wall else 0.0, "latency_ms": latency_stats(latencies)}
 
 
+def page_weight(url: str) -> dict:
+    """Bytes of the chat page `/` and of the stylesheets and scripts it links (uncompressed)."""
+    with httpx.Client(timeout=30) as http:
+        html = http.get(f"{url}/").content
+        linked = re.findall(rb'(?:href|src)="(/static/[^"?]+\.(?:css|js))(?:\?[^"]*)?"', html)
+        assets = {path.decode(): len(http.get(f"{url}{path.decode()}").content) for path in linked}
+    return {"html_bytes": len(html), "assets": assets, "total_bytes": len(html) + sum(assets.values())}
+
+
 def section_http(run: Run) -> dict:
     index_dir = run.index("bbc")
     floor = run.floors_a()
@@ -528,13 +537,15 @@ def section_http(run: Run) -> dict:
             tests.append(result)
         one, eight = tests
         rss_after = server.rss_mb()
+        weight = page_weight(server.url)
         cmd = shown(server.cmd)
     base = floor["onnx_1_thread"]["p50"]
     for result in (one, eight):
         result["ratio_p50_to_floor_onnx"] = _ratio(result["latency_ms"].get("p50"), base)
     return {"index": shown([index_dir]), "serve_command": cmd, "seconds_per_test": seconds,
             "startup_seconds_to_first_answer": round(startup, 2), "one_client": one, "eight_clients": eight,
-            "server_rss_mb_before": rss_before, "server_rss_mb_after": rss_after, "floor_a": floor,
+            "server_rss_mb_before": rss_before, "server_rss_mb_after": rss_after, "page_weight": weight,
+            "floor_a": floor,
             "index_built": run.built.get("bbc")}
 
 
