@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,3 +133,22 @@ class MixedBuild:
         reasons = [s.reason for s in self.summary.skipped if s.where.endswith(where_suffix)]
         assert len(reasons) == 1, f"expected one skip for {where_suffix}, got {self.summary.skipped}"
         return reasons[0]
+
+
+def sigkill_when_ready(child_script: str, args: list[str], ready: Path, cwd: Path) -> None:
+    """Run `child_script` in a fresh interpreter; SIGKILL it once it creates `ready` (within 90 s)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    child = subprocess.Popen([sys.executable, "-c", child_script, *args, str(ready)], cwd=cwd, env=env,
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        while not ready.exists():
+            assert child.poll() is None, f"the child ended before the kill: {child.stderr.read().decode()}"
+            assert time.monotonic() < deadline, "the child never got half-way"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+        child.stderr.close()
+    assert child.returncode == -signal.SIGKILL

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import fcntl
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +12,7 @@ import pytest
 import index.build
 from index.build import BuildLockedError
 from index.store import IndexReader, Manifest
-from tests.index.index_corpus import REPO, Build, plain_article, write
+from tests.index.index_corpus import REPO, Build, plain_article, sigkill_when_ready, write
 
 
 @dataclass(frozen=True)
@@ -147,23 +142,7 @@ CHILD = textwrap.dedent("""
 @pytest.mark.timeout(120)
 def test_a_build_killed_mid_way_leaves_the_old_index_and_the_next_build_cleans_up(
         old_index: OldIndex, tmp_path: Path, build: Build) -> None:
-    ready = tmp_path / "ready"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-c", CHILD, str(old_index.new_corpus), str(old_index.index_dir), str(ready)]
-    child = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 90
-        while not ready.exists():
-            assert child.poll() is None, f"the build ended before the kill: {child.stderr.read().decode()}"
-            assert time.monotonic() < deadline, "the build never got half-way"
-            time.sleep(0.05)
-        assert list(old_index.index_dir.glob("gen-*.tmp")), "the half-built generation is on disk"
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
+    sigkill_when_ready(CHILD, [str(old_index.new_corpus), str(old_index.index_dir)], tmp_path / "ready", REPO)
 
     (leftover,) = old_index.index_dir.glob("gen-*.tmp")
     assert_still_the_old_index(old_index)

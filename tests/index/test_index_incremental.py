@@ -3,13 +3,8 @@ paragraph ids, same vectors), the answers follow, and a failed or killed update 
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +25,7 @@ from tests.index.index_corpus import (
     REPO,
     Build,
     plain_article,
+    sigkill_when_ready,
     write,
 )
 from tests.index.test_index_cli import assert_one_line_error, qa
@@ -298,22 +294,7 @@ CHILD = textwrap.dedent("""
 def test_an_update_killed_mid_way_leaves_the_old_index_and_the_next_update_cleans_up(
         corpus: Corpus, tmp_path: Path) -> None:
     manifest = Manifest.read(corpus.index_dir)
-    ready = tmp_path / "ready"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-c", CHILD, str(corpus.extra), str(corpus.index_dir), str(ready)]
-    child = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 90
-        while not ready.exists():
-            assert child.poll() is None, f"the update ended before the kill: {child.stderr.read().decode()}"
-            assert time.monotonic() < deadline, "the update never got half-way"
-            time.sleep(0.05)
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
+    sigkill_when_ready(CHILD, [str(corpus.extra), str(corpus.index_dir)], tmp_path / "ready", REPO)
     (leftover,) = corpus.index_dir.glob("gen-*.tmp")
     assert_old_index_serves(corpus, manifest)
 
