@@ -75,6 +75,20 @@ def test_bbc_paragraphs_follow_the_corpus_convention(bbc) -> None:
     assert wrong == []
 
 
+def assert_answer_offsets_hold(questions: Path, articles: dict) -> int:
+    """Every answerable question's answers slice out of its gold paragraph; returns how many were checked."""
+    checked = 0
+    for line in questions.read_text().splitlines():
+        q = json.loads(line)
+        if q["is_impossible"]:
+            continue
+        paragraph = articles[q["article_id"]].paragraphs[q["paragraph_index"]]
+        for answer, start in zip(q["answers"], q["answer_starts"], strict=True):
+            assert paragraph[start:start + len(answer)] == answer, q["id"]
+        checked += 1
+    return checked
+
+
 @pytest.mark.parametrize("dataset, articles_count, paragraphs_count", [
     ("squad-v1.1-dev", 48, 2067), ("squad-v2.0-dev", 35, 1204)])
 def test_squad_articles_keep_paragraphs_verbatim_so_answer_offsets_hold(
@@ -84,28 +98,14 @@ def test_squad_articles_keep_paragraphs_verbatim_so_answer_offsets_hold(
     assert skipped == []
     assert len(articles) == articles_count
     assert sum(len(a.paragraphs) for a in articles.values()) == paragraphs_count
-    for line in (folder / "questions.jsonl").read_text().splitlines():
-        q = json.loads(line)
-        if q["is_impossible"]:
-            continue
-        paragraph = articles[q["article_id"]].paragraphs[q["paragraph_index"]]
-        for answer, start in zip(q["answers"], q["answer_starts"], strict=True):
-            assert paragraph[start:start + len(answer)] == answer, q["id"]
+    assert_answer_offsets_hold(folder / "questions.jsonl", articles)
 
 
 def test_bbc_question_sets_point_at_the_parsed_paragraphs(bbc) -> None:
     """benchmarks/data's gold paragraph indexes and answer offsets hold in the paragraphs the parser gives."""
     _, articles, _ = bbc
     data = REPO / "benchmarks" / "data"
-    checked = 0
-    for line in (data / "bbc-questions" / "questions.jsonl").read_text().splitlines():
-        q = json.loads(line)
-        if q["is_impossible"]:
-            continue
-        paragraph = articles[q["article_id"]].paragraphs[q["paragraph_index"]]
-        for answer, start in zip(q["answers"], q["answer_starts"], strict=True):
-            assert paragraph[start:start + len(answer)] == answer, q["id"]
-        checked += 1
+    checked = assert_answer_offsets_hold(data / "bbc-questions" / "questions.jsonl", articles)
     for line in (data / "bbc-followups" / "conversations.jsonl").read_text().splitlines():
         for turn in json.loads(line)["turns"]:
             paragraph = articles[turn["article_id"]].paragraphs[turn["paragraph_index"]]
