@@ -352,7 +352,11 @@ class IndexReader:
         self._lock = threading.Lock()
         self.faiss = faiss.read_index(str(self.directory / FAISS_FILE), FAISS_MMAP)
         self.vector_index = VectorIndexInfo.read(self.directory)
-        self.bm25 = bm25s.BM25.load(str(self.directory / BM25_DIR), mmap=False)
+        try:  # memory-mapped, so that several workers share one copy; never unpickled
+            self.bm25 = bm25s.BM25.load(str(self.directory / BM25_DIR), mmap=True)
+        except ValueError as exc:
+            raise IndexMissingError(f"damaged BM25 files in {self.directory}: {exc}; "
+                                    "rebuild with `qa index build`") from exc
         dim = self.manifest.dimension
         self.sentence_vectors = _map_vectors(self.directory / SENTENCE_VECTORS, np.float16, dim)
         passages = self._query('SELECT paragraph, start, "end", first_sentence, sentence_count FROM passages'
