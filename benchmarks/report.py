@@ -367,14 +367,20 @@ def _quality(r: dict) -> str:
                     "unanswerable declined", "balanced accuracy", "median words", "short EM", "short F1"], rows), "",
             "Balanced accuracy = (answerable questions answered right + cited, unanswerable questions declined) / 2.",
             ""]
-    if "bbc-followups" in ev:
-        rep = ev["bbc-followups"]["report"]
+    conversation_rows = []
+    for name, label in (("bbc-followups", "dev"), ("bbc-followups-heldout", "held-out")):
+        if name in ev:
+            rep = ev[name]["report"]
+            conversation_rows += [
+                [f"{name} ({label})", "follow-ups (depend on the turns before)", rep.get("followup_turns"),
+                 _num(rep.get("followup_right_with_citation"))],
+                ["", "topic changes (must not carry context over)", rep.get("topic_change_turns"),
+                 _num(rep.get("topic_change_right_with_citation"))]]
+    if conversation_rows:
         out += ["### Conversations: BBC follow-ups", "",
-                _table(["turns after the first", "turns", "right + cited"], [
-                    ["follow-ups (depend on the turns before)", rep.get("followup_turns"),
-                     _num(rep.get("followup_right_with_citation"))],
-                    ["topic changes (must not carry context over)", rep.get("topic_change_turns"),
-                     _num(rep.get("topic_change_right_with_citation"))]]), ""]
+                _table(["set", "turns after the first", "turns", "right + cited"], conversation_rows), "",
+                "The dev set was looked at while the follow-up resolution was written; the held-out set was "
+                "written afterwards and only measured.", ""]
     cal_rows = []
     for name, e in ev.items():
         for n, row in enumerate(e["report"].get("calibration") or []):

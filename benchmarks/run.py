@@ -595,6 +595,7 @@ def section_quality(run: Run) -> dict:
         ("squad-v2.0 all", run.data / "squad-v2.0-dev", "squad-v2.0", "all", True),
         ("bbc-questions", BENCH_DIR / "data" / "bbc-questions", "bbc", "all", False),
         ("bbc-followups", BENCH_DIR / "data" / "bbc-followups", "bbc", "all", False),
+        ("bbc-followups-heldout", BENCH_DIR / "data" / "bbc-followups-heldout", "bbc", "all", False),
     ]:
         index_dir = indexes.get(corpus) or indexes.setdefault(corpus, run.index(corpus))
         cmd = [QA, "eval", os.path.relpath(dataset, REPO), "--index-dir", index_dir, "--json"]

@@ -106,9 +106,10 @@ def test_bbc_question_sets_point_at_the_parsed_paragraphs(bbc) -> None:
     _, articles, _ = bbc
     data = REPO / "benchmarks" / "data"
     checked = assert_answer_offsets_hold(data / "bbc-questions" / "questions.jsonl", articles)
-    for line in (data / "bbc-followups" / "conversations.jsonl").read_text().splitlines():
-        for turn in json.loads(line)["turns"]:
-            paragraph = articles[turn["article_id"]].paragraphs[turn["paragraph_index"]]
-            assert any(answer in paragraph for answer in turn["answers"]), turn["question"]
-            checked += 1
-    assert checked == 150 + 111
+    for conversations in ("bbc-followups", "bbc-followups-heldout"):
+        for line in (data / conversations / "conversations.jsonl").read_text().splitlines():
+            for turn in json.loads(line)["turns"]:
+                paragraph = articles[turn["article_id"]].paragraphs[turn["paragraph_index"]]
+                assert all(answer in paragraph for answer in turn["answers"]), turn["question"]
+                checked += 1
+    assert checked == 150 + 111 + 140
