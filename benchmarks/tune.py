@@ -1,12 +1,15 @@
 """Fit the ranking, sentence and confidence weights (qa/weights.json) on even-numbered SQuAD articles only.
 
-    python benchmarks/tune.py --v1-index /tmp/idx_squad-v1.1-dev --v2-index /tmp/idx_squad-v2.0-dev
+    python benchmarks/tune.py --v1-index /tmp/idx_squad-v1.1-dev --v2-index /tmp/idx_squad-v2.0-dev \
+        [--news benchmarks/data/bbc-tune --news-index var/bench/index-bbc]
 
 Stages: (1) a conditional-logit model ranking candidate paragraphs (gold paragraph = the positive);
 (2) the same for sentences of the top paragraphs (positive = the sentence holding a gold answer start);
 (3) a logistic model of P(answer right | evidence) on v1.1 and v2.0 questions, the calibrated confidence;
 (4) the confidence threshold for answering that maximises v2.0's balanced accuracy. Odd-numbered articles
-are never looked at here; `qa eval --articles odd` reports on them.
+are never looked at here; `qa eval --articles odd` reports on them. With `--news`, a news tuning set (written
+for fitting only, on articles no evaluation set uses) joins every stage with `--news-share` of SQuAD's weight,
+so the models also learn how news differs (short paragraphs, the lead paragraph summing up the article).
 """
 
 from __future__ import annotations
@@ -37,32 +40,38 @@ CONFIDENCE_FEATURES = (
 )
 
 
-def fit_conditional_logit(groups: list[tuple[np.ndarray, int]], l2: float = 1e-3, steps: int = 800):
-    """Weights maximising sum log softmax(X w)[positive] over groups (rows of X are candidates)."""
+def fit_conditional_logit(groups: list[tuple[np.ndarray, int]], l2: float = 1e-3, steps: int = 800,
+                          group_weights: np.ndarray | None = None):
+    """Weights maximising sum g_i log softmax(X_i w)[positive_i] over groups (rows of X are candidates)."""
     d = groups[0][0].shape[1]
+    g = np.ones(len(groups)) if group_weights is None else np.asarray(group_weights, dtype=float)
+    g = g / g.sum()
     w = np.zeros(d)
     m, v = np.zeros(d), np.zeros(d)
     for t in range(1, steps + 1):
         grad = l2 * w
-        for x, positive in groups:
+        for (x, positive), weight in zip(groups, g, strict=True):
             s = x @ w
             p = np.exp(s - s.max())
             p /= p.sum()
-            grad += (x.T @ p - x[positive]) / len(groups)
+            grad += weight * (x.T @ p - x[positive])
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
         w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
     return w
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000):
-    """Binary logistic regression (with bias as the last weight)."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000,
+                 sample_weights: np.ndarray | None = None):
+    """Binary logistic regression (with bias as the last weight), rows weighted by `sample_weights`."""
     x = np.hstack([x, np.ones((len(x), 1))])
+    r = np.ones(len(y)) if sample_weights is None else np.asarray(sample_weights, dtype=float)
+    r = r / r.mean()
     w = np.zeros(x.shape[1])
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t in range(1, steps + 1):
         p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
-        grad = x.T @ (p - y) / len(y) + l2 * np.r_[w[:-1], 0]
+        grad = x.T @ (r * (p - y)) / len(y) + l2 * np.r_[w[:-1], 0]
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
         w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
@@ -166,23 +175,32 @@ def confidence_rows(rows, weights: Weights):
     return np.array(x), np.array(y), np.array(impossible)
 
 
-def best_threshold(p1: np.ndarray, right1: np.ndarray, p2: np.ndarray, right2: np.ndarray,
-                   impossible: np.ndarray) -> float:
-    """The threshold maximising the mean of v1.1 answers right and v2.0's balanced accuracy.
+def best_threshold(v1: tuple[np.ndarray, np.ndarray],
+                   declining: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    """The threshold maximising the mean of v1.1 answers right and each `declining` set's balanced accuracy.
 
+    `declining` holds (name, confidence, right, impossible) of sets with unanswerable questions (v2.0, news).
     v2.0 alone (half its questions unanswerable) would push the threshold up until most answerable
     questions are declined too; v1.1 keeps the cost of a wrong "not in the articles" in view.
     """
-    best, best_t = -1.0, 0.5
+    best, best_t, parts = -1.0, 0.5, []
     for t in np.linspace(0.05, 0.95, 91):
-        v1 = np.mean((p1 >= t) & right1.astype(bool))
-        answered = p2 >= t
-        v2 = (np.mean(answered[~impossible] & right2[~impossible].astype(bool)) + np.mean(~answered[impossible])) / 2
-        if (v1 + v2) / 2 > best:
-            best, best_t, parts = (v1 + v2) / 2, float(t), (v1, v2)
-    print(f"threshold {best_t:.2f}: v1.1 right {parts[0]:.4f}, v2.0 balanced {parts[1]:.4f} (even articles)",
-          file=sys.stderr)
+        scores = [float(np.mean((v1[0] >= t) & v1[1].astype(bool)))]
+        for _, p, right, impossible in declining:
+            answered = p >= t
+            scores.append((np.mean(answered[~impossible] & right[~impossible].astype(bool))
+                           + np.mean(~answered[impossible])) / 2)
+        if np.mean(scores) > best:
+            best, best_t, parts = float(np.mean(scores)), float(t), scores
+    names = ["v1.1 right", *(f"{name} balanced" for name, *_ in declining)]
+    print(f"threshold {best_t:.2f}: " + ", ".join(f"{n} {v:.4f}" for n, v in zip(names, parts, strict=True))
+          + " (tuning questions)", file=sys.stderr)
     return best_t
+
+
+def with_news(squad: list, news: list, share: float) -> tuple[list, np.ndarray]:
+    """SQuAD items then news items, with weights that give the news items `share` of SQuAD's total weight."""
+    return squad + news, np.r_[np.ones(len(squad)), np.full(len(news), share * len(squad) / max(1, len(news)))]
 
 
 def sample(questions: list[GoldQuestion], n: int | None, seed: int = 7) -> list[GoldQuestion]:
@@ -195,8 +213,14 @@ def main() -> None:
     ap.add_argument("--v2-index", type=Path, required=True)
     ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
     ap.add_argument("--sample", type=int, default=3000, help="questions per dataset (even articles)")
+    ap.add_argument("--news", type=Path, help="a news tuning set (e.g. benchmarks/data/bbc-tune)")
+    ap.add_argument("--news-index", type=Path, help="the index the news tuning set is asked against")
+    ap.add_argument("--news-share", type=float, default=0.5,
+                    help="the news questions' total weight, relative to the SQuAD questions'")
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = ap.parse_args()
+    if bool(args.news) != bool(args.news_index):
+        ap.error("--news and --news-index go together")
 
     weights = Weights.load()
     v1 = Answerer.load(Settings(index_dir=args.v1_index))
@@ -204,32 +228,49 @@ def main() -> None:
     print("collecting evidence", file=sys.stderr)
     rows1 = collect(v1, sample(load_questions(args.shared / "squad-v1.1-dev", "even"), args.sample))
     rows2 = collect(v2, sample(load_questions(args.shared / "squad-v2.0-dev", "even"), args.sample))
-
+    news_rows = collect(Answerer.load(Settings(index_dir=args.news_index)), load_questions(args.news)) \
+        if args.news else []
     answerable = rows1 + [r for r in rows2 if not r[0].is_impossible]
-    context = weights.paragraph.weights.get("context", 0.0)
-    w = fit_conditional_logit(paragraph_groups(answerable))
-    fitted = dict(zip(PARAGRAPH_FEATURES, map(float, w), strict=True))
-    fitted["context"] = context  # SQuAD has no conversations: the follow-up boost is set by hand
-    weights = replace(weights, paragraph=LinearModel(fitted))
-    w = fit_conditional_logit(sentence_groups(answerable, weights))
-    weights = replace(weights, sentence=LinearModel(dict(zip(SENTENCE_FEATURES, map(float, w), strict=True))))
+    news_answerable = [r for r in news_rows if not r[0].is_impossible]
 
+    weights = fit_ranking(weights, answerable, news_answerable, args.news_share)
     w = fit_conditional_logit(span_groups(answerable, weights))
     weights = replace(weights, span=LinearModel(dict(zip(SPAN_FEATURES, map(float, w), strict=True))))
     weights = replace(weights, span_threshold=span_threshold(rows1, weights))
+    weights = fit_confidence(weights, rows1, rows2, news_rows, args.news_share)
+    args.out.write_text(json.dumps(weights.to_dict(), indent=2) + "\n")
+    print(f"wrote {args.out}", file=sys.stderr)
 
-    x1, y1, _ = confidence_rows(rows1, weights)
-    x2, y2, impossible = confidence_rows(rows2, weights)
-    w, bias = fit_logistic(np.vstack([x1, x2]), np.concatenate([y1, y2]))
+
+def fit_ranking(weights: Weights, answerable: list, news: list, share: float) -> Weights:
+    """Stages (1) and (2): the paragraph model, then the sentence model on the paragraphs it ranks."""
+    groups, group_weights = with_news(paragraph_groups(answerable), paragraph_groups(news), share)
+    fitted = dict(zip(PARAGRAPH_FEATURES, map(float, fit_conditional_logit(groups, group_weights=group_weights)),
+                      strict=True))
+    fitted["context"] = weights.paragraph.weights.get("context", 0.0)  # SQuAD has no conversations: set by hand
+    weights = replace(weights, paragraph=LinearModel(fitted))
+    groups, group_weights = with_news(sentence_groups(answerable, weights), sentence_groups(news, weights), share)
+    w = fit_conditional_logit(groups, group_weights=group_weights)
+    return replace(weights, sentence=LinearModel(dict(zip(SENTENCE_FEATURES, map(float, w), strict=True))))
+
+
+def fit_confidence(weights: Weights, rows1: list, rows2: list, news_rows: list, share: float) -> Weights:
+    """Stages (3) and (4): the confidence model and the threshold for answering."""
+    sets = [confidence_rows(rows, weights) for rows in (rows1, rows2, news_rows)]
+    squad = np.concatenate([sets[0][1], sets[1][1]])
+    _, row_weights = with_news(list(squad), list(sets[2][1]), share)
+    x = np.vstack([xs for xs, ys, _ in sets if len(ys)])
+    w, bias = fit_logistic(x, np.concatenate([ys for _, ys, _ in sets]), sample_weights=row_weights)
     fitted = dict(zip(CONFIDENCE_FEATURES, map(float, w), strict=True))
     fitted["context"] = weights.confidence.weights.get("context", 0.0)  # set by hand, as for paragraphs
     confidence = LinearModel(fitted, bias)
-    p1, p2 = ([confidence.probability(dict(zip(CONFIDENCE_FEATURES, row, strict=True))) for row in x]
-              for x in (x1, x2))
-    threshold = best_threshold(np.array(p1), y1, np.array(p2), y2, impossible)
-    weights = replace(weights, confidence=confidence, threshold=threshold)
-    args.out.write_text(json.dumps(weights.to_dict(), indent=2) + "\n")
-    print(f"wrote {args.out}", file=sys.stderr)
+    p1, p2, pn = (np.array([confidence.probability(dict(zip(CONFIDENCE_FEATURES, row, strict=True)))
+                            for row in xs]) for xs, _, _ in sets)
+    declining = [("v2.0", p2, sets[1][1], sets[1][2])]
+    if news_rows:
+        declining.append(("news", pn, sets[2][1], sets[2][2]))
+    threshold = best_threshold((p1, sets[0][1]), declining)
+    return replace(weights, confidence=confidence, threshold=threshold)
 
 
 if __name__ == "__main__":
