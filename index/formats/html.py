@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html
 import trafilatura
 
 from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
@@ -27,6 +28,8 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
         paragraphs = paragraphs[1:]
     if not paragraphs:
         return Skipped(where, "no body paragraphs in the HTML")
+    if _only_link_texts(html, paragraphs):
+        return Skipped(where, "only navigation links in the HTML, no article text")
     return Article(
         article_id=article_id,
         title=title or paragraphs[0][:80],
@@ -36,3 +39,12 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
         url=doc.url or None,
         source=doc.sitename or None,
     )
+
+
+def _only_link_texts(html: str, paragraphs: list[str]) -> bool:
+    """Whether every extracted paragraph is just the text of a link (a page of navigation, not an article)."""
+    try:
+        links = {collapse_whitespace(a.text_content()) for a in lxml.html.fromstring(html).iter("a")}
+    except (ValueError, lxml.etree.ParserError):
+        return False
+    return all(p in links for p in paragraphs)
