@@ -1,4 +1,4 @@
-"""Bytes to text: UTF-8, UTF-8/UTF-16 with a BOM, then cp1252 (then Latin-1 for the bytes cp1252 lacks)."""
+"""Bytes to text: UTF-8/16/32 with a BOM, UTF-16 without one, UTF-8, then cp1252 (then Latin-1 for the rest)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,13 @@ def decode_bytes(data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise UndecodableError(f"invalid {encoding} after its byte-order mark") from exc
     if b"\x00" in data[:4096]:
-        raise UndecodableError("binary data (NUL bytes) and no UTF-16 byte-order mark")
+        encoding = _utf16_without_bom(data[:4096])
+        if encoding is None:
+            raise UndecodableError("binary data (NUL bytes) and no UTF-16 byte-order mark")
+        try:
+            return _checked(data.decode(encoding))
+        except UnicodeDecodeError as exc:
+            raise UndecodableError(f"NUL bytes as in {encoding}, but not valid {encoding}") from exc
     try:
         return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -36,6 +42,19 @@ def decode_bytes(data: bytes) -> str:
         return _checked(data.decode("cp1252"))
     except UnicodeDecodeError:
         return _checked(data.decode("latin-1"))
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a byte-order mark, told by its mostly-Latin text: a NUL in every other byte."""
+    even, odd = head[0:len(head) - len(head) % 2:2], head[1::2]
+    if len(odd) < 8:
+        return None
+    even_nuls, odd_nuls = even.count(0) / len(even), odd.count(0) / len(odd)
+    if odd_nuls > 0.7 and even_nuls < 0.05:
+        return "utf-16-le"
+    if even_nuls > 0.7 and odd_nuls < 0.05:
+        return "utf-16-be"
+    return None
 
 
 def _checked(text: str) -> str:

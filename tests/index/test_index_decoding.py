@@ -28,6 +28,8 @@ def parse(path: Path) -> Article | Skipped:
     ("UTF-16 LE with BOM", b"\xff\xfe" + TEXT.encode("utf-16-le")),
     ("UTF-16 BE with BOM", b"\xfe\xff" + TEXT.encode("utf-16-be")),
     ("UTF-32 LE with BOM", b"\xff\xfe\x00\x00" + TEXT.encode("utf-32-le")),
+    ("UTF-16 LE without BOM", TEXT.encode("utf-16-le")),
+    ("UTF-16 BE without BOM", TEXT.encode("utf-16-be")),
     ("cp1252", TEXT.encode("cp1252")),
     ("UTF-8, CRLF line endings", TEXT.replace("\n", "\r\n").encode("utf-8")),
     ("UTF-16 LE with BOM, CRLF line endings", b"\xff\xfe" + TEXT.replace("\n", "\r\n").encode("utf-16-le")),
@@ -66,7 +68,7 @@ def test_crlf_and_cr_become_newlines() -> None:
     ("a PNG image", PNG_BYTES),
     ("NUL bytes", b"Title\n\nBody\x00\x00\x00\x00 text."),
     ("random bytes", random.Random(650).randbytes(8192)),
-    ("UTF-16 without a byte-order mark", "Title\n\nBody text.\n".encode("utf-16-le")),
+    ("every other byte NUL, but not UTF-16", b"T\x00i\x00t\x00l\x00e\x00\n\x00\n\x00\x01\xd8A\x00"),
 ])
 def test_binary_data_is_refused(what: str, data: bytes) -> None:
     with pytest.raises(UndecodableError):
