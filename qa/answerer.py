@@ -11,7 +11,7 @@ import faiss
 
 from index.encoder import Encoder
 from index.store import IndexReader, Manifest
-from qa.conversation import Resolved, SessionStore, Turn, focus_of, resolve
+from qa.conversation import Resolved, SessionStore, Turn, context_first, focus_of, resolve, stays, with_context
 from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import Extraction, extract, rank_paragraphs
 from qa.question import Question
@@ -94,21 +94,32 @@ class Answerer:
             if extraction.short_start is not None:
                 short = text[extraction.short_start:extraction.short_end]
         # The conversation stays with the article it was looking at, answered or not.
-        article = extraction.paragraph.article_id if extraction else None
+        article, paragraph = (extraction.paragraph.article_id, extraction.paragraph.paragraph_id) if extraction \
+            else (None, None)
         self.sessions.record(session, Turn(question, resolved.text, article, answer_text,
-                                           focus_of(question, short, resolved, session)))
+                                           focus_of(question, short, resolved, session), paragraph))
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 
     def rank(self, index: LoadedIndex, question: str, resolved: Resolved
              ) -> tuple[Query, list[ParagraphEvidence]]:
-        """The question as scored, and candidate paragraphs with their evidence, best first."""
-        vector = index.encoder.encode([resolved.text])[0]
-        query = Query.make(Question.parse(question), vector, index.lexicon, resolved.extra_terms)
+        """The question as scored, and candidate paragraphs with their evidence, best first. In a conversation
+        the question is first ranked without leaning on it; if the conversation's article holds it about as
+        well as any other (`stays`), it is ranked again leaning on that article, which then comes first."""
+        query, ranked = self._rank(index, resolved, lean=False)
+        if resolved.context_article is None or not stays(ranked, resolved):
+            return query, ranked
+        query, ranked = self._rank(index, resolved, lean=True)
+        return query, context_first(ranked, resolved.context_article)
+
+    def _rank(self, index: LoadedIndex, resolved: Resolved, lean: bool) -> tuple[Query, list[ParagraphEvidence]]:
+        vector = index.encoder.encode([resolved.encoded])[0]
+        query = Query.make(Question.parse(resolved.text), vector, index.lexicon, resolved.extra_terms)
         query_terms = list(query.idf)
         bm25 = index.lexicon.scores(query_terms)
-        candidates = search(index.reader, vector, bm25)
-        evidence = gather(index.reader, index.lexicon, query, candidates, bm25, resolved.context_article)
+        candidates = with_context(index.reader, search(index.reader, vector, bm25), resolved)
+        evidence = gather(index.reader, index.lexicon, query, candidates, bm25,
+                          resolved.context_article if lean else None)
         return query, rank_paragraphs(evidence, self.weights)
 
 

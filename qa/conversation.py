@@ -10,9 +10,13 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from index.lexical import terms
+from index.store import IndexReader
+from qa.evidence import ParagraphEvidence
+from qa.retrieve import Candidate
 
 MAX_TURNS = 6
 MAX_FOCUS = 4
+SHORT_FOLLOWUP_TERMS = 3
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
 _NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
                        "could will would should and but the a an in on at i".split())
@@ -26,6 +30,7 @@ _FRAGMENT = re.compile(r"^\s*(?:and|but|what about|how about|and what about|also
                        re.IGNORECASE)
 _QUESTION_START = re.compile(r"(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|has|"
                              r"have|had|can|could|will|would)\b", re.IGNORECASE)
+_LEADING_AND = re.compile(r"\s*(?:and|but|also|so)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
 
 
@@ -38,6 +43,7 @@ class Turn:
     article_id: str | None
     answer: str | None
     focus: tuple[str, ...] = ()
+    paragraph_id: int | None = None
 
 
 @dataclass
@@ -54,6 +60,13 @@ class Resolved:
     extra_terms: tuple[str, ...] = ()
     context_article: str | None = None
     followup: bool = False
+    context_paragraph: int | None = None
+    focus: tuple[str, ...] = ()
+
+    @property
+    def encoded(self) -> str:
+        """What the encoder sees: the question, and the focus it borrowed in brackets."""
+        return f"{self.text} ({'; '.join(self.focus)})" if self.focus else self.text
 
 
 class SessionStore:
@@ -96,23 +109,52 @@ class SessionStore:
 
 
 def resolve(question: str, session: Session) -> Resolved:
-    """Rewrite a follow-up with its conversation; a question that stands on its own is left alone.
+    """The question with what the conversation offers it: the article last cited (to stay with, if the
+    evidence agrees; see `stays`) and, for a follow-up, what the question leaves out.
 
-    A follow-up borrows the conversation's focus (the names the last turns asked about and the short
-    answer they got) and leans towards the article last cited; its own words keep full weight.
+    A fragment ("And in 2003?") is rewritten from the previous question. A question marked as a follow-up
+    (a pronoun, a leading "And", or a single word) keeps its own words; only when no article was cited
+    last does it borrow the conversation's focus (names asked about, the short answer got) to find one.
     """
     if not session.turns:
         return Resolved(question)
     last = session.turns[-1]
     fragment = _FRAGMENT.match(question)
     if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
-        return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, followup=True)
-    if _ANAPHORA.search(question) or len(terms(question)) <= 1:
-        own = set(terms(question))
-        borrowed = tuple(t for phrase in last.focus for t in terms(phrase) if t not in own)
-        text = f"{question} ({'; '.join(last.focus)})" if last.focus else question
-        return Resolved(text, borrowed, last.article_id, followup=True)
-    return Resolved(question)
+        return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id)
+    if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
+        return Resolved(question, (), last.article_id, False, last.paragraph_id)
+    if last.article_id is not None or not last.focus:
+        return Resolved(question, (), last.article_id, True, last.paragraph_id)
+    own = set(terms(question))
+    borrowed = tuple(t for phrase in last.focus for t in terms(phrase) if t not in own)
+    return Resolved(question, borrowed, followup=True, focus=last.focus)
+
+
+def stays(ranked: list[ParagraphEvidence], resolved: Resolved) -> bool:
+    """Whether the question (ranked without leaning on the conversation) stays with the conversation's
+    article: that article must hold a share of the question's words (idf-weighted) that another article's
+    share does not beat by too much; see `_needed_share`."""
+    here = max((p.features["article_coverage"] for p in ranked if p.article_id == resolved.context_article),
+               default=0.0)
+    elsewhere = max((p.features["article_coverage"] for p in ranked if p.article_id != resolved.context_article),
+                    default=0.0)
+    return here >= elsewhere * _needed_share(resolved)
+
+
+def _needed_share(resolved: Resolved) -> float:
+    """How much of the best other article's coverage the conversation's article needs. A short follow-up's
+    few words say little about where it belongs, so it always stays; a longer one ("Which company made the
+    phone that Vodafone launched?") names enough to leave when another article holds four times as much;
+    a question that does not read as a follow-up stays only with at least as much."""
+    if not resolved.followup:
+        return 1.0
+    return 0.0 if len(terms(resolved.text)) <= SHORT_FOLLOWUP_TERMS else 0.25
+
+
+def context_first(ranked: list[ParagraphEvidence], article_id: str | None) -> list[ParagraphEvidence]:
+    """The ranking with the conversation's article on top (its paragraphs first, each group best first)."""
+    return sorted(ranked, key=lambda p: p.article_id != article_id)
 
 
 def focus_of(question: str, short_answer: str | None, resolved: Resolved, session: Session) -> tuple[str, ...]:
@@ -132,3 +174,16 @@ def _substitute(previous: str, fragment: str) -> str:
     if new_year and _YEAR.search(previous):
         return _YEAR.sub(new_year.group(0), previous, count=1)
     return f"{previous.rstrip('?. ')} {fragment}?"
+
+
+def with_context(reader: IndexReader, candidates: list[Candidate], resolved: Resolved) -> list[Candidate]:
+    """The candidates plus every paragraph of the article the conversation was looking at, so a follow-up can
+    reach the detail further down that article even when its own words retrieve other articles."""
+    if resolved.context_paragraph is None:
+        return candidates
+    anchor = reader.paragraphs([resolved.context_paragraph]).get(resolved.context_paragraph)
+    if anchor is None or anchor[0] != resolved.context_article:  # the index changed under the session
+        return candidates
+    chosen = {c.paragraph_id for c in candidates}
+    extra = [Candidate(int(p)) for p in reader.same_article(resolved.context_paragraph) if int(p) not in chosen]
+    return candidates + extra

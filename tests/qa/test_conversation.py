@@ -4,14 +4,50 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from qa.answerer import Answerer
 from qa.conversation import Resolved, Session, SessionStore, Turn, focus_of, resolve
+from qa.settings import Settings
+from tests.conftest import make_index
+
+# Two articles that share words ("the company", "jobs", "profits"), so that a follow-up asked alone could
+# go to either; the detail each follow-up asks for sits below the lead paragraph.
+STEEL = """Steelworks to close with 900 jobs lost
+
+Northfield Steel will close its Rotherham plant next year, the company said on Monday.
+
+About 900 jobs will go. The firm blamed cheap imports and rising energy costs for the closure.
+
+Its chief executive, Alan Pryce, said profits had fallen to 12m pounds in 2004 from 40m pounds in 2003.
+"""
+BAKERY = """Bakery chain expands across Wales
+
+Crumbs, the bakery chain, will open 30 new shops in Wales and create 400 jobs.
+
+The company said its profits rose to 8m pounds last year on strong sales of sandwiches.
+
+Founder Gwen Morris opened the first shop in Cardiff in 1991.
+"""
 
 
-def session_after(question: str, article: str = "a/1", short: str | None = None) -> Session:
+def session_after(question: str, article: str | None = "a/1", short: str | None = None) -> Session:
     session = Session()
     session.turns.append(Turn(question, question, article, "answer", focus_of(question, short, Resolved(question),
-                                                                               session)))
+                                                                               session), paragraph_id=7))
     return session
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    articles = tmp_path_factory.mktemp("conversation-articles")
+    (articles / "steel.txt").write_text(STEEL)
+    (articles / "bakery.txt").write_text(BAKERY)
+    return Answerer.load(Settings(index_dir=make_index([articles], tmp_path_factory.mktemp("conv") / "index")))
+
+
+def cited(answer) -> tuple[str, int]:
+    return answer.citations[0].article_id, answer.citations[0].paragraph_index
 
 
 def test_a_new_session_gets_an_id_and_a_known_id_keeps_its_turns():
@@ -39,25 +75,56 @@ def test_a_year_fragment_replaces_the_year_of_the_previous_question():
     assert resolved.context_article == "a/1"
 
 
-def test_a_pronoun_borrows_the_focus_of_the_previous_turn():
+def test_a_pronoun_stays_with_the_article_last_cited_and_keeps_its_own_words():
     resolved = resolve("How many reports of injury had it received?",
                        session_after("Which company recalled its Zoomster scooters?", short="Zoomco"))
     assert resolved.followup
-    assert resolved.text == "How many reports of injury had it received? (Zoomco; Zoomster)"
+    assert resolved.text == resolved.encoded == "How many reports of injury had it received?"
+    assert (resolved.context_article, resolved.context_paragraph) == ("a/1", 7)
+
+
+def test_a_pronoun_borrows_the_focus_when_no_article_was_cited():
+    resolved = resolve("How many reports of injury had it received?",
+                       session_after("Which company recalled its Zoomster scooters?", article=None, short="Zoomco"))
+    assert resolved.encoded == "How many reports of injury had it received? (Zoomco; Zoomster)"
     assert set(resolved.extra_terms) == {"zoomco", "zoomster"}
-    assert resolved.context_article == "a/1"
+    assert resolved.context_article is None
 
 
-def test_a_full_question_after_and_is_not_a_fragment():
+def test_a_full_question_after_and_is_a_followup_but_not_a_fragment():
     resolved = resolve("And who bought it in 1975?", session_after("When was the Hit Factory founded?"))
-    assert resolved.text.startswith("And who bought it in 1975?")
+    assert resolved.followup and resolved.text == "And who bought it in 1975?"
 
 
-def test_a_standalone_question_is_left_alone():
+def test_a_question_that_does_not_read_as_a_followup_is_left_to_the_evidence():
     resolved = resolve("Who won the Australian Open final?", session_after("Which company recalled scooters?"))
     assert not resolved.followup
     assert resolved.text == "Who won the Australian Open final?"
-    assert resolved.context_article is None
+    assert resolved.context_article == "a/1", "kept, so the answerer can stay if that article holds the question"
+
+
+def test_a_followup_finds_its_detail_further_down_the_article_last_cited(news: Answerer):
+    first = news.ask("Which plant is Northfield Steel closing?")
+    assert cited(first)[0] == "steel"
+    jobs = news.ask("How many jobs will go there?", session_id=first.session_id)
+    assert cited(jobs) == ("steel", 1) and "900" in jobs.answer
+    boss = news.ask("Who is its chief executive?", session_id=first.session_id)
+    assert cited(boss) == ("steel", 2) and "Alan Pryce" in boss.answer
+    earlier = news.ask("And in 2003?", session_id=first.session_id)
+    assert cited(earlier) == ("steel", 2)
+
+
+def test_a_followup_does_not_drift_to_an_article_that_shares_its_words(news: Answerer):
+    first = news.ask("How many new shops will Crumbs open?")
+    assert cited(first)[0] == "bakery"
+    profits = news.ask("What were the company's profits?", session_id=first.session_id)
+    assert cited(profits) == ("bakery", 1) and "8m pounds" in profits.answer
+
+
+def test_a_change_of_topic_goes_where_its_own_words_lead(news: Answerer):
+    first = news.ask("Which plant is Northfield Steel closing?")
+    other = news.ask("When did Gwen Morris open the first Crumbs shop in Cardiff?", session_id=first.session_id)
+    assert cited(other) == ("bakery", 2) and "1991" in other.answer
 
 
 def test_the_first_question_of_a_session_is_never_a_followup():
