@@ -20,7 +20,10 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (dots and apostrophes inside a word kept: 'U.S.', '1.5', "it's")."""
-    return [m.group(0).lower().replace("’", "'") for m in _TOKEN.finditer(text)]
+    if text.isascii():  # lower-casing ASCII keeps every character, so the text can be lowered once
+        return _TOKEN.findall(text.lower())
+    lowered = [w.lower() for w in _TOKEN.findall(text)]
+    return [w.replace("’", "'") for w in lowered] if "’" in text else lowered
 
 
 def terms(text: str) -> list[str]:

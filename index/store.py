@@ -316,6 +316,17 @@ def _map_vectors(path: Path, dtype: type, dimension: int) -> np.ndarray:
     return np.memmap(path, dtype=dtype, mode="r").reshape(-1, dimension)
 
 
+def _runs(keys: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose (sorted) `keys` equal each of `ids`, concatenated in the order of `ids`, and the bounds
+    of each id's run: `rows[bounds[k]:bounds[k + 1]]` are the rows of `ids[k]`."""
+    wanted = np.asarray(ids, dtype=np.int64)
+    first = np.searchsorted(keys, wanted)
+    counts = np.searchsorted(keys, wanted + 1) - first
+    bounds = np.zeros(len(wanted) + 1, dtype=np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    return np.repeat(first - bounds[:-1], counts) + np.arange(bounds[-1]), bounds
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
@@ -389,13 +400,19 @@ class IndexReader:
 
     def passages_of(self, paragraph_id: int) -> np.ndarray:
         """Row ids of a paragraph's passages (they are stored contiguously, in paragraph order)."""
-        lo, hi = np.searchsorted(self.passages[:, 0], [paragraph_id, paragraph_id + 1])
-        return np.arange(lo, hi)
+        return self.passage_rows([paragraph_id])[0]
 
     def sentences_of(self, paragraph_id: int) -> np.ndarray:
         """Row ids of a paragraph's sentences, in order."""
-        lo, hi = np.searchsorted(self.sentences[:, 0], [paragraph_id, paragraph_id + 1])
-        return np.arange(lo, hi)
+        return self.sentence_rows([paragraph_id])[0]
+
+    def passage_rows(self, paragraph_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The passages of several paragraphs at once: row ids and bounds, as `_runs`."""
+        return _runs(self.passages[:, 0], paragraph_ids)
+
+    def sentence_rows(self, paragraph_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The sentences of several paragraphs at once: row ids and bounds, as `_runs`."""
+        return _runs(self.sentences[:, 0], paragraph_ids)
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:

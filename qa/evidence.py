@@ -7,15 +7,15 @@ re-embedded at query time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
 
-from index.lexical import terms
 from index.store import IndexReader
 from qa.question import Question
 from qa.retrieve import Candidate, Lexicon
-from qa.spans import typed_spans
+from qa.spans import has_typed_span
 
 PARAGRAPH_FEATURES = (
     "dense", "bm25_rel", "bm25_abs", "best_sentence_cos", "coverage", "best_sentence_coverage",
@@ -48,7 +48,7 @@ class ParagraphEvidence:
     features: dict[str, float] = field(default_factory=dict)
     sentences: list[SentenceEvidence] = field(default_factory=list)
     score: float = 0.0
-    terms: set[str] = field(default_factory=set)
+    found: frozenset[str] = frozenset()  # the question's terms in the paragraph or its title
 
 
 @dataclass(frozen=True)
@@ -69,48 +69,85 @@ class Query:
         bigrams = frozenset(pairwise(question.terms))
         return cls(question, vector, idf, bigrams)
 
-    def coverage(self, present: set[str]) -> float:
-        total = sum(self.idf.values())
-        return sum(w for t, w in self.idf.items() if t in present) / total if total else 0.0
+    def found_in(self, terms: list[str]) -> frozenset[str]:
+        """The question's terms among `terms`."""
+        return self._terms.intersection(terms)
+
+    def coverage(self, found: frozenset[str]) -> float:
+        """The idf-weighted share of the question's terms that are in `found` (remembered: a question meets
+        only a few distinct sets of its own terms)."""
+        if found not in self._coverage:
+            total = sum(self.idf.values())
+            self._coverage[found] = sum(w for t, w in self.idf.items() if t in found) / total if total else 0.0
+        return self._coverage[found]
+
+    @cached_property
+    def _terms(self) -> frozenset[str]:
+        return frozenset(self.idf)
+
+    @cached_property
+    def _coverage(self) -> dict[frozenset[str], float]:
+        return {}
 
 
 def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list[Candidate],
            bm25: np.ndarray, context_article: str | None = None) -> list[ParagraphEvidence]:
     """Evidence for each candidate paragraph and its sentences (unscored; see `qa.scoring`)."""
-    rows = reader.paragraphs([c.paragraph_id for c in candidates])
+    ids = [c.paragraph_id for c in candidates]
+    rows = reader.paragraphs(ids)
+    passages, passage_bounds = reader.passage_rows(ids)
+    dense = _run_max(_dots(np.asarray(reader.passage_vectors[passages]), passage_bounds, query.vector),
+                     passage_bounds)
+    lexical = _run_max(bm25[passages], passage_bounds)
+    sentences, bounds = reader.sentence_rows(ids)
+    cos = _dots(np.asarray(reader.sentence_vectors[sentences], dtype=np.float32), bounds, query.vector).tolist()
+    spans = [tuple(span) for span in reader.sentences[sentences, 1:3].tolist()]
+    bounds = bounds.tolist()
     best_bm25 = max((c.bm25 for c in candidates), default=0.0) or 1.0
     idf_total = sum(query.idf.values()) or 1.0
     evidence = []
-    for c in candidates:
+    for k, c in enumerate(candidates):
         article_id, index, title, url, text = rows[c.paragraph_id]
         p = ParagraphEvidence(c.paragraph_id, article_id, index, title, url, text)
-        passages = reader.passages_of(c.paragraph_id)
-        dense = float((reader.passage_vectors[passages] @ query.vector).max()) if len(passages) else 0.0
-        lexical = float(bm25[passages].max()) if len(passages) else 0.0
-        _sentences(reader, lexicon, query, p)
-        paragraph_terms = [t for s in p.sentences for t in s.terms]
-        present = set(paragraph_terms)
-        title_terms = set(terms(title))
-        missing = [w for t, w in query.idf.items() if t not in present and t not in title_terms]
+        run = slice(bounds[k], bounds[k + 1])
+        in_text = _sentences(lexicon, query, p, spans[run], cos[run])
+        in_title = query.found_in(lexicon.title_terms(title))
+        p.found = in_text | in_title
         p.features = {
-            "dense": dense,
-            "bm25_rel": lexical / best_bm25,
-            "bm25_abs": lexical / idf_total,
+            "dense": dense[k],
+            "bm25_rel": lexical[k] / best_bm25,
+            "bm25_abs": lexical[k] / idf_total,
             "best_sentence_cos": max((s.features["cos"] for s in p.sentences), default=0.0),
-            "coverage": query.coverage(present | title_terms),
+            "coverage": query.coverage(p.found),
             "best_sentence_coverage": max((s.features["coverage"] for s in p.sentences), default=0.0),
-            "title_coverage": query.coverage(title_terms),
-            "bigrams": _bigram_share(query, paragraph_terms),
-            "missing_idf": max(missing, default=0.0) / lexicon.unknown_idf,
+            "title_coverage": query.coverage(in_title),
+            "bigrams": _bigram_share(query, [t for s in p.sentences for t in s.terms]) if in_text else 0.0,
+            "missing_idf": max((w for t, w in query.idf.items() if t not in p.found), default=0.0)
+            / lexicon.unknown_idf,
             "dense_rrank": 1.0 / (1 + c.dense_rank),
             "bm25_rrank": 1.0 / (1 + c.bm25_rank),
             "type_match": max((s.features["type_match"] for s in p.sentences), default=0.0),
             "context": 1.0 if context_article and article_id == context_article else 0.0,
         }
-        p.terms = present | title_terms
         evidence.append(p)
     _article_features(query, evidence)
     return evidence
+
+
+def _dots(vectors: np.ndarray, bounds: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """`vectors @ query`, one paragraph's run of rows at a time: BLAS sums in an order that depends on the
+    number of rows, and a paragraph's scores should not depend on which other paragraphs are candidates."""
+    return np.concatenate([vectors[a:b] @ query for a, b in pairwise(bounds.tolist())]
+                          + [np.zeros(0, dtype=np.float32)])
+
+
+def _run_max(values: np.ndarray, bounds: np.ndarray) -> list[float]:
+    """The largest of each run of `values` (`values[bounds[k]:bounds[k + 1]]`); 0.0 for an empty run."""
+    peaks = np.zeros(len(bounds) - 1, dtype=values.dtype)
+    full = bounds[1:] > bounds[:-1]
+    if full.any():
+        peaks[full] = np.maximum.reduceat(values, bounds[:-1][full])
+    return peaks.tolist()
 
 
 def _article_features(query: Query, evidence: list[ParagraphEvidence]) -> None:
@@ -119,35 +156,33 @@ def _article_features(query: Query, evidence: list[ParagraphEvidence]) -> None:
     for p in evidence:
         by_article.setdefault(p.article_id, []).append(p)
     for paragraphs in by_article.values():
-        coverage = query.coverage(set().union(*(p.terms for p in paragraphs)))
+        coverage = query.coverage(frozenset().union(*(p.found for p in paragraphs)))
         dense = max(p.features["dense"] for p in paragraphs)
         for p in paragraphs:
             p.features["article_coverage"] = coverage
             p.features["article_dense"] = dense
 
 
-def _sentences(reader: IndexReader, lexicon: Lexicon, query: Query, p: ParagraphEvidence) -> None:
-    ids = reader.sentences_of(p.paragraph_id)
-    if not len(ids):
-        return
-    cos = reader.sentence_vectors[ids].astype(np.float32) @ query.vector
-    spans = tuple((int(s), int(e)) for s, e in reader.sentences[ids, 1:3])
-    sentence_terms = lexicon.sentence_terms(p.paragraph_id, p.text, spans)
-    p.sentences = [SentenceEvidence(s, e, t) for (s, e), t in zip(spans, sentence_terms, strict=True)]
-    best = float(cos.max())
-    for k, s in enumerate(p.sentences):
-        window = set(s.terms)
-        for neighbour in p.sentences[max(0, k - 1):k + 2]:
-            window.update(neighbour.terms)
-        s.features = {
-            "cos": float(cos[k]),
-            "cos_gap": float(cos[k]) - best,
-            "coverage": query.coverage(set(s.terms)),
-            "window_coverage": query.coverage(window),
-            "type_match": 1.0 if typed_spans(p.text[s.start:s.end], query.question) else 0.0,
-            "bigrams": _bigram_share(query, s.terms),
+def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: list[tuple[int, int]],
+               cos: list[float]) -> frozenset[str]:
+    """Fill in `p.sentences` (at `spans`, with their cosines to the question); returns the question's terms
+    that the paragraph's text contains."""
+    if not spans:
+        return frozenset()
+    sentence_terms = lexicon.sentence_terms(p.paragraph_id, p.text, tuple(spans))
+    found = [query.found_in(t) for t in sentence_terms]
+    best = max(cos)
+    for k, ((start, end), t) in enumerate(zip(spans, sentence_terms, strict=True)):
+        p.sentences.append(SentenceEvidence(start, end, t, {
+            "cos": cos[k],
+            "cos_gap": cos[k] - best,
+            "coverage": query.coverage(found[k]),
+            "window_coverage": query.coverage(frozenset().union(*found[max(0, k - 1):k + 2])),
+            "type_match": 1.0 if has_typed_span(p.text[start:end], query.question) else 0.0,
+            "bigrams": _bigram_share(query, t) if found[k] else 0.0,
             "position": 1.0 / (1 + k),
-        }
+        }))
+    return frozenset().union(*found)
 
 
 def _bigram_share(query: Query, sequence: list[str]) -> float:

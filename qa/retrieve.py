@@ -27,10 +27,11 @@ class Candidate:
 
 class Lexicon:
     """BM25 over passages, each term's idf (from the same index) for coverage features, and the terms of
-    stored sentences (cached: the same paragraphs come back question after question)."""
+    stored sentences and titles (cached: the same paragraphs come back question after question)."""
 
     def __init__(self, reader: IndexReader) -> None:
         self.sentence_terms = lru_cache(maxsize=200_000)(_sentence_terms)
+        self.title_terms = lru_cache(maxsize=50_000)(terms)
         self.bm25 = reader.bm25
         self.vocab: dict[str, int] = reader.bm25.vocab_dict
         df = np.diff(np.asarray(reader.bm25.scores["indptr"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -82,11 +83,25 @@ def typed_spans(sentence: str, question: Question) -> list[Span]:
     return spans
 
 
+def has_typed_span(sentence: str, question: Question) -> bool:
+    """Whether `typed_spans(sentence, question)` finds any span; stops at the first (the first span found
+    cannot overlap an earlier one), so most sentences are only scanned up to their first match."""
+    asked = question.stems
+    return any(kept is not None and stems and not all(t in asked for t in stems)
+               for kind in TYPE_PATTERNS[question.answer_type.value]
+               for _, _, kept, stems in _each_match(sentence, kind))
+
+
 @lru_cache(maxsize=100_000)
 def _matches(sentence: str, kind: str) -> tuple[tuple[int, int, int | None, tuple[str, ...]], ...]:
-    """Every match of one pattern, trimmed, with its word stems and where a name really starts (None when
-    nothing of it is a name). Independent of the question, so sentences that come back are not re-scanned."""
-    found = []
+    """Every match of one pattern (see `_each_match`). Independent of the question, so sentences that come
+    back are not re-scanned."""
+    return tuple(_each_match(sentence, kind))
+
+
+def _each_match(sentence: str, kind: str) -> Iterator[tuple[int, int, int | None, tuple[str, ...]]]:
+    """The matches of one pattern, trimmed, with their word stems and where a name really starts (None when
+    nothing of it is a name)."""
     for m in PATTERNS[kind].finditer(sentence):
         start, end = _trim(sentence, m.start(), m.end())
         if end <= start:
@@ -96,8 +111,7 @@ def _matches(sentence: str, kind: str) -> tuple[tuple[int, int, int | None, tupl
             kept = _strip_leading_stop(sentence, start, end)
             if kept >= end or _CALENDAR.fullmatch(sentence[kept:end]):
                 kept = None
-        found.append((start, end, kept, tuple(stem(w) for w in words(sentence[start:end]))))
-    return tuple(found)
+        yield start, end, kept, tuple(stem(w) for w in words(sentence[start:end]))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
