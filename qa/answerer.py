@@ -56,7 +56,7 @@ class Answerer:
 
     @classmethod
     def load(cls, settings: Settings) -> Answerer:
-        return cls(LoadedIndex.open(settings.index_dir), Weights.load(),
+        return cls(LoadedIndex.open(settings.index_dir), Weights.load(settings.weights_file),
                    SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir)
 
     def reload_if_changed(self) -> bool:

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.export import DEFAULT_MODEL
+from qa.scoring import WEIGHTS_FILE
 
 
 class Settings(BaseSettings):
@@ -18,6 +19,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("var/index"), description="where the index lives")
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path (build time)")
     cache_dir: Path = Field(Path.home() / ".cache" / "article-qa", description="exported ONNX encoders")
+    weights_file: Path = Field(WEIGHTS_FILE, description="ranking and confidence weights (benchmarks/tune.py "
+                               "writes them; the shipped ones are fitted on SQuAD and news tuning questions)")
     host: str = "127.0.0.1"
     port: int = 8000
     api_token: str | None = Field(None, description="when set, /api/* requires `Authorization: Bearer <token>`")

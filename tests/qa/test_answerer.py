@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from qa.answerer import Answerer
+from qa.scoring import WEIGHTS_FILE
 from qa.settings import Settings
 from tests.conftest import SEED_ID, make_index
 
@@ -122,3 +124,14 @@ def test_a_rebuilt_index_is_swapped_in(tmp_path: Path):
 def test_a_question_with_undecodable_characters_is_still_answered(seed_answerer: Answerer):
     answer = seed_answerer.ask("How many casualties \ud800 have North Korean troops suffered?")
     assert answer.citations
+
+
+def test_a_deployment_can_use_its_own_weights_file(seed_settings: Settings, tmp_path: Path):
+    """`QA_WEIGHTS_FILE` (or `weights_file`) replaces the shipped weights: here a stricter threshold."""
+    shipped = json.loads(WEIGHTS_FILE.read_text())
+    strict = tmp_path / "weights.json"
+    strict.write_text(json.dumps({**shipped, "threshold": 1.01}))
+    answerer = Answerer.load(seed_settings.model_copy(update={"weights_file": strict}))
+    answer = answerer.ask("How many casualties have North Korean troops suffered?")
+    assert not answer.found and answer.answer is None
+    assert answer.citations[0].paragraph_index == 2  # still shows where it looked
