@@ -121,7 +121,7 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
             "coverage": query.coverage(p.found),
             "best_sentence_coverage": max((s.features["coverage"] for s in p.sentences), default=0.0),
             "title_coverage": query.coverage(in_title),
-            "bigrams": _bigram_share(query, [t for s in p.sentences for t in s.terms]) if in_text else 0.0,
+            "bigrams": _bigram_share(query, [t for s in p.sentences for t in s.terms], in_text),
             "missing_idf": max((w for t, w in query.idf.items() if t not in p.found), default=0.0)
             / lexicon.unknown_idf,
             "dense_rrank": 1.0 / (1 + c.dense_rank),
@@ -179,13 +179,14 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: list
             "coverage": query.coverage(found[k]),
             "window_coverage": query.coverage(frozenset().union(*found[max(0, k - 1):k + 2])),
             "type_match": 1.0 if has_typed_span(p.text[start:end], query.question) else 0.0,
-            "bigrams": _bigram_share(query, t) if found[k] else 0.0,
+            "bigrams": _bigram_share(query, t, found[k]),
             "position": 1.0 / (1 + k),
         }))
     return frozenset().union(*found)
 
 
-def _bigram_share(query: Query, sequence: list[str]) -> float:
-    if not query.bigrams:
+def _bigram_share(query: Query, sequence: list[str], found: frozenset[str]) -> float:
+    """The share of the question's bigrams that `sequence` holds (`found`: the question's terms in it)."""
+    if not any(a in found and b in found for a, b in query.bigrams):
         return 0.0
     return len(query.bigrams & set(pairwise(sequence))) / len(query.bigrams)

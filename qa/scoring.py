@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
@@ -18,7 +20,7 @@ class LinearModel:
     bias: float = 0.0
 
     def score(self, features: dict[str, float]) -> float:
-        return self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return self.bias + sum(map(mul, self.weights.values(), map(features.get, self.weights, repeat(0.0))))
 
     def probability(self, features: dict[str, float]) -> float:
         z = max(-30.0, min(30.0, self.score(features)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -52,6 +52,30 @@ TYPE_PATTERNS = {
     "place": ("name",),
     "entity": ("name",),
     "other": (),
+}
+# Every spelled-out number `_SPELLED` accepts contains one of these pieces ("fif" for fifteen and fifty, ...).
+_SPELLED_PIECES = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twe",
+                   "thir", "fif", "forty", "hundred", "thousand", "dozen", "million", "half")
+_DIGIT = re.compile(r"\d")
+
+
+def _may_be_number(sentence: str) -> bool:
+    """False only when `sentence` has neither digits nor a spelled-out number (ASCII text is tested for the
+    pieces of one in lower case: scanning `_SPELLED` case-insensitively is slow)."""
+    if _DIGIT.search(sentence) or not sentence.isascii():
+        return True
+    lowered = sentence.lower()
+    return any(piece in lowered for piece in _SPELLED_PIECES)
+
+
+# Quick tests of what a sentence must contain for a pattern to match anywhere in it: most sentences hold no
+# number, and the full patterns take tens of microseconds to scan one.
+_MAY_MATCH: dict[str, Callable[[str], object]] = {
+    "money": _DIGIT.search,  # every amount has digits
+    "percent": re.compile(r"\d|per", re.IGNORECASE).search,
+    "date": re.compile(r"\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|day").search,  # months, weekdays
+    "number": _may_be_number,
+    "name": bool,  # any non-empty sentence may hold a name: nothing quicker to test
 }
 _CALENDAR = re.compile(rf"(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)")
 _LEADING_STOP = frozenset("the a an in on at by for from to of and but as with he she it they we i this that "
@@ -102,6 +126,8 @@ def _matches(sentence: str, kind: str) -> tuple[tuple[int, int, int | None, tupl
 def _each_match(sentence: str, kind: str) -> Iterator[tuple[int, int, int | None, tuple[str, ...]]]:
     """The matches of one pattern, trimmed, with their word stems and where a name really starts (None when
     nothing of it is a name)."""
+    if not _MAY_MATCH[kind](sentence):
+        return
     for m in PATTERNS[kind].finditer(sentence):
         start, end = _trim(sentence, m.start(), m.end())
         if end <= start:

@@ -7,7 +7,7 @@ import pytest
 from qa.question import AnswerType, Question
 from qa.scoring import Weights
 from qa.short_answer import pick
-from qa.spans import typed_spans
+from qa.spans import _MAY_MATCH, _SPELLED, PATTERNS, typed_spans
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -66,3 +66,20 @@ def test_no_typed_span_when_the_question_asks_for_no_type_or_the_type_is_absent(
 def test_words_of_the_question_are_not_an_answer():
     spans = typed_spans("Arsenal beat Chelsea at Highbury.", Question.parse("Who did Arsenal beat?"))
     assert [s.start for s in spans] == [len("Arsenal beat "), len("Arsenal beat Chelsea at ")]
+
+
+
+_SPELLED_WORDS = _SPELLED.removeprefix("(?:").removesuffix(")").replace("?", "").split("|")
+_SENTENCES = [
+    "Profits rose to $1.5bn, up 12 per cent, on 3 March 2004.", "Turnout was 61.4% in the north.",
+    "Sales fell by a fifth on Monday.", "It happened in the early 1990s.", "The Sept. meeting was cancelled.",
+    "Nobody knows.", "Ticket sales hit £2m.", "Shares fell twenty percent.", "ſeventy cats and a ſhop.",
+    *(f"About {word} people came" for word in _SPELLED_WORDS),
+]
+
+
+@pytest.mark.parametrize("sentence", [case(s) for s in _SENTENCES for case in (str, str.upper, str.title)])
+def test_the_quick_test_before_a_pattern_lets_through_every_sentence_it_matches(sentence):
+    for kind, pattern in PATTERNS.items():
+        if pattern.search(sentence):
+            assert _MAY_MATCH[kind](sentence), kind
