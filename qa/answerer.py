@@ -106,21 +106,17 @@ class Answerer:
         """The question as scored, and candidate paragraphs with their evidence, best first. In a conversation
         the question is first ranked without leaning on it; if the conversation's article holds it about as
         well as any other (`stays`), it is ranked again leaning on that article, which then comes first."""
-        query, ranked = self._rank(index, resolved, lean=False)
-        if resolved.context_article is None or not stays(ranked, resolved):
-            return query, ranked
-        query, ranked = self._rank(index, resolved, lean=True)
-        return query, context_first(ranked, resolved.context_article)
-
-    def _rank(self, index: LoadedIndex, resolved: Resolved, lean: bool) -> tuple[Query, list[ParagraphEvidence]]:
         vector = index.encoder.encode([resolved.encoded])[0]
         query = Query.make(Question.parse(resolved.text), vector, index.lexicon, resolved.extra_terms)
-        query_terms = list(query.idf)
-        bm25 = index.lexicon.scores(query_terms)
+        bm25 = index.lexicon.scores(list(query.idf))
         candidates = with_context(index.reader, search(index.reader, vector, bm25), resolved)
-        evidence = gather(index.reader, index.lexicon, query, candidates, bm25,
-                          resolved.context_article if lean else None)
-        return query, rank_paragraphs(evidence, self.weights)
+        evidence = gather(index.reader, index.lexicon, query, candidates, bm25)
+        ranked = rank_paragraphs(evidence, self.weights)
+        if resolved.context_article is None or not stays(ranked, resolved):
+            return query, ranked
+        for p in evidence:
+            p.features["context"] = 1.0 if p.article_id == resolved.context_article else 0.0
+        return query, context_first(rank_paragraphs(evidence, self.weights), resolved.context_article)
 
 
 def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, top_k: int) -> list[Citation]:
