@@ -20,6 +20,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ SENTENCE_VECTORS = "sentences.f16"
 PASSAGE_VECTORS = "passages.f32"
 BM25_DIR = "bm25"
 COPY_CHUNK = 65_536
+PARAGRAPH_CACHE = 10_000  # paragraph rows (texts, titles) an IndexReader keeps in memory, least recently read out
 # Both flat and IVF indexes map their vectors from the file instead of reading them into memory.
 FAISS_MMAP = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP)
 
@@ -361,6 +363,7 @@ class IndexReader:
         self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True,
                                    check_same_thread=False)
         self._lock = threading.Lock()
+        self._paragraph_rows: OrderedDict[int, tuple[str, int, str, str | None, str]] = OrderedDict()
         self.faiss = faiss.read_index(str(self.directory / FAISS_FILE), FAISS_MMAP)
         self.vector_index = VectorIndexInfo.read(self.directory)
         try:  # memory-mapped, so that several workers share one copy; never unpickled
@@ -433,16 +436,28 @@ class IndexReader:
         return rows[lo:hi, 0]
 
     def paragraphs(self, paragraph_ids: list[int]) -> dict[int, tuple[str, int, str, str | None, str]]:
-        """paragraph id -> (article_id, paragraph index, title, url, text)."""
-        if not paragraph_ids:
-            return {}
-        marks = ",".join("?" * len(paragraph_ids))
-        rows = self._query(
-            f"SELECT p.id, a.article_id, p.idx, a.title, a.url, p.text FROM paragraphs p"
-            f" JOIN articles a ON a.id = p.article WHERE p.id IN ({marks})",
-            tuple(int(i) for i in paragraph_ids),
-        )
-        return {row[0]: row[1:] for row in rows}
+        """paragraph id -> (article_id, paragraph index, title, url, text). The rows last read are kept in
+        memory (a generation never changes; the same paragraphs come back question after question), the
+        others are read with one query."""
+        wanted = [int(i) for i in paragraph_ids]
+        with self._lock:
+            found = {i: self._paragraph_rows[i] for i in wanted if i in self._paragraph_rows}
+            for i in found:
+                self._paragraph_rows.move_to_end(i)
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            rows = self._query(
+                f"SELECT p.id, a.article_id, p.idx, a.title, a.url, p.text FROM paragraphs p"
+                f" JOIN articles a ON a.id = p.article WHERE p.id IN ({','.join('?' * len(missing))})",
+                tuple(missing),
+            )
+            read = {row[0]: row[1:] for row in rows}
+            with self._lock:
+                self._paragraph_rows.update(read)
+                while len(self._paragraph_rows) > PARAGRAPH_CACHE:
+                    self._paragraph_rows.popitem(last=False)
+            found.update(read)
+        return found
 
     def article(self, article_id: str) -> tuple[ArticleRecord, list[str]] | None:
         rows = self._query("SELECT id, article_id, title, byline, date, url, source FROM articles"

@@ -6,16 +6,17 @@ re-embedded at query time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import pairwise
+from itertools import chain, pairwise
 
 import numpy as np
 
 from index.store import IndexReader
 from qa.question import Question
 from qa.retrieve import Candidate, Lexicon
-from qa.spans import has_typed_span
+from qa.spans import typed_sentences
 
 PARAGRAPH_FEATURES = (
     "dense", "bm25_rel", "bm25_abs", "best_sentence_cos", "coverage", "best_sentence_coverage",
@@ -101,7 +102,7 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
     lexical = _run_max(bm25[passages], passage_bounds)
     sentences, bounds = reader.sentence_rows(ids)
     cos = _dots(np.asarray(reader.sentence_vectors[sentences], dtype=np.float32), bounds, query.vector).tolist()
-    spans = [tuple(span) for span in reader.sentences[sentences, 1:3].tolist()]
+    spans = list(zip(reader.sentences[sentences, 1].tolist(), reader.sentences[sentences, 2].tolist(), strict=True))
     bounds = bounds.tolist()
     best_bm25 = max((c.bm25 for c in candidates), default=0.0) or 1.0
     idf_total = sum(query.idf.values()) or 1.0
@@ -121,7 +122,7 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
             "coverage": query.coverage(p.found),
             "best_sentence_coverage": max((s.features["coverage"] for s in p.sentences), default=0.0),
             "title_coverage": query.coverage(in_title),
-            "bigrams": _bigram_share(query, [t for s in p.sentences for t in s.terms], in_text),
+            "bigrams": _bigram_share(query, chain.from_iterable(s.terms for s in p.sentences), in_text),
             "missing_idf": max((w for t, w in query.idf.items() if t not in p.found), default=0.0)
             / lexicon.unknown_idf,
             "dense_rrank": 1.0 / (1 + c.dense_rank),
@@ -171,22 +172,25 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: list
         return frozenset()
     sentence_terms = lexicon.sentence_terms(p.paragraph_id, p.text, tuple(spans))
     found = [query.found_in(t) for t in sentence_terms]
+    padded = [frozenset(), *found, frozenset()]
+    windows = [before | here | after for before, here, after in zip(padded[:-2], found, padded[2:], strict=True)]
+    typed = typed_sentences(p.text, spans, query.question)
     best = max(cos)
     for k, ((start, end), t) in enumerate(zip(spans, sentence_terms, strict=True)):
         p.sentences.append(SentenceEvidence(start, end, t, {
             "cos": cos[k],
             "cos_gap": cos[k] - best,
             "coverage": query.coverage(found[k]),
-            "window_coverage": query.coverage(frozenset().union(*found[max(0, k - 1):k + 2])),
-            "type_match": 1.0 if has_typed_span(p.text[start:end], query.question) else 0.0,
+            "window_coverage": query.coverage(windows[k]),
+            "type_match": 1.0 if typed[k] else 0.0,
             "bigrams": _bigram_share(query, t, found[k]),
             "position": 1.0 / (1 + k),
         }))
     return frozenset().union(*found)
 
 
-def _bigram_share(query: Query, sequence: list[str], found: frozenset[str]) -> float:
+def _bigram_share(query: Query, sequence: Iterable[str], found: frozenset[str]) -> float:
     """The share of the question's bigrams that `sequence` holds (`found`: the question's terms in it)."""
-    if not any(a in found and b in found for a, b in query.bigrams):
+    if not found or not any(a in found and b in found for a, b in query.bigrams):
         return 0.0
     return len(query.bigrams & set(pairwise(sequence))) / len(query.bigrams)

@@ -107,13 +107,32 @@ def typed_spans(sentence: str, question: Question) -> list[Span]:
     return spans
 
 
-def has_typed_span(sentence: str, question: Question) -> bool:
-    """Whether `typed_spans(sentence, question)` finds any span; stops at the first (the first span found
-    cannot overlap an earlier one), so most sentences are only scanned up to their first match."""
+def typed_sentences(text: str, sentences: list[tuple[int, int]], question: Question) -> list[bool]:
+    """For each sentence `text[start:end]`, whether `typed_spans` finds a span in it (the first span found
+    cannot overlap an earlier one, so: whether some match has a word the question does not use)."""
+    kinds = TYPE_PATTERNS[question.answer_type]
+    if not kinds:
+        return [False] * len(sentences)
     asked = question.stems
-    return any(kept is not None and stems and not all(t in asked for t in stems)
-               for kind in TYPE_PATTERNS[question.answer_type.value]
-               for _, _, kept, stems in _each_match(sentence, kind))
+    return [any(_has_new_words(text[start:end], kind, asked) for kind in kinds) for start, end in sentences]
+
+
+def _has_new_words(sentence: str, kind: str, asked: frozenset[str]) -> bool:
+    first = _first_candidate(sentence, kind)
+    if first is None:
+        return False
+    return not asked.issuperset(first) or any(not asked.issuperset(stems) for stems in _candidates(sentence, kind))
+
+
+@lru_cache(maxsize=100_000)
+def _first_candidate(sentence: str, kind: str) -> tuple[str, ...] | None:
+    """The stems of the first match that can be a span (cached: most questions stop at it)."""
+    return next(_candidates(sentence, kind), None)
+
+
+def _candidates(sentence: str, kind: str) -> Iterator[tuple[str, ...]]:
+    """The stems of each match that can be a span: one with words, and a name where a name is wanted."""
+    return (stems for _, _, kept, stems in _each_match(sentence, kind) if kept is not None and stems)
 
 
 @lru_cache(maxsize=100_000)
