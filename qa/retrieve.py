@@ -74,19 +74,19 @@ def search(reader: IndexReader, query_vector: np.ndarray, bm25: np.ndarray,
     if total == 0:
         return []
     dense_scores, dense_ids = reader.faiss.search(query_vector.reshape(1, -1).astype(np.float32), min(k, total))
-    for rank, (passage, score) in enumerate(zip(dense_ids[0], dense_scores[0], strict=True)):
+    for rank, (passage, score) in enumerate(zip(dense_ids[0].tolist(), dense_scores[0].tolist(), strict=True)):
         if passage < 0:
             continue
-        c = candidate(int(passage))
-        c.dense = max(c.dense, float(score))
+        c = candidate(passage)
+        c.dense = max(c.dense, score)
         c.dense_rank = min(c.dense_rank, rank)
     top = np.argpartition(-bm25, min(k, total) - 1)[: min(k, total)]
     top = top[np.argsort(-bm25[top], kind="stable")]
-    for rank, passage in enumerate(top):
-        if bm25[passage] <= 0:
+    for rank, (passage, score) in enumerate(zip(top.tolist(), bm25[top].tolist(), strict=True)):
+        if score <= 0:
             break
-        c = candidate(int(passage))
-        c.bm25 = max(c.bm25, float(bm25[passage]))
+        c = candidate(passage)
+        c.bm25 = max(c.bm25, score)
         c.bm25_rank = min(c.bm25_rank, rank)
     ranked = sorted(by_paragraph.values(), key=lambda c: 1 / (1 + c.dense_rank) + 1 / (1 + c.bm25_rank),
                     reverse=True)[:keep]
