@@ -96,14 +96,8 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
     """Evidence for each candidate paragraph and its sentences (unscored; see `qa.scoring`)."""
     ids = [c.paragraph_id for c in candidates]
     rows = reader.paragraphs(ids)
-    passages, passage_bounds = reader.passage_rows(ids)
-    dense = _run_max(_dots(np.asarray(reader.passage_vectors[passages]), passage_bounds, query.vector),
-                     passage_bounds)
-    lexical = _run_max(bm25[passages], passage_bounds)
-    sentences, bounds = reader.sentence_rows(ids)
-    cos = _dots(np.asarray(reader.sentence_vectors[sentences], dtype=np.float32), bounds, query.vector).tolist()
-    spans = list(zip(reader.sentences[sentences, 1].tolist(), reader.sentences[sentences, 2].tolist(), strict=True))
-    bounds = bounds.tolist()
+    dense, lexical = _best_passages(reader, ids, query, bm25)
+    spans, cos, bounds = _all_sentences(reader, ids, query)
     best_bm25 = max((c.bm25 for c in candidates), default=0.0) or 1.0
     idf_total = sum(query.idf.values()) or 1.0
     evidence = []
@@ -133,6 +127,24 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
         evidence.append(p)
     _article_features(query, evidence)
     return evidence
+
+
+def _best_passages(reader: IndexReader, ids: list[int], query: Query, bm25: np.ndarray
+                   ) -> tuple[list[float], list[float]]:
+    """Each paragraph's best passage cosine to the question and best BM25 score (0.0 without passages)."""
+    rows, bounds = reader.passage_rows(ids)
+    cos = _dots(np.asarray(reader.passage_vectors[rows]), bounds, query.vector)
+    return _run_max(cos, bounds), _run_max(bm25[rows], bounds)
+
+
+def _all_sentences(reader: IndexReader, ids: list[int], query: Query
+                   ) -> tuple[list[tuple[int, int]], list[float], list[int]]:
+    """The sentences of all paragraphs, one paragraph's run after the other: their spans, their cosines to the
+    question, and where each paragraph's run starts and ends (`bounds[k]:bounds[k + 1]`)."""
+    rows, bounds = reader.sentence_rows(ids)
+    cos = _dots(np.asarray(reader.sentence_vectors[rows], dtype=np.float32), bounds, query.vector).tolist()
+    spans = list(zip(reader.sentences[rows, 1].tolist(), reader.sentences[rows, 2].tolist(), strict=True))
+    return spans, cos, bounds.tolist()
 
 
 def _dots(vectors: np.ndarray, bounds: np.ndarray, query: np.ndarray) -> np.ndarray:
