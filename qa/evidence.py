@@ -92,8 +92,9 @@ class Query:
 
 
 def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list[Candidate],
-           bm25: np.ndarray, context_article: str | None = None) -> list[ParagraphEvidence]:
-    """Evidence for each candidate paragraph and its sentences (unscored; see `qa.scoring`)."""
+           bm25: np.ndarray) -> list[ParagraphEvidence]:
+    """Evidence for each candidate paragraph and its sentences (unscored; see `qa.scoring`). The "context"
+    feature is 0 here; the answerer sets it on the paragraphs of the article a conversation stays with."""
     ids = [c.paragraph_id for c in candidates]
     rows = reader.paragraphs(ids)
     dense, lexical = _best_passages(reader, ids, query, bm25)
@@ -122,7 +123,7 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
             "dense_rrank": 1.0 / (1 + c.dense_rank),
             "bm25_rrank": 1.0 / (1 + c.bm25_rank),
             "type_match": max((s.features["type_match"] for s in p.sentences), default=0.0),
-            "context": 1.0 if context_article and article_id == context_article else 0.0,
+            "context": 0.0,
         }
         evidence.append(p)
     _article_features(query, evidence)
