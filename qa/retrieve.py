@@ -30,7 +30,7 @@ class Lexicon:
     stored sentences and titles (cached: the same paragraphs come back question after question)."""
 
     def __init__(self, reader: IndexReader) -> None:
-        self.sentence_terms = lru_cache(maxsize=20_000)(_sentence_terms)  # ~40 MB when full
+        self.sentence_terms = lru_cache(maxsize=20_000)(_sentence_terms)  # tens of MB when full
         self.title_terms = lru_cache(maxsize=50_000)(terms)
         self.bm25 = reader.bm25
         self.vocab: dict[str, int] = reader.bm25.vocab_dict
