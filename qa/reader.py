@@ -1,0 +1,186 @@
+"""Learned reader: the short answer span in an answer window, and whether the window answers at all.
+
+The model is the bundled MiniLM encoder fine-tuned for extractive QA with low-rank (LoRA) updates to its
+attention and feed-forward matrices plus new biases and layer norms, and a small head: start/end logits
+per token, and an answerability logit from the [CLS] state and the mean state of the window's tokens.
+`qa/reader.npz` holds only what training changed (no pickle); at first use those deltas are merged into a
+copy of the exported encoder graph (`index.export`), which is cached beside it, so no torch at query time.
+Input is the tokenizer's pair encoding "[CLS] question [SEP] window [SEP]", at most `MAX_TOKENS` tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from index.encoder import ONNX_FILE, TOKENIZER_FILE
+
+WEIGHTS_FILE = Path(__file__).with_name("reader.npz")
+READER_ONNX = "reader.onnx"
+READER_INT8_ONNX = "reader-int8.onnx"
+MAX_TOKENS = 128
+MAX_QUESTION_TOKENS = 64
+MAX_ANSWER_TOKENS = 30
+DEFAULT_CACHE = Path.home() / ".cache" / "article-qa"
+
+
+@dataclass(frozen=True)
+class ReaderResult:
+    """`window[start:end]` is the best short span; `probability` its chance to be right, `answerable` the
+    chance that the window answers the question at all (both 0..1)."""
+
+    start: int
+    end: int
+    probability: float
+    answerable: float
+
+
+class Reader:
+    """A question and a short answer window in, the best span and an answerability score out."""
+
+    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, head: dict[str, np.ndarray]) -> None:
+        self.session = session
+        self.tokenizer = tokenizer
+        self.head = head
+        self._inputs = {i.name for i in session.get_inputs()}
+        self._question_tokenizer = Tokenizer.from_str(tokenizer.to_str())
+        self._question_tokenizer.no_truncation()
+
+    @classmethod
+    def load(cls, encoder_dir: Path, cache_dir: Path = DEFAULT_CACHE, weights: Path = WEIGHTS_FILE,
+             threads: int = 1, int8: bool = True) -> Reader:
+        """The reader on the exported encoder files in `encoder_dir` (an index generation or `index.export`'s
+        output); the merged graph (int8 weights by default: half the time) is written once to `cache_dir`."""
+        with np.load(weights, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        graph = _merged_graph(encoder_dir, cache_dir, weights, arrays)
+        if int8 and not isinstance(graph, bytes):
+            graph = _quantized(graph)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        session = ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), options,
+                                       providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(encoder_dir / TOKENIZER_FILE))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+        head = {k[len("head."):]: v.astype(np.float32) for k, v in arrays.items() if k.startswith("head.")}
+        return cls(session, tokenizer, head)
+
+    def read(self, question: str, window: str) -> ReaderResult | None:
+        """The best short span of `window` for `question`, or None if the window has no words."""
+        asked = self._question_tokenizer.encode(question, add_special_tokens=False)
+        if len(asked.ids) > MAX_QUESTION_TOKENS:  # keep room for the window
+            question = question[:asked.offsets[MAX_QUESTION_TOKENS - 1][1]]
+        encoding = self.tokenizer.encode(question, window)
+        hidden = self._hidden(encoding)
+        return self._decode(encoding, hidden, len(window))
+
+    def _hidden(self, encoding) -> np.ndarray:
+        feed = {
+            "input_ids": np.array([encoding.ids], dtype=np.int64),
+            "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
+            "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
+        }
+        return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][0]
+
+    def _decode(self, encoding, hidden: np.ndarray, window_chars: int) -> ReaderResult | None:
+        sequence = np.array([s if s is not None else -1 for s in encoding.sequence_ids])
+        offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+        in_window = (sequence == 1) & (offsets[:, 1] > offsets[:, 0])
+        if not in_window.any():
+            return None
+        logits = hidden @ self.head["span_w"] + self.head["span_b"]
+        pooled = np.concatenate([hidden[0], hidden[in_window].mean(axis=0)])
+        answerable = _sigmoid(float(pooled @ self.head["answer_w"] + self.head["answer_b"][0]))
+        words = np.array([w if w is not None else -1 for w in encoding.word_ids])
+        first = in_window & np.r_[True, words[1:] != words[:-1]]
+        last = in_window & np.r_[words[:-1] != words[1:], True]
+        start_logits = np.where(first, logits[:, 0], -np.inf)
+        end_logits = np.where(last, logits[:, 1], -np.inf)
+        start_p = _softmax(start_logits)
+        end_p = _softmax(end_logits)
+        n = len(start_p)
+        joint = np.triu(np.outer(start_p, end_p)) - np.triu(np.outer(start_p, end_p), MAX_ANSWER_TOKENS)
+        i, j = divmod(int(joint.argmax()), n)
+        start, end = int(offsets[i, 0]), int(min(offsets[j, 1], window_chars))
+        return ReaderResult(start, end, float(joint[i, j]), answerable)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+def _sigmoid(x: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-x)))
+
+
+def _quantized(graph: Path) -> Path:
+    """Dynamic int8 quantization of the merged graph's matrices (onnxruntime's own tool), cached beside it."""
+    target = graph.with_name(READER_INT8_ONNX)
+    if target.exists():
+        return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fd, temporary = tempfile.mkstemp(prefix=".reader-int8-", suffix=".onnx", dir=graph.parent)
+    os.close(fd)
+    try:
+        quantize_dynamic(graph, temporary, weight_type=QuantType.QInt8)
+        os.replace(temporary, target)
+    except OSError:
+        return graph
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+def _merged_graph(encoder_dir: Path, cache_dir: Path, weights: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:
+    """The encoder graph with the reader's deltas merged in: a cached file, or bytes if the cache is read-only."""
+    digest = hashlib.sha256(weights.read_bytes())
+    with open(encoder_dir / ONNX_FILE, "rb") as graph_file:
+        for block in iter(lambda: graph_file.read(1 << 20), b""):
+            digest.update(block)
+    target = cache_dir / f"reader-{digest.hexdigest()[:16]}" / READER_ONNX
+    if target.exists():
+        return target
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(encoder_dir / ONNX_FILE))
+    initializers = {i.name: i for i in model.graph.initializer}
+    matmul_weight = {n.name: n.input[1] for n in model.graph.node if n.op_type == "MatMul"}
+    for name in sorted({k[len("lora."):].rsplit(".", 1)[0] for k in arrays if k.startswith("lora.")}):
+        # encoder.layer.0.attention.self.query -> /transformer/encoder/layer.0/attention/self/query/MatMul
+        layer, rest = name.split(".layer.", 1)
+        number, module = rest.split(".", 1)
+        init = initializers[matmul_weight[f"/transformer/{layer}/layer.{number}/{module.replace('.', '/')}/MatMul"]]
+        weight = numpy_helper.to_array(init).astype(np.float32)  # (in, out): the transposed torch weight
+        delta = arrays[f"lora.{name}.B"].astype(np.float32) @ arrays[f"lora.{name}.A"].astype(np.float32)
+        init.CopyFrom(numpy_helper.from_array((weight + delta.T).astype(np.float32), init.name))
+    for key, value in arrays.items():
+        if key.startswith("param."):
+            init = initializers["transformer." + key[len("param."):]]
+            init.CopyFrom(numpy_helper.from_array(value.astype(np.float32), init.name))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".reader-", dir=target.parent)
+    except OSError:
+        return model.SerializeToString()
+    os.close(fd)
+    try:
+        onnx.save(model, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target

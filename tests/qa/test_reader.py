@@ -1,0 +1,73 @@
+"""The learned reader on the real model: spans are exact slices of the window, sensible, and scored 0..1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.export import DEFAULT_MODEL, exported_encoder
+from qa.reader import WEIGHTS_FILE, Reader
+
+CASUALTIES = ("Western officials say North Korean troops fighting for Russia in the Kursk region have suffered "
+              "about 1,100 casualties since December.")
+
+
+@pytest.fixture(scope="module")
+def reader(cache_dir: Path) -> Reader:
+    return Reader.load(exported_encoder(DEFAULT_MODEL, cache_dir), cache_dir)
+
+
+def test_number_question_gets_the_number(reader: Reader) -> None:
+    result = reader.read("How many casualties have North Korean troops suffered?", CASUALTIES)
+    assert result is not None
+    assert "1,100" in CASUALTIES[result.start:result.end]
+    assert 0.0 <= result.probability <= 1.0 and 0.0 <= result.answerable <= 1.0
+
+
+@pytest.mark.parametrize(("question", "window", "expected"), [
+    ("Who scored the winning goal?",
+     "Thierry Henry scored the winning goal as Arsenal beat Chelsea 2-1 at Highbury on Saturday.", "Henry"),
+    ("When did the scooters go on sale?",
+     "The company said it had received 37 reports of injury since the scooters went on sale in March 2004.",
+     "March 2004"),
+    ("Which city is the toy maker based in?",
+     "Zoomco, the Leeds toy maker, has recalled 40,000 electric scooters after complaints about faulty brakes.",
+     "Leeds"),
+])
+def test_span_is_an_exact_slice_holding_the_answer(reader: Reader, question: str, window: str,
+                                                   expected: str) -> None:
+    result = reader.read(question, window)
+    assert result is not None
+    assert 0 <= result.start < result.end <= len(window)
+    span = window[result.start:result.end]
+    assert expected in span and len(span.split()) <= 6
+    assert span == span.strip()
+
+
+def test_answering_window_scores_higher_than_an_unrelated_one(reader: Reader) -> None:
+    question = "How many casualties have North Korean troops suffered?"
+    related = reader.read(question, CASUALTIES)
+    unrelated = reader.read(question, "The bakery on the high street sells bread, cakes and pies every morning.")
+    assert related is not None and unrelated is not None
+    assert related.answerable > unrelated.answerable
+
+
+def test_long_window_is_truncated_and_empty_window_has_no_span(reader: Reader) -> None:
+    long_window = CASUALTIES + " " + " ".join(["More words follow here."] * 200)
+    result = reader.read("How many casualties have North Korean troops suffered?", long_window)
+    assert result is not None and result.end <= len(long_window)
+    assert reader.read("Who?", "   ") is None
+
+
+def test_weights_are_small_and_need_no_pickle() -> None:
+    assert WEIGHTS_FILE.stat().st_size < 2_500_000
+    with np.load(WEIGHTS_FILE, allow_pickle=False) as data:
+        assert {"head.span_w", "head.span_b", "head.answer_w", "head.answer_b"} <= set(data.files)
+
+
+def test_very_long_question_still_reads_the_window(reader: Reader) -> None:
+    question = "How many casualties " + "really " * 300 + "have North Korean troops suffered?"
+    result = reader.read(question, CASUALTIES)
+    assert result is not None and 0 <= result.start < result.end <= len(CASUALTIES)
