@@ -426,6 +426,12 @@ def stage_eval(weights: Path, int8: bool) -> None:
             out.append({"q": q, "row": row, "r": r, "span": span, "scores": best_scores(span, q.answers),
                         "today": best_scores(row["short"] if row["found"] else None, q.answers)})
         results[name] = out
+        (CACHE / f"predictions-{name}.jsonl").write_text("".join(json.dumps({
+            "id": o["q"].id, "impossible": o["q"].is_impossible, "found": o["row"]["found"],
+            "confidence": o["row"]["confidence"], "span": o["span"],
+            "probability": o["r"].probability if o["r"] else None,
+            "answerable": o["r"].answerable if o["r"] else None, "em": o["scores"][0], "f1": o["scores"][1],
+        }) + "\n" for o in out))
     # v1.1: short answers where the pipeline answers (found), thresholds on the span probability from even
     for threshold in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
         line = []
@@ -452,6 +458,9 @@ def stage_eval(weights: Path, int8: bool) -> None:
         print(f"{name}: AUC answerable {auc([o['r'].answerable for o in out], positive):.3f}, "
               f"pipeline confidence {auc([o['row']['confidence'] for o in out], positive):.3f}, "
               f"span probability {auc([o['r'].probability for o in out], positive):.3f}")
+        held = [o for o in out if o["q"].is_impossible or contains_answer(o["row"]["window"], o["q"].answers)]
+        print(f"  {name}, windows holding a gold answer vs unanswerable: AUC answerable "
+              f"{auc([o['r'].answerable for o in held], [not o['q'].is_impossible for o in held]):.3f}")
     _balanced(results)
     _timing(reader, results["v1-odd"])
 
@@ -482,6 +491,7 @@ def _balanced(results: dict) -> None:
     grid = [x / 20 for x in range(20)]
     rules = {
         "today (found)": lambda t, u: (lambda o: True),
+        "confidence >= u (threshold re-tuned)": lambda t, u: (lambda o: o["row"]["confidence"] >= u),
         "answerable >= t": lambda t, u: (lambda o: o["r"] is not None and o["r"].answerable >= t),
         "answerable >= t and confidence >= u": lambda t, u: (
             lambda o: o["r"] is not None and o["r"].answerable >= t and o["row"]["confidence"] >= u),
@@ -496,17 +506,28 @@ def _balanced(results: dict) -> None:
 
 
 def _timing(reader, out: list[dict]) -> None:
+    """Milliseconds per `read` on one thread, and for reference the question-only encoder pass."""
+    from index.encoder import Encoder
+
     windows = [(o["q"].question, o["row"]["window"]) for o in out if o["row"]["window"]][:300]
+    encoder = Encoder(reader.encoder_dir, threads=1)
+    lengths = sorted(len(reader.tokenizer.encode(q, w).ids) for q, w in windows)
     for q, w in windows[:20]:
         reader.read(q, w)
-    times = []
+        encoder.encode([q])
+    times, encoder_times = [], []
     for q, w in windows:
         started = time.perf_counter()
         reader.read(q, w)
         times.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        encoder.encode([q])
+        encoder_times.append((time.perf_counter() - started) * 1000)
     times.sort()
+    encoder_times.sort()
     print(f"reader.read: p50 {times[len(times) // 2]:.2f} ms, p95 {times[int(len(times) * 0.95)]:.2f} ms "
-          f"(1 thread, {len(times)} pipeline windows)")
+          f"(1 thread, {len(times)} pipeline windows, tokens p50 {lengths[len(lengths) // 2]}, "
+          f"p95 {lengths[int(len(lengths) * 0.95)]}); question encoder p50 {encoder_times[len(times) // 2]:.2f} ms")
 
 
 def main() -> None:

@@ -45,8 +45,10 @@ class ReaderResult:
 class Reader:
     """A question and a short answer window in, the best span and an answerability score out."""
 
-    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, head: dict[str, np.ndarray]) -> None:
+    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, head: dict[str, np.ndarray],
+                 encoder_dir: Path) -> None:
         self.session = session
+        self.encoder_dir = encoder_dir
         self.tokenizer = tokenizer
         self.head = head
         self._inputs = {i.name for i in session.get_inputs()}
@@ -73,7 +75,7 @@ class Reader:
         tokenizer.no_padding()
         tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
         head = {k[len("head."):]: v.astype(np.float32) for k, v in arrays.items() if k.startswith("head.")}
-        return cls(session, tokenizer, head)
+        return cls(session, tokenizer, head, encoder_dir)
 
     def read(self, question: str, window: str) -> ReaderResult | None:
         """The best short span of `window` for `question`, or None if the window has no words."""
