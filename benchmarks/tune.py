@@ -3,11 +3,15 @@
     python benchmarks/tune.py --v1-index /tmp/idx_squad-v1.1-dev --v2-index /tmp/idx_squad-v2.0-dev \
         [--news benchmarks/data/bbc-tune --news-index var/bench/index-bbc]
 
-Stages: (1) a conditional-logit model ranking candidate paragraphs (gold paragraph = the positive);
+Only articles even-numbered in both SQuAD dev sets are used (`tuning_questions`), so the odd-numbered
+articles each set reports on were never fitted on. The reader (qa/reader.npz) is trained on the same
+articles by benchmarks/train_reader.py. Stages:
+(1) a conditional-logit model ranking candidate paragraphs (gold paragraph = the positive);
 (2) the same for sentences of the top paragraphs (positive = the sentence holding a gold answer start);
-(3) a logistic model of P(answer right | evidence) on v1.1 and v2.0 questions, the calibrated confidence;
-(4) the confidence threshold for answering that maximises v2.0's balanced accuracy. Odd-numbered articles
-are never looked at here; `qa eval --articles odd` reports on them. With `--news`, a news tuning set (written
+(3) the reader's span probability needed to give a short answer (given ones average F1 >= 0.6);
+(4) a logistic model of P(answer right | evidence) on v1.1 and v2.0 questions, the calibrated confidence;
+(5) the confidence threshold for answering (balancing v1.1 answers and declined unanswerables).
+`qa eval --articles odd` reports on the odd-numbered articles. With `--news`, a news tuning set (written
 for fitting only, on articles no evaluation set uses) joins every stage with `--news-share` of SQuAD's weight,
 so the models also learn how news differs (short paragraphs, the lead paragraph summing up the article).
 """
@@ -28,15 +32,15 @@ from qa.conversation import Resolved
 from qa.evaluate import GoldQuestion, contains_answer, f1_score, load_questions
 from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES
 from qa.extract import TOP_PARAGRAPHS, extract, rank_paragraphs
+from qa.reader import Reader
 from qa.scoring import WEIGHTS_FILE, LinearModel, Weights
 from qa.settings import Settings
-from qa.short_answer import SPAN_FEATURES, candidates
 
 CONFIDENCE_FEATURES = (
     "paragraph_score", "paragraph_margin", "sentence_score", "sentence_margin", "cos", "coverage",
     "window_coverage", "paragraph_coverage", "missing_idf", "dense", "bm25_abs", "typed", "type_found",
     "typed_missing", "answer_missing_idf", "answer_missing_second", "answer_coverage", "number_mismatch",
-    "negation_mismatch",
+    "negation_mismatch", "answerable", "span_probability",
 )
 
 
@@ -115,40 +119,16 @@ def sentence_groups(rows, weights: Weights):
     return groups
 
 
-def answer_windows(rows, weights: Weights):
-    """(question, its short-answer candidates, the answer text) for answerable questions that got an answer."""
-    for q, query, evidence in rows:
-        if q.is_impossible:
-            continue
-        extraction = extract(rank_paragraphs(evidence, weights), query, weights)
-        if extraction is not None:
-            window = extraction.paragraph.text[extraction.start:extraction.end]
-            yield q, candidates(window, query.question), window
-
-
-def span_groups(rows, weights: Weights):
-    """For answers that contain a gold answer: the candidate spans, the best-F1 one as the positive."""
-    groups = []
-    for q, found, window in answer_windows(rows, weights):
-        if len(found) < 2 or not contains_answer(window, q.answers):
-            continue
-        f1 = [max(f1_score(window[c.start:c.end], a) for a in q.answers) for c in found]
-        best = int(np.argmax(f1))
-        if f1[best] >= 0.5:
-            groups.append((np.array([[c.features.get(f, 0.0) for f in SPAN_FEATURES] for c in found]), best))
-    return groups
-
-
-def span_threshold(rows, weights: Weights, floor: float = 0.5) -> float:
-    """The lowest probability threshold whose short answers still average F1 >= `floor` when given."""
+def span_threshold(rows, weights: Weights, reader: Reader, floor: float = 0.6) -> float:
+    """The lowest reader probability at which the short answers given still average F1 >= `floor`."""
+    everything = replace(weights, span_threshold=0.0)  # the reader's best span for every answer window
     given = []
-    for q, found, window in answer_windows(rows, weights):
-        if not found:
-            continue
-        scores = np.array([weights.span.score(c.features) for c in found])
-        probability = 1.0 / np.exp(scores - scores.max()).sum()
-        best = found[int(np.argmax(scores))]
-        given.append((probability, max(f1_score(window[best.start:best.end], a) for a in q.answers)))
+    for q, query, evidence in rows:
+        extraction = None if q.is_impossible else extract(rank_paragraphs(evidence, weights), query, everything,
+                                                          reader)
+        if extraction is not None and extraction.short_start is not None:
+            short = extraction.paragraph.text[extraction.short_start:extraction.short_end]
+            given.append((extraction.features["span_probability"], max(f1_score(short, a) for a in q.answers)))
     given.sort(reverse=True)
     threshold, total = 1.0, 0.0
     for n, (probability, f1) in enumerate(given, start=1):
@@ -159,11 +139,11 @@ def span_threshold(rows, weights: Weights, floor: float = 0.5) -> float:
     return float(threshold)
 
 
-def confidence_rows(rows, weights: Weights):
+def confidence_rows(rows, weights: Weights, reader: Reader):
     x, y, impossible = [], [], []
     for q, query, evidence in rows:
         ranked = rank_paragraphs(evidence, weights)
-        extraction = extract(ranked, query, weights)
+        extraction = extract(ranked, query, weights, reader)
         if extraction is None:
             continue
         p = extraction.paragraph
@@ -203,6 +183,13 @@ def with_news(squad: list, news: list, share: float) -> tuple[list, np.ndarray]:
     return squad + news, np.r_[np.ones(len(squad)), np.full(len(news), share * len(squad) / max(1, len(news)))]
 
 
+def tuning_questions(dataset: Path, other: Path) -> list[GoldQuestion]:
+    """Questions of `dataset`'s even-numbered articles, leaving out articles that are odd-numbered in `other`:
+    the SQuAD v2.0 dev articles are all v1.1 dev articles too, at positions of another parity for most."""
+    reported = {q.article_id for q in load_questions(other, "odd")}
+    return [q for q in load_questions(dataset, "even") if q.article_id not in reported]
+
+
 def sample(questions: list[GoldQuestion], n: int | None, seed: int = 7) -> list[GoldQuestion]:
     return random.Random(seed).sample(questions, n) if n and n < len(questions) else questions
 
@@ -226,18 +213,17 @@ def main() -> None:
     v1 = Answerer.load(Settings(index_dir=args.v1_index))
     v2 = Answerer.load(Settings(index_dir=args.v2_index))
     print("collecting evidence", file=sys.stderr)
-    rows1 = collect(v1, sample(load_questions(args.shared / "squad-v1.1-dev", "even"), args.sample))
-    rows2 = collect(v2, sample(load_questions(args.shared / "squad-v2.0-dev", "even"), args.sample))
+    v1_dir, v2_dir = args.shared / "squad-v1.1-dev", args.shared / "squad-v2.0-dev"
+    rows1 = collect(v1, sample(tuning_questions(v1_dir, v2_dir), args.sample))
+    rows2 = collect(v2, sample(tuning_questions(v2_dir, v1_dir), args.sample))
     news_rows = collect(Answerer.load(Settings(index_dir=args.news_index)), load_questions(args.news)) \
         if args.news else []
     answerable = rows1 + [r for r in rows2 if not r[0].is_impossible]
     news_answerable = [r for r in news_rows if not r[0].is_impossible]
 
     weights = fit_ranking(weights, answerable, news_answerable, args.news_share)
-    w = fit_conditional_logit(span_groups(answerable, weights))
-    weights = replace(weights, span=LinearModel(dict(zip(SPAN_FEATURES, map(float, w), strict=True))))
-    weights = replace(weights, span_threshold=span_threshold(rows1, weights))
-    weights = fit_confidence(weights, rows1, rows2, news_rows, args.news_share)
+    weights = replace(weights, span_threshold=span_threshold(rows1, weights, v1.reader))
+    weights = fit_confidence(weights, v1.reader, rows1, rows2, news_rows, args.news_share)
     args.out.write_text(json.dumps(weights.to_dict(), indent=2) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 
@@ -254,9 +240,10 @@ def fit_ranking(weights: Weights, answerable: list, news: list, share: float) ->
     return replace(weights, sentence=LinearModel(dict(zip(SENTENCE_FEATURES, map(float, w), strict=True))))
 
 
-def fit_confidence(weights: Weights, rows1: list, rows2: list, news_rows: list, share: float) -> Weights:
-    """Stages (3) and (4): the confidence model and the threshold for answering."""
-    sets = [confidence_rows(rows, weights) for rows in (rows1, rows2, news_rows)]
+def fit_confidence(weights: Weights, reader: Reader, rows1: list, rows2: list, news_rows: list,
+                   share: float) -> Weights:
+    """Stages (4) and (5): the confidence model and the threshold for answering."""
+    sets = [confidence_rows(rows, weights, reader) for rows in (rows1, rows2, news_rows)]
     squad = np.concatenate([sets[0][1], sets[1][1]])
     _, row_weights = with_news(list(squad), list(sets[2][1]), share)
     x = np.vstack([xs for xs, ys, _ in sets if len(ys)])

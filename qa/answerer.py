@@ -10,11 +10,13 @@ from pathlib import Path
 import faiss
 
 from index.encoder import Encoder
+from index.export import DEFAULT_MODEL, exported_encoder
 from index.store import IndexReader, Manifest
 from qa.conversation import Resolved, SessionStore, Turn, context_first, focus_of, resolve, stays, with_context
 from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import Extraction, extract, rank_paragraphs
 from qa.question import Question
+from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
 from qa.settings import Settings
@@ -46,9 +48,11 @@ class LoadedIndex:
 class Answerer:
     """Answers questions from a loaded index; thread-safe; `reload_if_changed` swaps in a rebuilt index."""
 
-    def __init__(self, index: LoadedIndex, weights: Weights, sessions: SessionStore, index_dir: Path) -> None:
+    def __init__(self, index: LoadedIndex, weights: Weights, reader: Reader, sessions: SessionStore,
+                 index_dir: Path) -> None:
         self.index = index
         self.weights = weights
+        self.reader = reader
         self.sessions = sessions
         self.index_dir = index_dir
         self._reload_lock = threading.Lock()
@@ -57,6 +61,7 @@ class Answerer:
     @classmethod
     def load(cls, settings: Settings) -> Answerer:
         return cls(LoadedIndex.open(settings.index_dir), Weights.load(settings.weights_file),
+                   Reader.load(exported_encoder(DEFAULT_MODEL, settings.cache_dir), settings.cache_dir),
                    SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir)
 
     def reload_if_changed(self) -> bool:
@@ -83,7 +88,7 @@ class Answerer:
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)
         query, ranked = self.rank(index, question, resolved)
-        extraction = extract(ranked, query, self.weights)
+        extraction = extract(ranked, query, self.weights, self.reader)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)

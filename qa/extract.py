@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from index.lexical import terms
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence
 from qa.question import AnswerType, Question
+from qa.reader import Reader
 from qa.scoring import Weights
-from qa.short_answer import pick
 from qa.spans import typed_spans
 
 TOP_PARAGRAPHS = 3
@@ -36,8 +36,11 @@ def rank_paragraphs(evidence: list[ParagraphEvidence], weights: Weights) -> list
     return sorted(evidence, key=lambda p: p.score, reverse=True)
 
 
-def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights) -> Extraction | None:
-    """Score the sentences of the top paragraphs and return the best answer, or None if there is no text."""
+def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader) -> Extraction | None:
+    """Score the sentences of the top paragraphs and return the best answer, or None if there is no text.
+
+    The reader reads the chosen window: its short span is kept when likely enough, and its answerability
+    joins the confidence features."""
     question = query.question
     options: list[tuple[float, ParagraphEvidence, int]] = []
     for p in ranked[:TOP_PARAGRAPHS]:
@@ -53,7 +56,7 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights) -> 
     start, end = _widen(paragraph, k, question)
     window = paragraph.text[start:end]
     typed = bool(typed_spans(window, question))
-    span = pick(window, question, weights.span, weights.span_threshold)
+    read = reader.read(question.text, window)
     sentence = paragraph.sentences[k]
     features = {
         "paragraph_score": paragraph.score,
@@ -71,9 +74,12 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights) -> 
         "typed": 1.0 if question.answer_type is not AnswerType.OTHER else 0.0,
         "type_found": 1.0 if typed else 0.0,
         "typed_missing": 1.0 if question.answer_type is not AnswerType.OTHER and not typed else 0.0,
+        "answerable": read.answerable if read else 0.0,
+        "span_probability": read.probability if read else 0.0,
         **_mismatch(query, paragraph, start, end),
     }
-    short = (start + span.start, start + span.end) if span else (None, None)
+    given = read is not None and read.probability >= weights.span_threshold
+    short = (start + read.start, start + read.end) if given else (None, None)
     return Extraction(paragraph, start, end, *short, features)
 
 

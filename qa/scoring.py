@@ -29,13 +29,13 @@ class LinearModel:
 
 @dataclass(frozen=True)
 class Weights:
-    """Paragraph ranking, sentence choice, answer confidence, and the confidence needed to answer."""
+    """Paragraph ranking, sentence choice, answer confidence, the confidence needed to answer, and the reader's
+    span probability needed to give a short answer."""
 
     paragraph: LinearModel
     sentence: LinearModel
     confidence: LinearModel
     threshold: float
-    span: LinearModel = LinearModel({})
     span_threshold: float = 1.0
 
     @classmethod
@@ -46,7 +46,6 @@ class Weights:
             sentence=LinearModel(**data["sentence"]),
             confidence=LinearModel(**data["confidence"]),
             threshold=float(data["threshold"]),
-            span=LinearModel(**data.get("span", {"weights": {}})),
             span_threshold=float(data.get("span_threshold", 1.0)),
         )
 
@@ -54,5 +53,5 @@ class Weights:
         return {
             "paragraph": self.paragraph.__dict__, "sentence": self.sentence.__dict__,
             "confidence": self.confidence.__dict__, "threshold": self.threshold,
-            "span": self.span.__dict__, "span_threshold": self.span_threshold,
+            "span_threshold": self.span_threshold,
         }

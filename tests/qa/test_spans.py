@@ -1,12 +1,10 @@
-"""Short answers: the span of the type the question asks for, nearest the question's words."""
+"""Typed spans: the answer types questions ask for, and the spans of that type a sentence holds."""
 
 from __future__ import annotations
 
 import pytest
 
 from qa.question import AnswerType, Question
-from qa.scoring import Weights
-from qa.short_answer import pick
 from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, typed_spans
 
 
@@ -39,23 +37,6 @@ def test_answer_type_comes_from_the_wh_phrase(question, kind):
 def test_the_typed_span_is_among_the_candidates(sentence, question, expected):
     parsed = Question.parse(question)
     assert expected in [sentence[s.start:s.end] for s in typed_spans(sentence, parsed)]
-
-
-@pytest.mark.parametrize(("sentence", "question", "expected"), [
-    ("Troops have suffered around 1,100 casualties, the military said on Monday.",
-     "How many casualties have North Korean troops suffered?", "1,100"),
-    ("The game was played on February 7, 2016, at Levi's Stadium in Santa Clara.",
-     "When was the game played?", "February 7, 2016"),
-    ("Thierry Henry scored the winning goal as Arsenal beat Chelsea.", "Who scored the winning goal?",
-     "Thierry Henry"),
-    ("Turnout was 61.4% in the north.", "What percentage turned out in the north?", "61.4%"),
-])
-def test_the_fitted_model_picks_an_unambiguous_short_answer(sentence, question, expected):
-    parsed = Question.parse(question)
-    weights = Weights.load()
-    span = pick(sentence, parsed, weights.span, weights.span_threshold)
-    assert span is not None
-    assert sentence[span.start:span.end] == expected
 
 
 def test_no_typed_span_when_the_question_asks_for_no_type_or_the_type_is_absent():
