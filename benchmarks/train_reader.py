@@ -85,7 +85,7 @@ def pipeline_windows(name: str, questions: list[GoldQuestion], dataset: Path) ->
     rows = []
     for q in questions:
         _, session = answerer.sessions.get(None)
-        query, ranked = answerer.rank(answerer.index, q.question, resolve(q.question, session))
+        query, ranked = answerer.rank(answerer.index, resolve(q.question, session))
         extraction = extract(ranked, query, answerer.weights)
         row = {"id": q.id, "window": None, "found": False, "confidence": 0.0, "short": None}
         if extraction:

@@ -86,7 +86,7 @@ def collect(answerer: Answerer, questions: list[GoldQuestion]):
     """Ranked evidence for each question (features do not depend on the weights)."""
     rows = []
     for n, q in enumerate(questions):
-        rows.append((q, *answerer.rank(answerer.index, q.question, Resolved(q.question))))
+        rows.append((q, *answerer.rank(answerer.index, Resolved(q.question))))
         if n % 500 == 0:
             print(f"  {n}/{len(questions)}", file=sys.stderr)
     return rows

@@ -87,7 +87,7 @@ class Answerer:
         index = self.index
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)
-        query, ranked = self.rank(index, question, resolved)
+        query, ranked = self.rank(index, resolved)
         extraction = extract(ranked, query, self.weights, self.reader)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
@@ -106,8 +106,7 @@ class Answerer:
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 
-    def rank(self, index: LoadedIndex, question: str, resolved: Resolved
-             ) -> tuple[Query, list[ParagraphEvidence]]:
+    def rank(self, index: LoadedIndex, resolved: Resolved) -> tuple[Query, list[ParagraphEvidence]]:
         """The question as scored, and candidate paragraphs with their evidence, best first. In a conversation
         the question is first ranked without leaning on it; if the conversation's article holds it about as
         well as any other (`stays`), it is ranked again leaning on that article, which then comes first."""
