@@ -155,25 +155,31 @@ def torch_passages(args: dict) -> dict:
 
 
 def answerer_questions(args: dict) -> dict:
-    """In-process `Answerer.ask` latency, as the API calls it, on a loaded index."""
+    """In-process `Answerer.ask` latency, as the API calls it, on a loaded index; and, apart, the reader's
+    share: `Reader.read` on the answers' windows."""
     from qa.answerer import Answerer
     from qa.settings import Settings
 
     started = time.perf_counter()
     answerer = Answerer.load(Settings(index_dir=Path(args["index_dir"])))
     load_seconds = time.perf_counter() - started
-    found = []
+    found, windows = [], []
 
     def ask(q: str) -> None:
-        found.append(answerer.ask(q, top_k=5).found)
+        answer = answerer.ask(q, top_k=5)
+        found.append(answer.found)
+        if answer.answer:
+            windows.append((q, answer.answer))
 
     times = _timed(ask, args["questions"])
     import psutil
 
     rss = psutil.Process().memory_info().rss
     found = found[WARMUP:]
+    reader = latency_stats(_timed(lambda w: answerer.reader.read(*w), windows)) if len(windows) > WARMUP else {}
     return latency_stats(times) | {"load_seconds": round(load_seconds, 2), "rss_mb": round(rss / 2**20, 1),
-                                   "found_share": round(sum(found) / len(found), 3) if found else 0.0}
+                                   "found_share": round(sum(found) / len(found), 3) if found else 0.0,
+                                   "reader_ms": reader}
 
 
 WORKERS = {f.__name__: f for f in (onnx_question, torch_question, torch_passages, answerer_questions)}

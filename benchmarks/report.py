@@ -258,9 +258,17 @@ def _query(r: dict) -> str:
         f"`Answerer.ask(question, top_k=5)` on the BBC index ({r['index']}), one question at a time, "
         f"{r['questions']} questions (the 250 BBC questions and 50 SQuAD v1.1 questions that the BBC articles "
         f"do not answer, shuffled; 5 warm-up calls not counted). Answered: {lat['found_share']:.0%}. "
-        f"Index load {_s(lat['load_seconds'])}, process RSS after the run {lat['rss_mb']:.0f} MiB.", "",
+        f"Index load {_s(lat['load_seconds'])}, process RSS after the run {lat['rss_mb']:.0f} MiB."
+        + _reader_share(lat.get("reader_ms")), "",
         _table(["latency", "value", "÷ floor (a) ONNX " + _ms(onnx), "÷ floor (a) torch " + _ms(torch)], rows),
         "", _cached_note(r.get("index_built"))])
+
+
+def _reader_share(reader: dict | None) -> str:
+    if not reader:
+        return ""
+    return (f" Of each answer, the reader (the short span and answerability, int8, 1 thread) takes p50 "
+            f"{_ms(reader['p50'])}, p95 {_ms(reader['p95'])} (timed apart on the same answer windows).")
 
 
 def _ratio(a, b):
@@ -325,8 +333,10 @@ def _quality(r: dict) -> str:
     ev = {e["name"]: e for e in r["evaluations"]}
     out = ["## Answer quality", "", _meta(r), "",
            f"`qa eval` on the evaluation sets; SQuAD with `--sample {r['sample']} --seed 650`, on the odd-numbered "
-           "articles (never seen by `benchmarks/tune.py`, which fits the weights on even ones) and on all "
-           "articles. Each SQuAD dev set is indexed on its own (`articles.jsonl`); the BBC sets use the BBC "
+           "articles (never seen by `benchmarks/tune.py` and `benchmarks/train_reader.py`, which fit the weights "
+           "and the reader on articles even-numbered in both SQuAD dev sets; tune.py also on the bbc-tune news "
+           "questions, whose articles no evaluation set uses) and on all articles. Each SQuAD dev set is "
+           "indexed on its own (`articles.jsonl`); the BBC sets use the BBC "
            "index. P@1 / R@5: the gold paragraph is the first / among the first 5 citations. \"Right + cited\": "
            "the answer contains a gold answer (SQuAD normalisation) and the first citation is the gold "
            "paragraph. Short answer EM/F1 are over all answerable questions (0 when none is given).", ""]
