@@ -8,6 +8,7 @@ articles each set reports on were never fitted on. The reader (qa/reader.npz) is
 articles by benchmarks/train_reader.py. Stages:
 (1) a conditional-logit model ranking candidate paragraphs (gold paragraph = the positive);
 (2) the same for sentences of the top paragraphs (positive = the sentence holding a gold answer start);
+(2b) how much the reader's reading of the best three sentences weighs in choosing among them (a grid);
 (3) the reader's span probability needed to give a short answer (given ones average F1 >= 0.6);
 (4) a logistic model of P(answer right | evidence) on v1.1 and v2.0 questions, the calibrated confidence;
 (5) the confidence threshold for answering (balancing v1.1 answers and declined unanswerables).
@@ -31,7 +32,7 @@ from qa.answerer import Answerer
 from qa.conversation import Resolved
 from qa.evaluate import GoldQuestion, contains_answer, f1_score, load_questions
 from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES
-from qa.extract import TOP_PARAGRAPHS, extract, rank_paragraphs
+from qa.extract import READ_OPTIONS, TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
 from qa.reader import Reader
 from qa.scoring import WEIGHTS_FILE, LinearModel, Weights
 from qa.settings import Settings
@@ -117,6 +118,37 @@ def sentence_groups(rows, weights: Weights):
         if positive is not None and len(options) > 1:
             groups.append((np.array(options), positive))
     return groups
+
+
+READING_GRID = [(a, s) for a in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0) for s in (0.0, 0.5, 1.0, 2.0)]
+
+
+def fit_reading(weights: Weights, reader: Reader, squad: list, news: list) -> LinearModel:
+    """How much the reader's reading of the best `READ_OPTIONS` sentences weighs in choosing among them: the
+    grid point whose choices hold a gold answer in the gold paragraph most often (SQuAD and news averaged)."""
+    reading_on = replace(weights, reading=LinearModel({"answerable": 1.0}))  # non-empty: read them all
+    sets = [[_graded_options(q, query, evidence, reading_on, reader) for q, query, evidence in rows]
+            for rows in (squad, news) if rows]
+
+    def hit_rate(model: LinearModel, groups: list) -> float:
+        return float(np.mean([max(g, key=lambda o: o[0] + model.score(o[1]))[2] for g in groups if g]))
+
+    def grid_model(point: tuple[float, float]) -> LinearModel:
+        return LinearModel({"answerable": point[0], "span": point[1]})
+
+    scores = {point: np.mean([hit_rate(grid_model(point), groups) for groups in sets]) for point in READING_GRID}
+    best = max(READING_GRID, key=scores.__getitem__)
+    print(f"reading {best}: right window {scores[best]:.4f} (without the reader's reading "
+          f"{scores[(0.0, 0.0)]:.4f})", file=sys.stderr)
+    return grid_model(best)
+
+
+def _graded_options(q: GoldQuestion, query, evidence, weights: Weights, reader: Reader) -> list:
+    """(sentence score, reading features, holds a gold answer in the gold paragraph) of each read option."""
+    found = options(rank_paragraphs(evidence, weights), query, weights, reader)[:READ_OPTIONS]
+    return [(o.score, reading_features(o.read),
+             (o.paragraph.article_id, o.paragraph.index) == (q.article_id, q.paragraph_index)
+             and contains_answer(o.paragraph.text[o.start:o.end], q.answers)) for o in found]
 
 
 def span_threshold(rows, weights: Weights, reader: Reader, floor: float = 0.6) -> float:
@@ -222,6 +254,7 @@ def main() -> None:
     news_answerable = [r for r in news_rows if not r[0].is_impossible]
 
     weights = fit_ranking(weights, answerable, news_answerable, args.news_share)
+    weights = replace(weights, reading=fit_reading(weights, v1.reader, answerable, news_answerable))
     weights = replace(weights, span_threshold=span_threshold(rows1, weights, v1.reader))
     weights = fit_confidence(weights, v1.reader, rows1, rows2, news_rows, args.news_share)
     args.out.write_text(json.dumps(weights.to_dict(), indent=2) + "\n")

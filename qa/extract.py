@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from index.lexical import terms
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence
 from qa.question import AnswerType, Question
-from qa.reader import Reader
+from qa.reader import Reader, ReaderResult
 from qa.scoring import Weights
 from qa.spans import typed_spans
 
 TOP_PARAGRAPHS = 3
+READ_OPTIONS = 3  # the reader reads the best three sentences; its reading can reorder them
 _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without|cannot|fail(?:ed|s)?)\b|n't\b",
                        re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*")
@@ -36,28 +38,59 @@ def rank_paragraphs(evidence: list[ParagraphEvidence], weights: Weights) -> list
     return sorted(evidence, key=lambda p: p.score, reverse=True)
 
 
-def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader) -> Extraction | None:
-    """Score the sentences of the top paragraphs and return the best answer, or None if there is no text.
+@dataclass(frozen=True)
+class Option:
+    """A candidate answer: a sentence of a top paragraph, widened to its window, with the reader's reading."""
 
-    The reader reads the chosen window: its short span is kept when likely enough, and its answerability
-    joins the confidence features."""
-    question = query.question
-    options: list[tuple[float, ParagraphEvidence, int]] = []
+    score: float
+    paragraph: ParagraphEvidence
+    k: int
+    start: int
+    end: int
+    read: ReaderResult | None
+
+
+def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader) -> list[Option]:
+    """The sentences of the top paragraphs, best first by the sentence model; the reader reads the first
+    `READ_OPTIONS` (one when `weights.reading` is empty), each widened to its answer window."""
+    scored: list[tuple[float, ParagraphEvidence, int]] = []
     for p in ranked[:TOP_PARAGRAPHS]:
         for k, s in enumerate(p.sentences):
             s.features["paragraph"] = p.score - ranked[0].score
             s.score = weights.sentence.score(s.features)
-            options.append((s.score, p, k))
-    if not options:
+            scored.append((s.score, p, k))
+    scored.sort(key=lambda o: o[0], reverse=True)
+    count = READ_OPTIONS if weights.reading.weights else 1
+    found = []
+    for n, (score, p, k) in enumerate(scored):
+        start, end = _widen(p, k, query.question)
+        read = reader.read(query.question.text, p.text[start:end]) if n < count else None
+        found.append(Option(score, p, k, start, end, read))
+    return found
+
+
+def reading_features(read: ReaderResult | None) -> dict[str, float]:
+    """The reader's scores as log-odds, for `weights.reading` (none for an option the reader did not read)."""
+    if read is None:
+        return {}
+    return {"answerable": _logit(read.answerable), "span": _logit(read.probability)}
+
+
+def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader) -> Extraction | None:
+    """The best answer among the options, or None if there is no text: sentence score plus, for the options
+    the reader read, its reading; its short span is kept when likely enough, and its scores join the
+    confidence features."""
+    found = options(ranked, query, weights, reader)
+    if not found:
         return None
-    options.sort(key=lambda o: o[0], reverse=True)
-    score, paragraph, k = options[0]
-    runner_up = options[1][0] if len(options) > 1 else score - 5.0
-    start, end = _widen(paragraph, k, question)
-    window = paragraph.text[start:end]
-    typed = bool(typed_spans(window, question))
-    read = reader.read(question.text, window)
-    sentence = paragraph.sentences[k]
+    combined = [o.score + weights.reading.score(reading_features(o.read)) for o in found]
+    best = max(range(len(found)), key=combined.__getitem__)
+    option, score = found[best], combined[best]
+    runner_up = max((c for n, c in enumerate(combined) if n != best), default=score - 5.0)
+    paragraph, start, end, read = option.paragraph, option.start, option.end, option.read
+    question = query.question
+    typed = bool(typed_spans(paragraph.text[start:end], question))
+    sentence = paragraph.sentences[option.k]
     features = {
         "paragraph_score": paragraph.score,
         "paragraph_margin": paragraph.score - (ranked[1].score if len(ranked) > 1 else paragraph.score - 5.0),
@@ -81,6 +114,11 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
     given = read is not None and read.probability >= weights.span_threshold
     short = (start + read.start, start + read.end) if given else (None, None)
     return Extraction(paragraph, start, end, *short, features)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
 
 
 def _mismatch(query: Query, p: ParagraphEvidence, start: int, end: int) -> dict[str, float]:

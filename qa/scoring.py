@@ -29,14 +29,15 @@ class LinearModel:
 
 @dataclass(frozen=True)
 class Weights:
-    """Paragraph ranking, sentence choice, answer confidence, the confidence needed to answer, and the reader's
-    span probability needed to give a short answer."""
+    """Paragraph ranking, sentence choice, answer confidence, the confidence needed to answer, the reader's
+    span probability needed to give a short answer, and how much the reader's reading weighs in the choice."""
 
     paragraph: LinearModel
     sentence: LinearModel
     confidence: LinearModel
     threshold: float
     span_threshold: float = 1.0
+    reading: LinearModel = LinearModel({})
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
@@ -47,11 +48,12 @@ class Weights:
             confidence=LinearModel(**data["confidence"]),
             threshold=float(data["threshold"]),
             span_threshold=float(data.get("span_threshold", 1.0)),
+            reading=LinearModel(**data.get("reading", {"weights": {}})),
         )
 
     def to_dict(self) -> dict:
         return {
             "paragraph": self.paragraph.__dict__, "sentence": self.sentence.__dict__,
             "confidence": self.confidence.__dict__, "threshold": self.threshold,
-            "span_threshold": self.span_threshold,
+            "span_threshold": self.span_threshold, "reading": self.reading.__dict__,
         }
