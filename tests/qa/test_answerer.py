@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from qa.answerer import Answerer
+from qa.conversation import Resolved
+from qa.extract import extract
 from qa.scoring import WEIGHTS_FILE
 from qa.settings import Settings
 from tests.conftest import SEED_ID, make_index
@@ -25,6 +27,17 @@ FOOTBALL = """Arsenal edge past Chelsea
 Thierry Henry scored the winning goal as Arsenal beat Chelsea 2-1 at Highbury on Saturday.
 
 The result lifts Arsenal to the top of the Premiership, three points clear of Manchester United.
+"""
+
+LIBRARY = """Carrowmore opens its new library
+
+The new library in Carrowmore opened to the public on a wet morning in October, after three years of planning
+and two years of building work.
+
+The project cost 13.9 million pounds, most of it paid by the county council, and employed 40 workers at its
+busiest.
+
+Mayor Ann Lee said the town had waited since 1950 for a library of its own.
 """
 
 
@@ -135,3 +148,17 @@ def test_a_deployment_can_use_its_own_weights_file(seed_settings: Settings, tmp_
     answer = answerer.ask("How many casualties have North Korean troops suffered?")
     assert not answer.found and answer.answer is None
     assert answer.citations[0].paragraph_index == 2  # still shows where it looked
+
+
+def test_the_answer_is_the_sentence_that_answers_not_the_lead_that_names_the_subject(tmp_path: Path):
+    """The lead repeats the question's words; the answer is in a later paragraph that says "the project". The
+    extraction (found or not: `extract` is what the confidence then judges) picks it, and the reader its span."""
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "library.txt").write_text(LIBRARY)
+    (tmp_path / "articles" / "football.txt").write_text(FOOTBALL)
+    answerer = Answerer.load(Settings(index_dir=make_index([tmp_path / "articles"], tmp_path / "index")))
+    query, ranked = answerer.rank(answerer.index, Resolved("How much did the new library in Carrowmore cost?"))
+    extraction = extract(ranked, query, answerer.weights, answerer.reader)
+    assert extraction is not None and extraction.paragraph.index == 1
+    assert extraction.paragraph.text[extraction.short_start:extraction.short_end] == "13.9 million pounds"
+    assert 0.0 <= extraction.features["answerable"] <= 1.0
