@@ -32,7 +32,7 @@ from qa.answerer import Answerer
 from qa.conversation import Resolved
 from qa.evaluate import GoldQuestion, contains_answer, f1_score, load_questions
 from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES
-from qa.extract import READ_OPTIONS, TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
+from qa.extract import TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
 from qa.reader import Reader
 from qa.scoring import WEIGHTS_FILE, LinearModel, Weights
 from qa.settings import Settings
@@ -145,7 +145,7 @@ def fit_reading(weights: Weights, reader: Reader, squad: list, news: list) -> Li
 
 def _graded_options(q: GoldQuestion, query, evidence, weights: Weights, reader: Reader) -> list:
     """(sentence score, reading features, holds a gold answer in the gold paragraph) of each read option."""
-    found = options(rank_paragraphs(evidence, weights), query, weights, reader)[:READ_OPTIONS]
+    found = [o for o in options(rank_paragraphs(evidence, weights), query, weights, reader) if o.read is not None]
     return [(o.score, reading_features(o.read),
              (o.paragraph.article_id, o.paragraph.index) == (q.article_id, q.paragraph_index)
              and contains_answer(o.paragraph.text[o.start:o.end], q.answers)) for o in found]
