@@ -184,10 +184,21 @@ def _headline(results: dict[str, dict]) -> str:
                          f"{_num(v1.get('answer_correct_with_citation'))} at "
                          f"{_num(v1.get('median_answer_words'), 0)} words",
                          f"extraction floor {EXTRACTION_FLOOR[0]} at {EXTRACTION_FLOOR[1]} words", ""])
+            rows.append(["SQuAD v1.1 odd: short answer EM / F1 (null counts 0)",
+                         f"{_num(v1.get('short_answer_em'))} / {_num(v1.get('short_answer_f1'))}", "", ""])
         v2 = ev.get("squad-v2.0 odd")
         if v2:
             rows.append(["SQuAD v2.0 odd: balanced accuracy (answered right, declined)",
                          _num(v2.get("balanced_accuracy")), "always declining: 0.500", ""])
+        bbc = ev.get("bbc-questions")
+        if bbc:
+            rows.append(["BBC questions: P@1 / right + cited / balanced accuracy",
+                         f"{_num(bbc.get('paragraph_p_at_1'))} / {_num(bbc.get('answer_correct_with_citation'))} / "
+                         f"{_num(bbc.get('balanced_accuracy'))}", "", ""])
+        followups = ev.get("bbc-followups-heldout")
+        if followups:
+            rows.append(["BBC follow-up turns, held-out set: right + cited",
+                         _num(followups.get("followup_right_with_citation")), "", ""])
     if not rows:
         return ""
     out = ["## Headline", "", "Each figure with its floor from the same run (details and dates below).", "",
