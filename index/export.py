@@ -89,8 +89,14 @@ def _export(model: str, source: str, out: Path) -> None:
     st.tokenizer.backend_tokenizer.save(str(out / TOKENIZER_FILE))
     config = {
         "model": model,
-        "dimension": st.get_sentence_embedding_dimension(),
+        "dimension": _dimension(st),
         "pooling": pooling,
         "max_seq_length": int(st.max_seq_length or 256),
     }
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+
+def _dimension(st) -> int:
+    """The embedding size; sentence-transformers 6 renamed the method (the old name warns)."""
+    method = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+    return int(method())
