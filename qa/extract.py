@@ -1,4 +1,5 @@
-"""Pick the answer: the best sentence among the top paragraphs (or two adjacent ones) and its short span."""
+"""Pick the answer: the best sentence among the top paragraphs (or two adjacent ones), as the sentence model and
+the reader judge them, and the short span the reader reads in it."""
 
 from __future__ import annotations
 
