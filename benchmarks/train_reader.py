@@ -35,34 +35,24 @@ from qa.evaluate import (  # noqa: E402
     f1_score,
     load_questions,
     normalize_answer,
+    tuning_questions,
 )
+from qa.settings import Settings  # noqa: E402
 
 DATA = Path(os.environ.get("SQUAD_DATA", "/work/shared/data"))
 V1, V2 = DATA / "squad-v1.1-dev", DATA / "squad-v2.0-dev"
 INDEXES = {V1: ROOT / "var/bench/index-squad-v1.1", V2: ROOT / "var/bench/index-squad-v2.0"}
 CACHE = Path(os.environ.get("READER_CACHE", "/tmp/reader-cache"))
 SAMPLE, SEED = 2000, 650
-
-
-def article_parity(dataset: Path) -> dict[str, int]:
-    lines = [line for line in (dataset / "articles.jsonl").read_text().splitlines() if line.strip()]
-    return {json.loads(line)["id"]: n % 2 for n, line in enumerate(lines)}
-
-
-def training_articles() -> set[str]:
-    """Articles even in every dataset file that holds them."""
-    parities = [article_parity(V1), article_parity(V2)]
-    names = set().union(*parities)
-    return {a for a in names if all(p.get(a, 0) == 0 for p in parities)}
+MODEL_CACHE = Settings().cache_dir  # the exported encoder and the shipped reader's merged graph (QA_CACHE_DIR)
 
 
 def question_sets() -> dict[str, list[GoldQuestion]]:
     """The question sets the windows are computed for (fit sets are even-only, report sets as `qa eval`)."""
-    keep = training_articles()
     v1_odd = random.Random(SEED).sample(load_questions(V1, "odd"), SAMPLE)
-    v1_even = [q for q in load_questions(V1, "even") if q.article_id in keep]
+    v1_even = tuning_questions(V1, V2)
     v2_odd = load_questions(V2, "odd")
-    v2_even = [q for q in load_questions(V2, "even") if q.article_id in keep]
+    v2_even = tuning_questions(V2, V1)
     return {
         "v1-odd": v1_odd,
         "v1-even": random.Random(SEED).sample(v1_even, min(SAMPLE, len(v1_even))),
@@ -140,13 +130,12 @@ def training_examples(rng: random.Random) -> list[tuple[str, str, int, int, int]
     """(question, window, start, end, answerable) from articles even everywhere; start = end = -1 if none."""
     from index.chunking import split_sentences
 
-    keep = training_articles()
     examples = []
     seen = set()
-    for dataset in (V1, V2):
+    for dataset, other in ((V1, V2), (V2, V1)):
         texts = paragraphs(dataset)
-        for q in load_questions(dataset):
-            if q.article_id not in keep or q.id in seen or q.paragraph_index is None:
+        for q in tuning_questions(dataset, other):
+            if q.id in seen or q.paragraph_index is None:
                 continue
             seen.add(q.id)
             text = texts[q.article_id][q.paragraph_index]
@@ -314,7 +303,7 @@ def stage_train(rank: int, epochs: int, out: Path) -> None:
     rng = random.Random(SEED)
     examples = training_examples(rng)
     print(f"training examples: {len(examples)} ({sum(e[4] for e in examples)} answerable)", flush=True)
-    encoder_dir = exported_encoder(DEFAULT_MODEL, Path.home() / ".cache" / "article-qa")
+    encoder_dir = exported_encoder(DEFAULT_MODEL, MODEL_CACHE)
     tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
@@ -385,9 +374,8 @@ def load_reader(weights: Path, int8: bool = True):
     from index.export import DEFAULT_MODEL, exported_encoder
     from qa.reader import WEIGHTS_FILE, Reader
 
-    cache = Path.home() / ".cache" / "article-qa"
     # merged graphs of trial weights go to the scratch cache, the shipped weights' to the real one
-    return Reader.load(exported_encoder(DEFAULT_MODEL, cache), cache if weights == WEIGHTS_FILE else CACHE,
+    return Reader.load(exported_encoder(DEFAULT_MODEL, MODEL_CACHE), MODEL_CACHE if weights == WEIGHTS_FILE else CACHE,
                        weights=weights, int8=int8)
 
 
@@ -507,11 +495,14 @@ def _balanced(results: dict) -> None:
 
 def _timing(reader, out: list[dict]) -> None:
     """Milliseconds per `read` on one thread, and for reference the question-only encoder pass."""
+    from measure import latency_stats
+
     from index.encoder import Encoder
+    from index.export import DEFAULT_MODEL, exported_encoder
 
     windows = [(o["q"].question, o["row"]["window"]) for o in out if o["row"]["window"]][:300]
-    encoder = Encoder(reader.encoder_dir, threads=1)
-    lengths = sorted(len(reader.tokenizer.encode(q, w).ids) for q, w in windows)
+    encoder = Encoder(exported_encoder(DEFAULT_MODEL, MODEL_CACHE), threads=1)
+    lengths = latency_stats([len(reader.tokenizer.encode(q, w).ids) for q, w in windows])
     for q, w in windows[:20]:
         reader.read(q, w)
         encoder.encode([q])
@@ -523,11 +514,10 @@ def _timing(reader, out: list[dict]) -> None:
         started = time.perf_counter()
         encoder.encode([q])
         encoder_times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    encoder_times.sort()
-    print(f"reader.read: p50 {times[len(times) // 2]:.2f} ms, p95 {times[int(len(times) * 0.95)]:.2f} ms "
-          f"(1 thread, {len(times)} pipeline windows, tokens p50 {lengths[len(lengths) // 2]}, "
-          f"p95 {lengths[int(len(lengths) * 0.95)]}); question encoder p50 {encoder_times[len(times) // 2]:.2f} ms")
+    read, encode = latency_stats(times), latency_stats(encoder_times)
+    print(f"reader.read: p50 {read['p50']:.2f} ms, p95 {read['p95']:.2f} ms (1 thread, {read['n']} pipeline "
+          f"windows, tokens p50 {lengths['p50']:.0f}, p95 {lengths['p95']:.0f}); question encoder p50 "
+          f"{encode['p50']:.2f} ms")
 
 
 def main() -> None:

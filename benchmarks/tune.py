@@ -30,7 +30,7 @@ import numpy as np
 
 from qa.answerer import Answerer
 from qa.conversation import Resolved
-from qa.evaluate import GoldQuestion, contains_answer, f1_score, load_questions
+from qa.evaluate import GoldQuestion, contains_answer, f1_score, load_questions, tuning_questions
 from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES
 from qa.extract import TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
 from qa.reader import Reader
@@ -213,13 +213,6 @@ def best_threshold(v1: tuple[np.ndarray, np.ndarray],
 def with_news(squad: list, news: list, share: float) -> tuple[list, np.ndarray]:
     """SQuAD items then news items, with weights that give the news items `share` of SQuAD's total weight."""
     return squad + news, np.r_[np.ones(len(squad)), np.full(len(news), share * len(squad) / max(1, len(news)))]
-
-
-def tuning_questions(dataset: Path, other: Path) -> list[GoldQuestion]:
-    """Questions of `dataset`'s even-numbered articles, leaving out articles that are odd-numbered in `other`:
-    the SQuAD v2.0 dev articles are all v1.1 dev articles too, at positions of another parity for most."""
-    reported = {q.article_id for q in load_questions(other, "odd")}
-    return [q for q in load_questions(dataset, "even") if q.article_id not in reported]
 
 
 def sample(questions: list[GoldQuestion], n: int | None, seed: int = 7) -> list[GoldQuestion]:

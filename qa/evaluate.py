@@ -89,6 +89,14 @@ def load_questions(dataset: Path, articles: str = "all") -> list[GoldQuestion]:
     return questions
 
 
+def tuning_questions(dataset: Path, *others: Path) -> list[GoldQuestion]:
+    """Questions of `dataset`'s even-numbered articles, leaving out articles that are odd-numbered in any of
+    `others`: the SQuAD v2.0 dev articles are all v1.1 dev articles too, at positions of another parity for
+    most, so fitting on one set's even articles alone would fit on articles the other set reports on."""
+    reported = {q.article_id for other in others for q in load_questions(other, "odd")}
+    return [q for q in load_questions(dataset, "even") if q.article_id not in reported]
+
+
 def judge(answer: Answer, gold: GoldQuestion) -> dict:
     """Per-question outcome: ranks, correctness and short-answer scores."""
     cited = [(c.article_id, c.paragraph_index) for c in answer.citations]

@@ -28,7 +28,6 @@ READER_INT8_ONNX = "reader-int8.onnx"
 MAX_TOKENS = 128
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 30
-DEFAULT_CACHE = Path.home() / ".cache" / "article-qa"
 
 
 @dataclass(frozen=True)
@@ -45,10 +44,8 @@ class ReaderResult:
 class Reader:
     """A question and a short answer window in, the best span and an answerability score out."""
 
-    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, head: dict[str, np.ndarray],
-                 encoder_dir: Path) -> None:
+    def __init__(self, session: ort.InferenceSession, tokenizer: Tokenizer, head: dict[str, np.ndarray]) -> None:
         self.session = session
-        self.encoder_dir = encoder_dir
         self.tokenizer = tokenizer
         self.head = head
         self._inputs = {i.name for i in session.get_inputs()}
@@ -56,7 +53,7 @@ class Reader:
         self._question_tokenizer.no_truncation()
 
     @classmethod
-    def load(cls, encoder_dir: Path, cache_dir: Path = DEFAULT_CACHE, weights: Path = WEIGHTS_FILE,
+    def load(cls, encoder_dir: Path, cache_dir: Path, weights: Path = WEIGHTS_FILE,
              threads: int = 1, int8: bool = True) -> Reader:
         """The reader on the exported encoder files in `encoder_dir` (an index generation or `index.export`'s
         output); the merged graph (int8 weights by default: half the time) is written once to `cache_dir`."""
@@ -75,7 +72,7 @@ class Reader:
         tokenizer.no_padding()
         tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
         head = {k[len("head."):]: v.astype(np.float32) for k, v in arrays.items() if k.startswith("head.")}
-        return cls(session, tokenizer, head, encoder_dir)
+        return cls(session, tokenizer, head)
 
     def read(self, question: str, window: str) -> ReaderResult | None:
         """The best short span of `window` for `question`, or None if the window has no words."""
@@ -110,9 +107,9 @@ class Reader:
         end_logits = np.where(last, logits[:, 1], -np.inf)
         start_p = _softmax(start_logits)
         end_p = _softmax(end_logits)
-        n = len(start_p)
-        joint = np.triu(np.outer(start_p, end_p)) - np.triu(np.outer(start_p, end_p), MAX_ANSWER_TOKENS)
-        i, j = divmod(int(joint.argmax()), n)
+        # P(start i) P(end j) for spans of 1..MAX_ANSWER_TOKENS tokens (j - i in 0..MAX_ANSWER_TOKENS - 1)
+        joint = np.tril(np.triu(np.outer(start_p, end_p)), MAX_ANSWER_TOKENS - 1)
+        i, j = divmod(int(joint.argmax()), len(start_p))
         start, end = int(offsets[i, 0]), int(min(offsets[j, 1], window_chars))
         return ReaderResult(start, end, float(joint[i, j]), answerable)
 
@@ -148,10 +145,9 @@ def _quantized(graph: Path) -> Path:
 
 def _merged_graph(encoder_dir: Path, cache_dir: Path, weights: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:
     """The encoder graph with the reader's deltas merged in: a cached file, or bytes if the cache is read-only."""
-    digest = hashlib.sha256(weights.read_bytes())
-    with open(encoder_dir / ONNX_FILE, "rb") as graph_file:
-        for block in iter(lambda: graph_file.read(1 << 20), b""):
-            digest.update(block)
+    graph = (encoder_dir / ONNX_FILE).resolve()
+    stat = graph.stat()  # the graph's identity, not its 90 MB of bytes: read at every load
+    digest = hashlib.sha256(weights.read_bytes() + f"{graph}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     target = cache_dir / f"reader-{digest.hexdigest()[:16]}" / READER_ONNX
     if target.exists():
         return target
