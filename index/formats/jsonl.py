@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
@@ -27,25 +27,39 @@ def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
         whole = json.loads(text)
     except json.JSONDecodeError:
         whole = None
-    if isinstance(whole, list):
-        for n, obj in enumerate(whole):
-            yield article_from_object(obj, f"{where}[{n}]")
-    elif isinstance(whole, dict):
+    if isinstance(whole, dict):
         yield article_from_object(whole, where)
+    elif isinstance(whole, list):
+        yield from _first_of_each_id((article_from_object(obj, f"{where}[{n}]"), f"{where}[{n}]")
+                                     for n, obj in enumerate(whole))
     else:
-        yield from _read_lines(text, where)
+        yield from _first_of_each_id(_read_lines(text, where))
 
 
-def _read_lines(text: str, where: str) -> Iterator[Article | Skipped]:
+def _read_lines(text: str, where: str) -> Iterator[tuple[Article | Skipped, str]]:
+    """Each non-blank line's article (or why not), with where it is: `file:line`."""
     for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
+        at = f"{where}:{line_no}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Skipped(f"{where}:{line_no}", f"invalid JSON ({exc.msg})")
+            yield Skipped(at, f"invalid JSON ({exc.msg})"), at
             continue
-        yield article_from_object(obj, f"{where}:{line_no}")
+        yield article_from_object(obj, at), at
+
+
+def _first_of_each_id(located: Iterable[tuple[Article | Skipped, str]]) -> Iterator[Article | Skipped]:
+    """The articles of one file, a repeated id skipped where it repeats (so the report names the line)."""
+    seen: set[str] = set()
+    for item, at in located:
+        if isinstance(item, Article):
+            if item.article_id in seen:
+                item = Skipped(at, f"duplicate article id {item.article_id!r} (an earlier one in this file is kept)")
+            else:
+                seen.add(item.article_id)
+        yield item
 
 
 def article_from_object(obj: Any, where: str) -> Article | Skipped:

@@ -110,7 +110,7 @@ def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
     skipped.update({"feeds/feed.jsonl:2": r"invalid JSON", "feeds/feed.jsonl:3": r'no "paragraphs"',
                     "feeds/feed.jsonl:4": r'no "paragraphs"', "feeds/feed.jsonl:5": r"no non-empty paragraphs",
                     "feeds/feed.jsonl:6": r"not a JSON object", "feeds/feed.jsonl:7": r"invalid JSON",
-                    "feeds/feed.jsonl": r"duplicate article id 'feed-1'"})
+                    "feeds/feed.jsonl:9": r"duplicate article id 'feed-1'"})
     put("feeds/list.json", json.dumps([{"id": "list-1", "title": "Listed", "paragraphs": ["In a JSON list."]},
                                        {"id": "list-2", "title": "No paragraphs"}]))
     articles["list-1"] = ("Listed", ["In a JSON list."])

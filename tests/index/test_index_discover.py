@@ -151,7 +151,7 @@ def test_good_files_of_every_format_are_indexed_beside_bad_ones(mixed_build: Mix
     ("bad/locked.txt", "cannot read file (Permission denied)"),
     ("feeds/batch.jsonl:2", "invalid JSON"),
     ("feeds/batch.jsonl:3", 'no "paragraphs"'),
-    ("feeds/batch.jsonl", "duplicate article id 'feed-1'"),
+    ("feeds/batch.jsonl:5", "duplicate article id 'feed-1'"),
 ])
 def test_each_bad_file_is_in_the_summary_with_its_reason(mixed_build: MixedBuild, where: str,
                                                          reason: str) -> None:

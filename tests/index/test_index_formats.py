@@ -221,6 +221,20 @@ def test_jsonl_broken_lines_are_skipped_with_file_and_line_and_good_ones_kept(tm
     assert "object" in skipped[f"{path}:8"]
 
 
+@pytest.mark.parametrize("name, where", [("feed.jsonl", ":3"), ("feed.json", "[2]")])
+def test_a_repeated_id_in_one_file_is_skipped_where_it_repeats_and_the_first_kept(tmp_path: Path, name: str,
+                                                                                where: str) -> None:
+    objects = [{"id": "same", "title": "First", "paragraphs": ["Kept."]},
+               {"id": "other", "title": "Other", "paragraphs": ["Also kept."]},
+               {"id": "same", "title": "Again", "paragraphs": ["Dropped."]}]
+    path = write(tmp_path / name, jsonl(*objects) if name.endswith("l") else json.dumps(objects))
+    results = parse(path)
+    assert [(r.article_id, r.title) for r in results if isinstance(r, Article)] == [("same", "First"),
+                                                                                     ("other", "Other")]
+    (skipped,) = [r for r in results if isinstance(r, Skipped)]
+    assert (skipped.where, skipped.reason.startswith("duplicate article id 'same'")) == (f"{path}{where}", True)
+
+
 def test_jsonl_of_the_shared_datasets_format_with_crlf_and_bom(tmp_path: Path) -> None:
     text = jsonl({"id": "Super_Bowl_50", "title": "Super_Bowl_50", "paragraphs": ["A game."]},
                  {"id": "Warsaw", "title": "Warsaw", "paragraphs": ["Warsaw is the capital of Poland."]})
