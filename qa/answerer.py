@@ -9,7 +9,7 @@ from pathlib import Path
 
 import faiss
 
-from index.encoder import Encoder
+from index.encoder import Encoder, int8_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.store import IndexReader, Manifest
 from qa.conversation import Resolved, SessionStore, Turn, context_first, focus_of, resolve, stays, with_context
@@ -33,12 +33,16 @@ class LoadedIndex:
     reader: IndexReader
     lexicon: Lexicon
     encoder: Encoder
+    int8_cache: Path | None = None
 
     @classmethod
-    def open(cls, index_dir: Path) -> LoadedIndex:
+    def open(cls, index_dir: Path, int8_cache: Path | None = None) -> LoadedIndex:
+        """The live generation of `index_dir`; with `int8_cache`, questions are encoded by an int8 copy of its
+        encoder graph kept there (`index.encoder.int8_graph`), else by the fp32 graph the passages went through."""
         faiss.omp_set_num_threads(1)  # one query at a time per thread: OpenMP fan-out only adds latency
         reader = IndexReader(index_dir)
-        return cls(reader, Lexicon(reader), Encoder(reader.directory, threads=1))
+        graph = int8_graph(reader.directory, int8_cache) if int8_cache else None
+        return cls(reader, Lexicon(reader), Encoder(reader.directory, threads=1, graph=graph), int8_cache)
 
     @property
     def generation(self) -> str:
@@ -60,7 +64,8 @@ class Answerer:
 
     @classmethod
     def load(cls, settings: Settings) -> Answerer:
-        return cls(LoadedIndex.open(settings.index_dir), Weights.load(settings.weights_file),
+        int8_cache = settings.cache_dir if settings.query_int8 else None
+        return cls(LoadedIndex.open(settings.index_dir, int8_cache), Weights.load(settings.weights_file),
                    Reader.load(exported_encoder(DEFAULT_MODEL, settings.cache_dir), settings.cache_dir),
                    SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir)
 
@@ -75,7 +80,7 @@ class Answerer:
                 return False
             if generation == self.index.generation:
                 return False
-            fresh = LoadedIndex.open(self.index_dir)
+            fresh = LoadedIndex.open(self.index_dir, self.index.int8_cache)
             if self._retired is not None:
                 self._retired.reader.close()
             self._retired, self.index = self.index, fresh

@@ -20,7 +20,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from index.encoder import ONNX_FILE, TOKENIZER_FILE
+from index.encoder import ONNX_FILE, TOKENIZER_FILE, quantized
 
 WEIGHTS_FILE = Path(__file__).with_name("reader.npz")
 READER_ONNX = "reader.onnx"
@@ -61,7 +61,7 @@ class Reader:
             arrays = {k: data[k] for k in data.files}
         graph = _merged_graph(encoder_dir, cache_dir, weights, arrays)
         if int8 and not isinstance(graph, bytes):
-            graph = _quantized(graph)
+            graph = quantized(graph, graph.with_name(READER_INT8_ONNX))
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -121,26 +121,6 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 def _sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
-
-
-def _quantized(graph: Path) -> Path:
-    """Dynamic int8 quantization of the merged graph's matrices (onnxruntime's own tool), cached beside it."""
-    target = graph.with_name(READER_INT8_ONNX)
-    if target.exists():
-        return target
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    fd, temporary = tempfile.mkstemp(prefix=".reader-int8-", suffix=".onnx", dir=graph.parent)
-    os.close(fd)
-    try:
-        quantize_dynamic(graph, temporary, weight_type=QuantType.QInt8)
-        os.replace(temporary, target)
-    except OSError:
-        return graph
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
 
 
 def _merged_graph(encoder_dir: Path, cache_dir: Path, weights: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from qa.answerer import Answerer
+from qa.answerer import Answerer, LoadedIndex
 from qa.conversation import Resolved
 from qa.extract import extract
 from qa.scoring import WEIGHTS_FILE
@@ -65,6 +66,20 @@ def test_the_seed_question_is_answered_with_an_exact_citation(seed_answerer: Ans
     assert cited.text[cited.start:cited.end] == answer.answer
     assert answer.short_answer in answer.answer
     assert 0.0 <= answer.confidence <= 1.0
+
+
+def test_questions_are_encoded_in_int8_unless_turned_off(seed_settings: Settings, tmp_path: Path):
+    question = "How many casualties have North Korean troops suffered?"
+    fp32 = Answerer.load(seed_settings.model_copy(update={"query_int8": False}))
+    assert fp32.index.int8_cache is None
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")  # a cache nothing can be written to (chmod cannot stop root): the fp32 graph
+    fallback = LoadedIndex.open(seed_settings.index_dir, blocked / "cache")
+    assert np.array_equal(fallback.encoder.encode([question]), fp32.index.encoder.encode([question]))
+    int8 = Answerer.load(seed_settings)
+    assert int8.index.int8_cache == seed_settings.cache_dir
+    assert int8.ask(question).short_answer == fp32.ask(question).short_answer == "1,100"
+    fallback.reader.close()
 
 
 @pytest.mark.parametrize("question", [

@@ -1,0 +1,56 @@
+"""The int8 query encoder on the real model: close to fp32, made once per graph, fp32 when the cache is read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime.quantization
+import pytest
+
+from index.encoder import ONNX_FILE, Encoder, int8_graph
+from index.export import DEFAULT_MODEL, exported_encoder
+
+QUESTIONS = ("How many casualties have North Korean troops suffered?", "Who scored the winning goal?",
+             "When did the scooters go on sale?", "Which city is the toy maker based in?")
+
+
+@pytest.fixture(scope="module")
+def exported(cache_dir: Path) -> Path:
+    return exported_encoder(DEFAULT_MODEL, cache_dir)
+
+
+@pytest.fixture(scope="module")
+def int8_cache(tmp_path_factory: pytest.TempPathFactory, exported: Path) -> Path:
+    cache = tmp_path_factory.mktemp("int8-cache")
+    int8_graph(exported, cache)
+    return cache
+
+
+def test_int8_vectors_are_close_to_fp32(exported: Path, int8_cache: Path) -> None:
+    fp32 = Encoder(exported).encode(QUESTIONS)
+    int8 = Encoder(exported, graph=int8_graph(exported, int8_cache)).encode(QUESTIONS)
+    assert int8.shape == fp32.shape and np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    assert (np.sum(int8 * fp32, axis=1) > 0.98).all()
+
+
+def test_int8_graph_is_made_once_and_shared_by_hard_links(exported: Path, int8_cache: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    first = int8_graph(exported, int8_cache)
+    generation = tmp_path / "gen"  # an index generation hard-links the exported graph
+    generation.mkdir()
+    (generation / ONNX_FILE).hardlink_to(exported / ONNX_FILE)
+
+    def fail(*args, **kwargs) -> None:
+        raise AssertionError("quantized again")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", fail)
+    assert int8_graph(exported, int8_cache) == first == int8_graph(generation, int8_cache)
+    assert first.parent.parent == int8_cache and first.stat().st_size < (exported / ONNX_FILE).stat().st_size / 3
+
+
+def test_unwritable_cache_gives_the_fp32_graph(exported: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")  # nothing can be created below a file, whoever runs the tests (chmod cannot stop root)
+    assert int8_graph(exported, blocked / "cache") == exported / ONNX_FILE
+    assert not any(tmp_path.rglob("*.onnx"))
