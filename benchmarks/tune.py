@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 from dataclasses import replace
@@ -145,7 +146,8 @@ def fit_reading(weights: Weights, reader: Reader, squad: list, news: list) -> Li
 
 def _graded_options(q: GoldQuestion, query, evidence, weights: Weights, reader: Reader) -> list:
     """(sentence score, reading features, holds a gold answer in the gold paragraph) of each read option."""
-    found = [o for o in options(rank_paragraphs(evidence, weights), query, weights, reader) if o.read is not None]
+    found = [o for o in options(rank_paragraphs(evidence, weights), query, weights, reader, lift=math.inf)
+             if o.read is not None]
     return [(o.score, reading_features(o.read),
              (o.paragraph.article_id, o.paragraph.index) == (q.article_id, q.paragraph_index)
              and contains_answer(o.paragraph.text[o.start:o.end], q.answers)) for o in found]

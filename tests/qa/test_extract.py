@@ -1,0 +1,63 @@
+"""The read cascade on the real model and reader: a later option is read only while it could still win."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import pytest
+
+import qa.extract
+from qa.answerer import Answerer
+from qa.conversation import Resolved
+from qa.extract import READ_LIFT, READ_MARGIN, READ_OPTIONS, extract, options, reading_features
+from qa.reader import Reader, ReaderResult
+from qa.settings import Settings
+
+QUESTIONS = ("How many casualties have North Korean troops suffered?", "Where are the North Korean troops fighting?",
+             "Who said the troops had suffered casualties?", "What did the officials say about Ukraine?")
+
+
+class CountingReader:
+    """The real reader, counting its reads."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.reads = 0
+
+    def read(self, question: str, window: str) -> ReaderResult | None:
+        self.reads += 1
+        return self.reader.read(question, window)
+
+
+@pytest.fixture(scope="module")
+def answerer(seed_settings: Settings) -> Answerer:
+    return Answerer.load(seed_settings)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_a_later_option_is_read_only_while_it_could_win(answerer: Answerer, question: str) -> None:
+    query, ranked = answerer.rank(answerer.index, Resolved(question))
+    found = options(ranked, query, answerer.weights, answerer.reader)
+    assert found[0].read is not None
+    best = -math.inf
+    for n, option in enumerate(found):
+        near = n < READ_OPTIONS and option.score >= found[0].score - READ_MARGIN
+        could_win = near and option.score + READ_LIFT > best
+        assert (option.read is not None) == (n == 0 or could_win)
+        if option.read is not None:
+            best = max(best, option.score + answerer.weights.reading.score(reading_features(option.read)))
+
+
+def test_a_clear_answer_is_read_once_and_chosen_as_when_reading_all(answerer: Answerer,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    query, ranked = answerer.rank(answerer.index, Resolved(QUESTIONS[0]))
+    cascade = CountingReader(answerer.reader)
+    chosen = extract(ranked, query, answerer.weights, cascade)
+    monkeypatch.setattr(qa.extract, "options", partial(options, lift=math.inf))
+    everything = CountingReader(answerer.reader)
+    alone = extract(ranked, query, answerer.weights, everything)
+    assert chosen is not None and alone is not None
+    assert cascade.reads == 1 < everything.reads
+    span = (chosen.paragraph.paragraph_id, chosen.start, chosen.end, chosen.short_start, chosen.short_end)
+    assert span == (alone.paragraph.paragraph_id, alone.start, alone.end, alone.short_start, alone.short_end)
