@@ -12,7 +12,17 @@ import faiss
 from index.encoder import Encoder, int8_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.store import IndexReader, Manifest
-from qa.conversation import Resolved, SessionStore, Turn, context_first, focus_of, resolve, stays, with_context
+from qa.conversation import (
+    Resolved,
+    SessionStore,
+    Turn,
+    context_first,
+    focus_of,
+    resolve,
+    staying,
+    stays,
+    with_context,
+)
 from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import Extraction, extract, rank_paragraphs
 from qa.question import Question
@@ -93,7 +103,7 @@ class Answerer:
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)
         query, ranked = self.rank(index, resolved)
-        extraction = extract(ranked, query, self.weights, self.reader)
+        extraction = extract(staying(ranked), query, self.weights, self.reader)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)
@@ -125,7 +135,7 @@ class Answerer:
             return query, ranked
         for p in evidence:
             p.features["context"] = 1.0 if p.article_id == resolved.context_article else 0.0
-        return query, context_first(rank_paragraphs(evidence, self.weights), resolved.context_article)
+        return query, context_first(rank_paragraphs(evidence, self.weights), resolved)
 
 
 def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, top_k: int) -> list[Citation]:

@@ -79,7 +79,8 @@ def test_a_pronoun_stays_with_the_article_last_cited_and_keeps_its_own_words():
     resolved = resolve("How many reports of injury had it received?",
                        session_after("Which company recalled its Zoomster scooters?", short="Zoomco"))
     assert resolved.followup
-    assert resolved.text == resolved.encoded == "How many reports of injury had it received?"
+    assert resolved.text == "How many reports of injury had it received?" and not resolved.extra_terms
+    assert resolved.encoded == "How many reports of injury had it received? (Zoomco; Zoomster)", "for the encoder"
     assert (resolved.context_article, resolved.context_paragraph) == ("a/1", 7)
 
 
