@@ -99,17 +99,22 @@ BROKEN_LINE = st.sampled_from(['{"id": "cut', "[1, 2]", '"just a string"', "{}",
 @given(lines=st.lists(st.one_of(JSON_ARTICLE, BROKEN_LINE), min_size=1, max_size=12),
        newline=st.sampled_from(["\n", "\r\n"]), bom=st.booleans())
 def test_property_jsonl_keeps_every_good_object_verbatim_and_names_every_broken_line(lines, newline, bom):
+    """Every good object is kept verbatim, the first of its id; broken lines and repeated ids are named by line."""
     assume(len(lines) > 1)  # a file of one line is a JSON document, not JSON lines
     text = newline.join(json.dumps(x) if isinstance(x, dict) else x for x in lines) + newline
     data = (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8", "surrogatepass")
     results = list(read_json(data, "f.jsonl"))
     articles = [r for r in results if isinstance(r, Article)]
     skipped = [r for r in results if isinstance(r, Skipped)]
-    good = [x for x in lines if isinstance(x, dict)]
-    assert [(a.article_id, list(a.paragraphs)) for a in articles] == [(g["id"].strip(), g["paragraphs"])
-                                                                      for g in good]
+    kept, seen = [], set()
+    for n, x in enumerate(lines, start=1):
+        if isinstance(x, dict) and x["id"].strip() not in seen:
+            seen.add(x["id"].strip())
+            kept.append(n)
+    assert [(a.article_id, list(a.paragraphs)) for a in articles] == [
+        (lines[n - 1]["id"].strip(), lines[n - 1]["paragraphs"]) for n in kept]
     assert sorted(int(s.where.rsplit(":", 1)[1]) for s in skipped) == [
-        n for n, x in enumerate(lines, start=1) if not isinstance(x, dict)]
+        n for n in range(1, len(lines) + 1) if n not in kept]
     assert all(s.reason for s in skipped)
 
 
