@@ -19,6 +19,7 @@ from qa.conversation import (
     context_first,
     focus_of,
     resolve,
+    rivals_of,
     staying,
     stays,
     with_context,
@@ -117,7 +118,8 @@ class Answerer:
         article, paragraph = (extraction.paragraph.article_id, extraction.paragraph.paragraph_id) if extraction \
             else (None, None)
         self.sessions.record(session, Turn(question, resolved.text, article, answer_text,
-                                           focus_of(question, short, resolved, session), paragraph))
+                                           focus_of(question, short, resolved, session), paragraph,
+                                           _rivals(ranked, article, resolved)))
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 
@@ -136,6 +138,14 @@ class Answerer:
         for p in evidence:
             p.features["context"] = 1.0 if p.article_id == resolved.context_article else 0.0
         return query, context_first(rank_paragraphs(evidence, self.weights), resolved)
+
+
+def _rivals(ranked: list[ParagraphEvidence], article: str | None, resolved: Resolved) -> tuple[str, ...]:
+    """The rivals of the article a turn answered from: kept while the conversation stays with it, else taken from
+    the ranking that chose it."""
+    if any(p.features["context"] for p in ranked):
+        return resolved.rivals
+    return rivals_of(ranked, article) if article else ()
 
 
 def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, top_k: int) -> list[Citation]:

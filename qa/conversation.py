@@ -22,6 +22,13 @@ SHORT_FOLLOWUP_TERMS = 3
 # dev conversations (bbc-followups) 56 of 63 follow-ups are answered there (33 same paragraph, 23 next); bonuses
 # of 2 to 3 gave the same accuracy on them, 1 too little, 5 and more too much.
 NEAR_BONUS = 2.0
+# A rival of the article a turn answered from is an article whose best paragraph scored above that article's, or
+# within RIVAL_MARGIN below, in the ranking that chose it: often another article on the same story. A follow-up
+# leaves for a rival that its own ranking puts first when the conversation's article holds less than RIVAL_SHARE
+# of the rival's share of its words. On the dev conversations margins of 0.5 and 1 gained a turn (c-014), 2 lost
+# one (c-035); without the share a tie in coverage left for a rival (c-029, -1).
+RIVAL_MARGIN = 1.0
+RIVAL_SHARE = 0.75
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
 _NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
                        "could will would should and but the a an in on at i".split())
@@ -50,6 +57,7 @@ class Turn:
     answer: str | None
     focus: tuple[str, ...] = ()
     paragraph_id: int | None = None
+    rivals: tuple[str, ...] = ()
 
 
 @dataclass
@@ -68,6 +76,7 @@ class Resolved:
     followup: bool = False
     context_paragraph: int | None = None
     focus: tuple[str, ...] = ()
+    rivals: tuple[str, ...] = ()
 
     @property
     def encoded(self) -> str:
@@ -128,11 +137,12 @@ def resolve(question: str, session: Session) -> Resolved:
     last = session.turns[-1]
     fragment = _FRAGMENT.match(question)
     if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
-        return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id)
+        return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
+                        rivals=last.rivals)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
-        return Resolved(question, (), last.article_id, False, last.paragraph_id)
+        return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals)
     if last.article_id is not None or not last.focus:
-        return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus)
+        return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals)
     own = set(terms(question))
     borrowed = tuple(t for phrase in last.focus for t in terms(phrase) if t not in own)
     return Resolved(question, borrowed, followup=True, focus=last.focus)
@@ -141,12 +151,32 @@ def resolve(question: str, session: Session) -> Resolved:
 def stays(ranked: list[ParagraphEvidence], resolved: Resolved) -> bool:
     """Whether the question (ranked without leaning on the conversation) stays with the conversation's
     article: that article must hold a share of the question's words (idf-weighted) that another article's
-    share does not beat by too much; see `_needed_share`."""
+    share does not beat by too much (see `_needed_share`), and a rival it was nearly mistaken for must not hold
+    the question clearly better (see `rivals_of`)."""
     here = max((p.features["article_coverage"] for p in ranked if p.article_id == resolved.context_article),
                default=0.0)
     elsewhere = max((p.features["article_coverage"] for p in ranked if p.article_id != resolved.context_article),
                     default=0.0)
-    return here >= elsewhere * _needed_share(resolved)
+    return here >= elsewhere * _needed_share(resolved) and not _rival_leads(ranked, resolved, here)
+
+
+def _rival_leads(ranked: list[ParagraphEvidence], resolved: Resolved, here: float) -> bool:
+    """Whether the question's own ranking puts a rival of the conversation's article first, and that rival holds
+    clearly more of its words ("What is his new band called?" after an answer from the other article on the
+    same band)."""
+    return bool(ranked) and ranked[0].article_id in resolved.rivals \
+        and here < ranked[0].features["article_coverage"] * RIVAL_SHARE
+
+
+def rivals_of(ranked: list[ParagraphEvidence], article: str) -> tuple[str, ...]:
+    """The articles whose best paragraph scores above `article`'s best, or within `RIVAL_MARGIN` below it, in a
+    ranking made without leaning on the conversation."""
+    best: dict[str, float] = {}
+    for p in ranked:
+        best.setdefault(p.article_id, p.score)
+    if article not in best:
+        return ()
+    return tuple(a for a, score in best.items() if a != article and score >= best[article] - RIVAL_MARGIN)
 
 
 def _needed_share(resolved: Resolved) -> float:

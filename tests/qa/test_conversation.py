@@ -38,12 +38,17 @@ def session_after(question: str, article: str | None = "a/1", short: str | None 
     return session
 
 
+def answerer_over(factory: pytest.TempPathFactory, articles: dict[str, str]) -> Answerer:
+    """An answerer over a real index of a few articles (file name without .txt -> text)."""
+    folder = factory.mktemp("articles")
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text)
+    return Answerer.load(Settings(index_dir=make_index([folder], factory.mktemp("index") / "index")))
+
+
 @pytest.fixture(scope="module")
 def news(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    articles = tmp_path_factory.mktemp("conversation-articles")
-    (articles / "steel.txt").write_text(STEEL)
-    (articles / "bakery.txt").write_text(BAKERY)
-    return Answerer.load(Settings(index_dir=make_index([articles], tmp_path_factory.mktemp("conv") / "index")))
+    return answerer_over(tmp_path_factory, {"steel": STEEL, "bakery": BAKERY})
 
 
 def cited(answer) -> tuple[str, int]:

@@ -1,14 +1,16 @@
 """Follow-up resolution rules: fragments, when a short follow-up stays, answers read only from the article a
-follow-up stays with, and reading on from the paragraph last cited."""
+follow-up stays with, reading on from the paragraph last cited, and leaving for a rival article on the same story."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from qa.answerer import Answerer
-from qa.conversation import Session, Turn, resolve
-from qa.settings import Settings
-from tests.conftest import make_index
+from qa.conversation import Session, Turn, resolve, rivals_of
+from qa.evidence import ParagraphEvidence
+from tests.qa.test_conversation import answerer_over, cited
 
 # A two-paragraph article whose follow-ups ("Which country does he coach?") share their words with the other
 # article's sentences more than with the answer's.
@@ -45,14 +47,7 @@ def session_after(question: str, answer: str | None) -> Session:
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    articles = tmp_path_factory.mktemp("resolution-articles")
-    for name, text in (("award", AWARD), ("wales", WALES), ("tower", TOWER)):
-        (articles / f"{name}.txt").write_text(text)
-    return Answerer.load(Settings(index_dir=make_index([articles], tmp_path_factory.mktemp("res") / "index")))
-
-
-def cited(answer) -> tuple[str, int]:
-    return answer.citations[0].article_id, answer.citations[0].paragraph_index
+    return answerer_over(tmp_path_factory, {"award": AWARD, "wales": WALES, "tower": TOWER})
 
 
 def test_a_place_fragment_replaces_the_same_preposition_phrase():
@@ -84,3 +79,51 @@ def test_a_followup_reads_on_to_the_paragraph_after_the_one_last_cited(answerer:
     assert cited(first) == ("tower", 0) and "12m pounds" in first.answer
     flats = answerer.ask("How many flats will the developer make?", session_id=first.session_id)
     assert cited(flats) == ("tower", 1) and "200 flats" in flats.answer
+
+
+# Two articles on the same story: the detail a follow-up asks for ("Warwick") is only in the second.
+BREAK = """Busted to take a break
+
+Pop band Busted will take a break, their record company Universal said on Friday.
+
+Singer Charlie Simpson will spend some time with his other band, Fightstar.
+"""
+GIG = """Simpson plays first gig with Fightstar
+
+Charlie Simpson played his first gig with his new band Fightstar on Friday night.
+
+The band played for around 45 minutes at the University of Warwick, to a crowd of 1,400 fans.
+"""
+
+
+@pytest.fixture(scope="module")
+def same_story(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    return answerer_over(tmp_path_factory, {"break": BREAK, "gig": GIG})
+
+
+def after_break(answerer: Answerer, rivals: tuple[str, ...]) -> str:
+    """A session whose last turn was answered from the first article, with `rivals` as the ones it nearly was."""
+    first = answerer.ask("Which record company said Busted will take a break?")
+    assert cited(first) == ("break", 0) and "Universal" in first.answer
+    _, session = answerer.sessions.get(first.session_id)
+    session.turns[-1] = replace(session.turns[-1], rivals=rivals)
+    return first.session_id
+
+
+def test_a_followup_moves_to_a_rival_that_holds_it_clearly_better(same_story: Answerer):
+    moved = same_story.ask("How long did they play for at Warwick?", session_id=after_break(same_story, ("gig",)))
+    assert cited(moved) == ("gig", 1) and "45 minutes" in moved.answer
+
+
+def test_a_followup_stays_when_the_other_article_was_no_rival(same_story: Answerer):
+    kept = same_story.ask("How long did they play for at Warwick?", session_id=after_break(same_story, ()))
+    assert cited(kept)[0] == "break"
+
+
+def test_rivals_are_the_articles_ranked_above_the_one_answered_from_or_within_the_margin_below():
+    scores = (("a", 15.5), ("b", 15.4), ("b", 15.0), ("c", 14.5), ("d", 14.0), ("e", 12.0))
+    ranked = [ParagraphEvidence(n, article, n, "title", "url", "text", score=score)
+              for n, (article, score) in enumerate(scores)]
+    assert rivals_of(ranked, "b") == ("a", "c")
+    assert rivals_of(ranked, "e") == ("a", "b", "c", "d")
+    assert rivals_of(ranked, "f") == ()
