@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain, pairwise
+from typing import NamedTuple
 
 import numpy as np
 
@@ -70,9 +71,15 @@ class Query:
         bigrams = frozenset(pairwise(question.terms))
         return cls(question, vector, idf, bigrams)
 
-    def found_in(self, terms: list[str]) -> frozenset[str]:
+    def found_in(self, terms: Iterable[str]) -> frozenset[str]:
         """The question's terms among `terms`."""
         return self._terms.intersection(terms)
+
+    def meets_bigram(self, found: frozenset[str]) -> bool:
+        """Whether both terms of one of the question's bigrams are in `found` (remembered, as `coverage`)."""
+        if found not in self._meets_bigram:
+            self._meets_bigram[found] = any(a in found and b in found for a, b in self.bigrams)
+        return self._meets_bigram[found]
 
     def coverage(self, found: frozenset[str]) -> float:
         """The idf-weighted share of the question's terms that are in `found` (remembered: a question meets
@@ -88,6 +95,10 @@ class Query:
 
     @cached_property
     def _coverage(self) -> dict[frozenset[str], float]:
+        return {}
+
+    @cached_property
+    def _meets_bigram(self) -> dict[frozenset[str], bool]:
         return {}
 
 
@@ -106,23 +117,23 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
         article_id, index, title, url, text = rows[c.paragraph_id]
         p = ParagraphEvidence(c.paragraph_id, article_id, index, title, url, text)
         run = slice(bounds[k], bounds[k + 1])
-        in_text = _sentences(lexicon, query, p, spans[run], cos[run])
+        summary = _sentences(lexicon, query, p, tuple(spans[run]), cos[run])
         in_title = query.found_in(lexicon.title_terms(title))
-        p.found = in_text | in_title
+        p.found = summary.found | in_title
         p.features = {
             "dense": dense[k],
             "bm25_rel": lexical[k] / best_bm25,
             "bm25_abs": lexical[k] / idf_total,
-            "best_sentence_cos": max((s.features["cos"] for s in p.sentences), default=0.0),
+            "best_sentence_cos": max(cos[run], default=0.0),
             "coverage": query.coverage(p.found),
-            "best_sentence_coverage": max((s.features["coverage"] for s in p.sentences), default=0.0),
+            "best_sentence_coverage": summary.best_coverage,
             "title_coverage": query.coverage(in_title),
-            "bigrams": _bigram_share(query, chain.from_iterable(s.terms for s in p.sentences), in_text),
+            "bigrams": summary.bigrams,
             "missing_idf": max((w for t, w in query.idf.items() if t not in p.found), default=0.0)
             / lexicon.unknown_idf,
             "dense_rrank": 1.0 / (1 + c.dense_rank),
             "bm25_rrank": 1.0 / (1 + c.bm25_rank),
-            "type_match": max((s.features["type_match"] for s in p.sentences), default=0.0),
+            "type_match": summary.type_match,
             "context": 0.0,
         }
         evidence.append(p)
@@ -177,33 +188,64 @@ def _article_features(query: Query, evidence: list[ParagraphEvidence]) -> None:
             p.features["article_dense"] = dense
 
 
-def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: list[tuple[int, int]],
-               cos: list[float]) -> frozenset[str]:
-    """Fill in `p.sentences` (at `spans`, with their cosines to the question); returns the question's terms
-    that the paragraph's text contains."""
+class _Sentences(NamedTuple):
+    """What a paragraph's sentences add up to: the question's terms in them, the share of its bigrams, and the
+    best sentence coverage and type match."""
+
+    found: frozenset[str] = frozenset()
+    bigrams: float = 0.0
+    best_coverage: float = 0.0
+    type_match: float = 0.0
+
+
+def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tuple[tuple[int, int], ...],
+               cos: list[float]) -> _Sentences:
+    """Fill in `p.sentences` (at `spans`, with their cosines to the question)."""
     if not spans:
-        return frozenset()
-    sentence_terms = lexicon.sentence_terms(p.paragraph_id, p.text, tuple(spans))
-    found = [query.found_in(t) for t in sentence_terms]
-    padded = [frozenset(), *found, frozenset()]
-    windows = [before | here | after for before, here, after in zip(padded[:-2], found, padded[2:], strict=True)]
-    typed = typed_sentences(p.text, spans, query.question)
+        return _Sentences()
+    sentences = lexicon.sentence_terms(p.paragraph_id, p.text, spans)
+    in_text = query.found_in(chain.from_iterable(sentences))
+    if in_text:
+        found = [in_text.intersection(t) for t in sentences]
+        coverage = [query.coverage(f) for f in found]
+        window_coverage = [query.coverage(f) for f in _windows(found)]
+    else:
+        found = [in_text] * len(spans)
+        coverage = window_coverage = [query.coverage(in_text)] * len(spans)
+    bigrams, paragraph_bigrams = _bigram_shares(query, sentences, found, in_text)
+    typed = [1.0 if t else 0.0 for t in typed_sentences(p.text, spans, query.question)]
     best = max(cos)
-    for k, ((start, end), t) in enumerate(zip(spans, sentence_terms, strict=True)):
-        p.sentences.append(SentenceEvidence(start, end, t, {
+    for k, (start, end) in enumerate(spans):
+        p.sentences.append(SentenceEvidence(start, end, sentences[k], {
             "cos": cos[k],
             "cos_gap": cos[k] - best,
-            "coverage": query.coverage(found[k]),
-            "window_coverage": query.coverage(windows[k]),
-            "type_match": 1.0 if typed[k] else 0.0,
-            "bigrams": _bigram_share(query, t, found[k]),
+            "coverage": coverage[k],
+            "window_coverage": window_coverage[k],
+            "type_match": typed[k],
+            "bigrams": bigrams[k],
             "position": 1.0 / (1 + k),
         }))
-    return frozenset().union(*found)
+    return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed))
+
+
+def _windows(found: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Each sentence's found terms joined with those of the sentences either side."""
+    padded = [frozenset(), *found, frozenset()]
+    return [before | here | after for before, here, after in zip(padded[:-2], found, padded[2:], strict=True)]
+
+
+def _bigram_shares(query: Query, sentences: tuple[list[str], ...], found: list[frozenset[str]],
+                   in_text: frozenset[str]) -> tuple[list[float], float]:
+    """The share of the question's bigrams that each sentence holds, and that the paragraph holds (`found`,
+    `in_text`: the question's terms in each and in all)."""
+    if not query.meets_bigram(in_text):
+        return [0.0] * len(found), 0.0
+    shares = [_bigram_share(query, t, f) for t, f in zip(sentences, found, strict=True)]
+    return shares, _bigram_share(query, chain.from_iterable(sentences), in_text)
 
 
 def _bigram_share(query: Query, sequence: Iterable[str], found: frozenset[str]) -> float:
     """The share of the question's bigrams that `sequence` holds (`found`: the question's terms in it)."""
-    if not found or not any(a in found and b in found for a, b in query.bigrams):
+    if not query.meets_bigram(found):
         return 0.0
     return len(query.bigrams & set(pairwise(sequence))) / len(query.bigrams)

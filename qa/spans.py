@@ -123,27 +123,29 @@ def typed_spans(sentence: str, question: Question) -> list[Span]:
     return spans
 
 
-def typed_sentences(text: str, sentences: list[tuple[int, int]], question: Question) -> list[bool]:
+def typed_sentences(text: str, sentences: tuple[tuple[int, int], ...], question: Question) -> list[bool]:
     """For each sentence `text[start:end]`, whether `typed_spans` finds a span in it (the first span found
     cannot overlap an earlier one, so: whether some match has a word the question does not use)."""
-    kinds = TYPE_PATTERNS[question.answer_type]
-    if not kinds:
-        return [False] * len(sentences)
+    typed = [False] * len(sentences)
     asked = question.stems
-    return [any(_has_new_words(text[start:end], kind, asked) for kind in kinds) for start, end in sentences]
+    for kind in TYPE_PATTERNS[question.answer_type]:
+        for k, first in enumerate(_first_candidates(text, sentences, kind)):
+            if first is not None and not typed[k]:
+                typed[k] = not asked.issuperset(first) or _has_new_words(text[slice(*sentences[k])], kind, asked)
+    return typed
 
 
 def _has_new_words(sentence: str, kind: str, asked: frozenset[str]) -> bool:
-    first = _first_candidate(sentence, kind)
-    if first is None:
-        return False
-    return not asked.issuperset(first) or any(not asked.issuperset(stems) for stems in _candidates(sentence, kind))
+    """Whether a match of `kind` that can be a span has a word outside `asked`."""
+    return any(not asked.issuperset(stems) for stems in _candidates(sentence, kind))
 
 
-@lru_cache(maxsize=100_000)
-def _first_candidate(sentence: str, kind: str) -> tuple[str, ...] | None:
-    """The stems of the first match that can be a span (cached: most questions stop at it)."""
-    return next(_candidates(sentence, kind), None)
+@lru_cache(maxsize=20_000)
+def _first_candidates(text: str, sentences: tuple[tuple[int, int], ...], kind: str
+                      ) -> tuple[tuple[str, ...] | None, ...]:
+    """The stems of each sentence's first match of `kind` that can be a span (cached per paragraph: most
+    questions stop at it, and the same paragraphs come back question after question)."""
+    return tuple(next(_candidates(text[start:end], kind), None) for start, end in sentences)
 
 
 def _candidates(sentence: str, kind: str) -> Iterator[tuple[str, ...]]:

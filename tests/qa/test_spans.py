@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.question import AnswerType, Question
-from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, typed_spans
+from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, typed_sentences, typed_spans
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -48,6 +48,21 @@ def test_words_of_the_question_are_not_an_answer():
     spans = typed_spans("Arsenal beat Chelsea at Highbury.", Question.parse("Who did Arsenal beat?"))
     assert [s.start for s in spans] == [len("Arsenal beat "), len("Arsenal beat Chelsea at ")]
 
+
+
+@pytest.mark.parametrize("question", [
+    "How many casualties have North Korean troops suffered?", "How much did the firm pay?", "When did it happen?",
+    "Who did Arsenal beat?", "What percentage turned out?", "Why did shares fall?", "Where was the game played?",
+])
+def test_a_sentence_is_typed_when_typed_spans_finds_a_span_in_it_asked_again_and_again(question):
+    sentences = [*_SENTENCES[:9], "Arsenal beat Chelsea at Highbury.", "Troops suffered 1,100 casualties."]
+    text = " ".join(sentences)
+    starts = [sum(len(s) + 1 for s in sentences[:k]) for k in range(len(sentences))]
+    spans = tuple((start, start + len(s)) for start, s in zip(starts, sentences, strict=True))
+    parsed = Question.parse(question)
+    expected = [bool(typed_spans(text[a:b], parsed)) for a, b in spans]
+    assert typed_sentences(text, spans, parsed) == expected
+    assert typed_sentences(text, spans, parsed) == expected  # from the per-paragraph cache
 
 
 _SENTENCES = [
