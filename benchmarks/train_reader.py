@@ -4,9 +4,12 @@
 
 Stages: `windows` runs the pipeline (qa.answerer, prebuilt indexes in var/bench) over the question sets and
 caches each question's answer window in $READER_CACHE (default /tmp/reader-cache); `train` fine-tunes the
-reader (LoRA on MiniLM plus a span/answerability head) on gold sentences of even articles and writes
-qa/reader.npz; `eval` applies qa.reader to the pipeline windows of odd articles (thresholds chosen on even
-ones) and prints short-answer EM/F1, the share given, answerability AUC/balanced accuracy and ms per call.
+reader (LoRA on MiniLM plus a span/answerability head; windows without the answer have their span at [CLS]) on
+gold and near-miss sentences of even articles, fits `answerable` over the head and the null-score difference,
+and writes qa/reader.npz (with `--validate`: trains without three of those articles and prints figures on them,
+for choosing a recipe without looking at odd articles); `eval` applies qa.reader to the pipeline windows of
+odd articles (thresholds chosen on even ones) and prints short-answer EM/F1, the share given, answerability
+AUC/balanced accuracy and ms per call.
 
 Honest split: v2.0 dev's 35 articles are all in v1.1 dev, and their even/odd positions differ between the
 two files, so fitting uses only articles that are even in every file they appear in, and reporting uses
@@ -23,6 +26,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,6 +49,7 @@ V1, V2 = DATA / "squad-v1.1-dev", DATA / "squad-v2.0-dev"
 INDEXES = {V1: ROOT / "var/bench/index-squad-v1.1", V2: ROOT / "var/bench/index-squad-v2.0"}
 CACHE = Path(os.environ.get("READER_CACHE", "/tmp/reader-cache"))
 SAMPLE, SEED = 2000, 650
+FUSION_SAMPLE = 3000
 MODEL_CACHE = Settings().cache_dir  # the exported encoder and the shipped reader's merged graph (QA_CACHE_DIR)
 
 
@@ -76,7 +82,7 @@ def pipeline_windows(name: str, questions: list[GoldQuestion], dataset: Path) ->
     for q in questions:
         _, session = answerer.sessions.get(None)
         query, ranked = answerer.rank(answerer.index, resolve(q.question, session))
-        extraction = extract(ranked, query, answerer.weights)
+        extraction = extract(ranked, query, answerer.weights, answerer.reader)
         row = {"id": q.id, "window": None, "found": False, "confidence": 0.0, "short": None}
         if extraction:
             confidence = answerer.weights.confidence.probability(extraction.features)
@@ -126,16 +132,28 @@ def _gold_span(text: str, q: GoldQuestion) -> tuple[int, int] | None:
     return None
 
 
-def training_examples(rng: random.Random) -> list[tuple[str, str, int, int, int]]:
-    """(question, window, start, end, answerable) from articles even everywhere; start = end = -1 if none."""
+def validation_articles() -> set[str]:
+    """Three of the articles even everywhere, held out for model selection: two with v2.0 questions, one without."""
+    v2 = sorted({q.article_id for q in tuning_questions(V2, V1)})
+    v1 = sorted({q.article_id for q in tuning_questions(V1, V2)} - set(v2))
+    rng = random.Random(SEED)
+    return set(rng.sample(v2, 2) + rng.sample(v1, 1))
+
+
+def training_examples(rng: random.Random, held_out: bool | None = None) -> list[tuple[str, str, int, int, int]]:
+    """(question, window, start, end, answerable) from articles even everywhere (only the validation articles if
+    `held_out`, all but them if False, all if None); start = end = -1 if none."""
     from index.chunking import split_sentences
 
     examples = []
     seen = set()
+    validation = validation_articles()
     for dataset, other in ((V1, V2), (V2, V1)):
         texts = paragraphs(dataset)
         for q in tuning_questions(dataset, other):
             if q.id in seen or q.paragraph_index is None:
+                continue
+            if held_out is not None and (q.article_id in validation) != held_out:
                 continue
             seen.add(q.id)
             text = texts[q.article_id][q.paragraph_index]
@@ -257,8 +275,9 @@ def build_model(rank: int, alpha: float):
     return ReaderModel(), lora
 
 
-def encode_batch(tokenizer, batch):
-    """Tensors for a batch of (question, window, start, end, answerable) and token-level labels."""
+def encode_batch(tokenizer, batch, null_target: bool):
+    """Tensors for a batch of (question, window, start, end, answerable) and token-level labels; with
+    `null_target` a window without the answer has its span at [CLS] (token 0), else none (-100, ignored)."""
     import torch
 
     encodings = tokenizer.encode_batch([(q, w) for q, w, *_ in batch])
@@ -288,10 +307,14 @@ def encode_batch(tokenizer, batch):
             while j + 1 < k and not last[r, j]:
                 j += 1
             starts[r], ends[r] = i, j
+        elif null_target:
+            starts[r], ends[r] = 0, 0
+    if null_target:
+        first[:, 0] = last[:, 0] = True
     return ids, mask, types, window, first, last, starts, ends
 
 
-def stage_train(rank: int, epochs: int, out: Path) -> None:
+def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: bool, threads: int) -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -299,10 +322,11 @@ def stage_train(rank: int, epochs: int, out: Path) -> None:
     from qa.reader import MAX_TOKENS
 
     torch.manual_seed(SEED)
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     rng = random.Random(SEED)
-    examples = training_examples(rng)
-    print(f"training examples: {len(examples)} ({sum(e[4] for e in examples)} answerable)", flush=True)
+    examples = training_examples(rng, False if held_out else None)
+    print(f"training examples: {len(examples)} ({sum(e[4] for e in examples)} answerable)"
+          + (f", validation articles {sorted(validation_articles())} held out" if held_out else ""), flush=True)
     encoder_dir = exported_encoder(DEFAULT_MODEL, MODEL_CACHE)
     tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
     tokenizer.no_padding()
@@ -326,7 +350,7 @@ def stage_train(rank: int, epochs: int, out: Path) -> None:
         model.train()
         total = 0.0
         for batch in batches:
-            ids, mask, types, window, first, last, starts, ends = encode_batch(tokenizer, batch)
+            ids, mask, types, window, first, last, starts, ends = encode_batch(tokenizer, batch, null_target)
             s_logits, e_logits, a_logits = model(ids, mask, types, window)
             s_logits = s_logits.masked_fill(~first, -1e4)
             e_logits = e_logits.masked_fill(~last, -1e4)
@@ -345,13 +369,73 @@ def stage_train(rank: int, epochs: int, out: Path) -> None:
                 print(f"  step {step}/{steps} loss {total / (step - epoch * len(batches)):.3f} "
                       f"{time.perf_counter() - started:.0f} s", flush=True)
         print(f"epoch {epoch + 1}: loss {total / len(batches):.3f}, {time.perf_counter() - started:.0f} s", flush=True)
-        save_reader(model, lora, out)
+    save_reader(model, lora, out, np.array([1.0, 0.0]), np.zeros(1))
+    fit_fusion(model, lora, out, examples)
+    if held_out:
+        validate(out)
 
 
-def save_reader(model, lora: dict, out: Path) -> None:
-    """Only what training changed: low-rank factors (float16, scale folded into B), biases, norms, head."""
-    import numpy as np
+def fit_fusion(model, lora: dict, out: Path, examples: list) -> None:
+    """Fit `answerable` (a logistic over the head's logit and the null-score difference) on the training windows,
+    as the int8 reader reads them, and write it into the weights."""
+    reader = load_reader(out)
+    sample = random.Random(SEED).sample(examples, min(FUSION_SAMPLE, len(examples)))
+    rows = [(reader.evidence(q, w), ok) for q, w, _, _, ok in sample]
+    x = np.array([e for e, _ in rows if e is not None])
+    y = np.array([ok for e, ok in rows if e is not None], dtype=np.float64)
+    coef, bias = _logistic(x, y)
+    print(f"answerable = sigmoid({coef[0]:.3f} head + {coef[1]:.3f} null + {bias:.3f}) on {len(y)} training windows "
+          f"(AUC head {auc(list(x[:, 0]), list(y > 0)):.3f}, null {auc(list(x[:, 1]), list(y > 0)):.3f}, "
+          f"both {auc(list(x @ coef), list(y > 0)):.3f})", flush=True)
+    save_reader(model, lora, out, coef, np.array([bias]))
 
+
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> tuple[np.ndarray, float]:
+    """Weights and bias of a logistic regression (Newton's method, a little L2 on the weights)."""
+    design = np.c_[x, np.ones(len(x))]
+    beta = np.zeros(design.shape[1])
+    penalty = np.diag([l2 * len(x)] * x.shape[1] + [0.0])
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
+        gradient = design.T @ (p - y) + penalty @ beta
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        beta -= np.linalg.solve(hessian, gradient)
+    return beta[:-1], float(beta[-1])
+
+
+def validate(weights: Path) -> None:
+    """Figures on the held-out validation articles: span F1 and answerability AUC on their training-style windows
+    (gold sentences, near-miss sentences), and on the windows the pipeline picks for their questions."""
+    reader = load_reader(weights)
+    examples = training_examples(random.Random(SEED + 1), True)
+    rows = [(reader.read(q, w), reader.evidence(q, w), w, w[s:t], ok) for q, w, s, t, ok in examples]
+    rows = [r for r in rows if r[0] is not None]
+    spans = [best_scores(w[r.start:r.end], (gold,)) for r, _, w, gold, ok in rows if ok and gold]
+    print(f"validation windows ({len(rows)}, {sum(r[4] for r in rows)} answerable): span EM "
+          f"{sum(e for e, _ in spans) / len(spans):.3f} F1 {sum(f for _, f in spans) / len(spans):.3f}; "
+          + _aucs([r[0] for r in rows], [r[1] for r in rows], [bool(r[4]) for r in rows]))
+    validation = validation_articles()
+    sets = question_sets()
+    for name in ("v1-even", "v2-even"):
+        pairs = [(q, row) for q, row in zip(sets[name], pipeline_windows(name, sets[name], V1 if name < "v2" else V2),
+                                            strict=True) if q.article_id in validation and row["window"]]
+        read = [(q, row, reader.read(q.question, row["window"]), reader.evidence(q.question, row["window"]))
+                for q, row in pairs]
+        read = [x for x in read if x[2] is not None]
+        f1 = sum(best_scores(row["window"][r.start:r.end], q.answers)[1] for q, row, r, _ in read) / len(read)
+        print(f"validation pipeline windows {name} ({len(read)}): reader F1 {f1:.3f}"
+              + ("; " + _aucs([x[2] for x in read], [x[3] for x in read], [not x[0].is_impossible for x in read])
+                 if name == "v2-even" else ""), flush=True)
+
+
+def _aucs(results: list, evidence: list, positive: list[bool]) -> str:
+    head, null = (auc([float(e[k]) for e in evidence], positive) for k in (0, 1))
+    return (f"AUC answerable {auc([r.answerable for r in results], positive):.3f} (head {head:.3f}, null {null:.3f}), "
+            f"span probability {auc([r.probability for r in results], positive):.3f}")
+
+
+def save_reader(model, lora: dict, out: Path, fuse_w: np.ndarray, fuse_b: np.ndarray) -> None:
+    """Only what training changed: low-rank factors (float16, scale folded into B), biases, norms, heads."""
     arrays = {}
     for name, module in lora.items():
         arrays[f"lora.{name}.A"] = module.A.detach().numpy().astype(np.float16)
@@ -363,6 +447,7 @@ def save_reader(model, lora: dict, out: Path) -> None:
     arrays["head.span_b"] = model.span.bias.detach().numpy().astype(np.float32)
     arrays["head.answer_w"] = model.answer.weight.detach().numpy()[0].astype(np.float32)
     arrays["head.answer_b"] = model.answer.bias.detach().numpy().astype(np.float32)
+    arrays["head.fuse_w"], arrays["head.fuse_b"] = fuse_w.astype(np.float32), fuse_b.astype(np.float32)
     np.savez_compressed(out, **arrays)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
 
@@ -443,9 +528,9 @@ def stage_eval(weights: Path, int8: bool) -> None:
     for name in ("v2-even", "v2-odd"):
         out = [o for o in results[name] if o["r"]]
         positive = [not o["q"].is_impossible for o in out]
-        print(f"{name}: AUC answerable {auc([o['r'].answerable for o in out], positive):.3f}, "
-              f"pipeline confidence {auc([o['row']['confidence'] for o in out], positive):.3f}, "
-              f"span probability {auc([o['r'].probability for o in out], positive):.3f}")
+        evidence = [reader.evidence(o["q"].question, o["row"]["window"]) for o in out]
+        print(f"{name}: {_aucs([o['r'] for o in out], evidence, positive)}, "
+              f"pipeline confidence {auc([o['row']['confidence'] for o in out], positive):.3f}")
         held = [o for o in out if o["q"].is_impossible or contains_answer(o["row"]["window"], o["q"].answers)]
         print(f"  {name}, windows holding a gold answer vs unanswerable: AUC answerable "
               f"{auc([o['r'].answerable for o in held], [not o['q'].is_impossible for o in held]):.3f}")
@@ -527,11 +612,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--fp32", action="store_true", help="evaluate the fp32 graph instead of the int8 one")
     parser.add_argument("--out", type=Path, default=ROOT / "qa" / "reader.npz")
+    parser.add_argument("--validate", action="store_true",
+                        help="train without the validation articles and print figures on them (model selection)")
+    parser.add_argument("--no-null", action="store_true", help="no [CLS] span target for windows without the answer")
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if args.stage in ("windows", "all"):
         stage_windows()
     if args.stage in ("train", "all"):
-        stage_train(args.rank, args.epochs, args.out)
+        stage_train(args.rank, args.epochs, args.out, args.validate, not args.no_null, args.threads)
     if args.stage in ("eval", "all"):
         stage_eval(args.out, not args.fp32)
 

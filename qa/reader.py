@@ -2,7 +2,9 @@
 
 The model is the bundled MiniLM encoder fine-tuned for extractive QA with low-rank (LoRA) updates to its
 attention and feed-forward matrices plus new biases and layer norms, and a small head: start/end logits
-per token, and an answerability logit from the [CLS] state and the mean state of the window's tokens.
+per token (trained to point at [CLS] when the window lacks the answer), and an answerability logit from the
+[CLS] state and the mean state of the window's tokens. `answerable` is a logistic over that logit and the
+null-score difference (best span minus [CLS]), fitted after training on the training windows.
 `qa/reader.npz` holds only what training changed (no pickle); at first use those deltas are merged into a
 copy of the exported encoder graph (`index.export`), which is cached beside it, so no torch at query time.
 Input is the tokenizer's pair encoding "[CLS] question [SEP] window [SEP]", at most `MAX_TOKENS` tokens.
@@ -59,7 +61,7 @@ class Reader:
         output); the merged graph (int8 weights by default: half the time) is written once to `cache_dir`."""
         with np.load(weights, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-        graph = _merged_graph(encoder_dir, cache_dir, weights, arrays)
+        graph = _merged_graph(encoder_dir, cache_dir, arrays)
         if int8 and not isinstance(graph, bytes):
             graph = quantized(graph, graph.with_name(READER_INT8_ONNX))
         options = ort.SessionOptions()
@@ -76,12 +78,25 @@ class Reader:
 
     def read(self, question: str, window: str) -> ReaderResult | None:
         """The best short span of `window` for `question`, or None if the window has no words."""
+        scored = self._score(question, window)
+        if scored is None:
+            return None
+        start, end, probability, evidence = scored
+        answerable = _sigmoid(float(evidence @ self.head["fuse_w"] + self.head["fuse_b"][0]))
+        return ReaderResult(start, end, probability, answerable)
+
+    def evidence(self, question: str, window: str) -> np.ndarray | None:
+        """What `answerable` combines: the answerability head's logit and the null-score difference (the best
+        span's start + end logit minus the [CLS] token's, which training makes the no-answer span)."""
+        scored = self._score(question, window)
+        return scored[3] if scored else None
+
+    def _score(self, question: str, window: str) -> tuple[int, int, float, np.ndarray] | None:
         asked = self._question_tokenizer.encode(question, add_special_tokens=False)
         if len(asked.ids) > MAX_QUESTION_TOKENS:  # keep room for the window
             question = question[:asked.offsets[MAX_QUESTION_TOKENS - 1][1]]
         encoding = self.tokenizer.encode(question, window)
-        hidden = self._hidden(encoding)
-        return self._decode(encoding, hidden, len(window))
+        return self._decode(encoding, self._hidden(encoding), len(window))
 
     def _hidden(self, encoding) -> np.ndarray:
         feed = {
@@ -91,7 +106,7 @@ class Reader:
         }
         return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][0]
 
-    def _decode(self, encoding, hidden: np.ndarray, window_chars: int) -> ReaderResult | None:
+    def _decode(self, encoding, hidden: np.ndarray, window_chars: int) -> tuple[int, int, float, np.ndarray] | None:
         sequence = np.array([s if s is not None else -1 for s in encoding.sequence_ids])
         offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
         in_window = (sequence == 1) & (offsets[:, 1] > offsets[:, 0])
@@ -99,7 +114,6 @@ class Reader:
             return None
         logits = hidden @ self.head["span_w"] + self.head["span_b"]
         pooled = np.concatenate([hidden[0], hidden[in_window].mean(axis=0)])
-        answerable = _sigmoid(float(pooled @ self.head["answer_w"] + self.head["answer_b"][0]))
         words = np.array([w if w is not None else -1 for w in encoding.word_ids])
         first = in_window & np.r_[True, words[1:] != words[:-1]]
         last = in_window & np.r_[words[:-1] != words[1:], True]
@@ -110,8 +124,10 @@ class Reader:
         # P(start i) P(end j) for spans of 1..MAX_ANSWER_TOKENS tokens (j - i in 0..MAX_ANSWER_TOKENS - 1)
         joint = np.tril(np.triu(np.outer(start_p, end_p)), MAX_ANSWER_TOKENS - 1)
         i, j = divmod(int(joint.argmax()), len(start_p))
+        null = logits[i, 0] + logits[j, 1] - logits[0, 0] - logits[0, 1]
+        evidence = np.array([pooled @ self.head["answer_w"] + self.head["answer_b"][0], null], dtype=np.float32)
         start, end = int(offsets[i, 0]), int(min(offsets[j, 1], window_chars))
-        return ReaderResult(start, end, float(joint[i, j]), answerable)
+        return start, end, float(joint[i, j]), evidence
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -123,11 +139,13 @@ def _sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
 
 
-def _merged_graph(encoder_dir: Path, cache_dir: Path, weights: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:
+def _merged_graph(encoder_dir: Path, cache_dir: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:
     """The encoder graph with the reader's deltas merged in: a cached file, or bytes if the cache is read-only."""
     graph = (encoder_dir / ONNX_FILE).resolve()
     stat = graph.stat()  # the graph's identity, not its 90 MB of bytes: read at every load
-    digest = hashlib.sha256(weights.read_bytes() + f"{graph}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    digest = hashlib.sha256(f"{graph}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    for key in sorted(k for k in arrays if k.startswith(("lora.", "param."))):  # the head is not in the graph
+        digest.update(key.encode() + arrays[key].tobytes())
     target = cache_dir / f"reader-{digest.hexdigest()[:16]}" / READER_ONNX
     if target.exists():
         return target

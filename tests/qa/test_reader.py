@@ -64,7 +64,19 @@ def test_long_window_is_truncated_and_empty_window_has_no_span(reader: Reader) -
 def test_weights_are_small_and_need_no_pickle() -> None:
     assert WEIGHTS_FILE.stat().st_size < 2_500_000
     with np.load(WEIGHTS_FILE, allow_pickle=False) as data:
-        assert {"head.span_w", "head.span_b", "head.answer_w", "head.answer_b"} <= set(data.files)
+        assert {"head.span_w", "head.span_b", "head.answer_w", "head.answer_b", "head.fuse_w",
+                "head.fuse_b"} <= set(data.files)
+
+
+def test_answerable_is_the_fitted_logistic_of_the_evidence(reader: Reader) -> None:
+    question = "How many casualties have North Korean troops suffered?"
+    evidence = reader.evidence(question, CASUALTIES)
+    result = reader.read(question, CASUALTIES)
+    assert evidence is not None and result is not None and np.isfinite(evidence).all()
+    z = float(evidence @ reader.head["fuse_w"] + reader.head["fuse_b"][0])
+    assert result.answerable == pytest.approx(1 / (1 + np.exp(-z)))
+    assert evidence[1] > 0  # the number outscores [CLS], the no-answer span
+    assert reader.evidence("Who?", "   ") is None
 
 
 def test_very_long_question_still_reads_the_window(reader: Reader) -> None:
