@@ -48,10 +48,14 @@ def _timed(fn, items: list) -> list[float]:
 
 
 def onnx_question(args: dict) -> dict:
-    """Floor (a), ours: the index's ONNX encoder, 1 thread, one question per call."""
-    from index.encoder import Encoder
+    """Floor (a), ours: the index's ONNX encoder (or, with `int8`, the int8 copy in QA_CACHE_DIR that encodes
+    questions at query time), 1 thread, one question per call."""
+    from index.encoder import Encoder, int8_graph
+    from qa.settings import Settings
 
-    encoder = Encoder(Path(args["encoder_dir"]), threads=1)
+    directory = Path(args["encoder_dir"])
+    graph = int8_graph(directory, Settings().cache_dir) if args.get("int8") else None
+    encoder = Encoder(directory, threads=1, graph=graph)
     return latency_stats(_timed(lambda q: encoder.encode([q]), args["questions"]))
 
 

@@ -153,8 +153,11 @@ def _headline(results: dict[str, dict]) -> str:
     if q:
         lat, fa = q["latency_ms"], q["floor_a"]
         rows.append(["query in-process p50 / p95 / p99", f"{_ms(lat['p50'])} / {_ms(lat['p95'])} / {_ms(lat['p99'])}",
-                     f"floor (a) ONNX {_ms(fa['onnx_1_thread']['p50'])}, torch {_ms(fa['torch_fp32_1_thread']['p50'])}",
-                     f"{_x(q['ratio_p50_to_floor_onnx'])} / {_x(q['ratio_p50_to_floor_torch'])}"])
+                     f"floor (a) ONNX {_ms(fa['onnx_1_thread']['p50'])}"
+                     + (f", int8 {_ms(fa['onnx_int8_1_thread']['p50'])}" if "onnx_int8_1_thread" in fa else "")
+                     + f", torch {_ms(fa['torch_fp32_1_thread']['p50'])}",
+                     " / ".join(_x(q[k]) for k in ("ratio_p50_to_floor_onnx", "ratio_p50_to_floor_onnx_int8",
+                                                    "ratio_p50_to_floor_torch") if k in q)])
     h = results.get("http")
     if h:
         one, eight = h["one_client"], h["eight_clients"]
@@ -211,6 +214,10 @@ def _floors(r: dict) -> str:
     rows = [
         ["(a) our ONNX encoder (`index.encoder.Encoder`), 1 thread, one question", a["onnx_1_thread"]["n"],
          _ms(a["onnx_1_thread"]["p50"]), _ms(a["onnx_1_thread"]["p95"]), _ms(a["onnx_1_thread"]["mean"])],
+        *([["(a) the same graph quantized to int8 (`QA_QUERY_INT8`: what encodes questions), 1 thread, one "
+            "question", a["onnx_int8_1_thread"]["n"], _ms(a["onnx_int8_1_thread"]["p50"]),
+            _ms(a["onnx_int8_1_thread"]["p95"]), _ms(a["onnx_int8_1_thread"]["mean"])]]
+          if "onnx_int8_1_thread" in a else []),
         ["(a) sentence-transformers, torch fp32, 1 thread, one question", a["torch_fp32_1_thread"]["n"],
          _ms(a["torch_fp32_1_thread"]["p50"]), _ms(a["torch_fp32_1_thread"]["p95"]),
          _ms(a["torch_fp32_1_thread"]["mean"])],
@@ -261,9 +268,10 @@ def _build(r: dict) -> str:
 
 def _query(r: dict) -> str:
     lat, fa = r["latency_ms"], r["floor_a"]
-    onnx, torch = fa["onnx_1_thread"]["p50"], fa["torch_fp32_1_thread"]["p50"]
-    rows = [[p, _ms(lat[p]), _x(_ratio(lat[p], onnx)), _x(_ratio(lat[p], torch))] for p in ("p50", "p95", "p99")]
-    rows.append(["mean", _ms(lat["mean"]), _x(_ratio(lat["mean"], onnx)), _x(_ratio(lat["mean"], torch))])
+    floors = {"ONNX": fa["onnx_1_thread"]["p50"], "ONNX int8": fa.get("onnx_int8_1_thread", {}).get("p50"),
+              "torch": fa["torch_fp32_1_thread"]["p50"]}
+    floors = {name: value for name, value in floors.items() if value}
+    rows = [[p, _ms(lat[p]), *(_x(_ratio(lat[p], f)) for f in floors.values())] for p in ("p50", "p95", "p99", "mean")]
     return "\n".join([
         "## Query (in-process)", "", _meta(r), "",
         f"`Answerer.ask(question, top_k=5)` on the BBC index ({r['index']}), one question at a time, "
@@ -271,7 +279,7 @@ def _query(r: dict) -> str:
         f"do not answer, shuffled; 5 warm-up calls not counted). Answered: {lat['found_share']:.0%}. "
         f"Index load {_s(lat['load_seconds'])}, process RSS after the run {lat['rss_mb']:.0f} MiB."
         + _reader_share(lat.get("reader_ms")), "",
-        _table(["latency", "value", "÷ floor (a) ONNX " + _ms(onnx), "÷ floor (a) torch " + _ms(torch)], rows),
+        _table(["latency", "value", *(f"÷ floor (a) {name} {_ms(f)}" for name, f in floors.items())], rows),
         "", _cached_note(r.get("index_built"))])
 
 

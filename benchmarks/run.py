@@ -250,10 +250,12 @@ class Run:
         sees the same load as the figures it sits next to."""
         questions = self.questions[:100 if self.quick else 200]
         print(f"  floor (a): one question through the model, {len(questions)} questions", file=sys.stderr)
-        ours = worker("onnx_question", {"encoder_dir": str(self.encoder_dir()), "questions": questions}, 600)
+        encoder = {"encoder_dir": str(self.encoder_dir()), "questions": questions}
+        ours = worker("onnx_question", encoder, 600)
+        int8 = worker("onnx_question", encoder | {"int8": True}, 600)
         plain = worker("torch_question", {"questions": questions}, 900)
         return {"date": now(), "command": self.command, "quick": self.quick,
-                "onnx_1_thread": ours, "torch_fp32_1_thread": plain}
+                "onnx_1_thread": ours, "onnx_int8_1_thread": int8, "torch_fp32_1_thread": plain}
 
     def encoder_dir(self) -> Path:
         """The exported ONNX encoder the build links into every index (exported on first use)."""
@@ -407,6 +409,7 @@ def section_query(run: Run) -> dict:
     result = worker("answerer_questions", {"index_dir": str(index_dir), "questions": questions}, 1800)
     return {"index": shown([index_dir]), "questions": len(questions), "latency_ms": result,
             "ratio_p50_to_floor_onnx": _ratio(result["p50"], floor["onnx_1_thread"]["p50"]),
+            "ratio_p50_to_floor_onnx_int8": _ratio(result["p50"], floor["onnx_int8_1_thread"]["p50"]),
             "ratio_p50_to_floor_torch": _ratio(result["p50"], floor["torch_fp32_1_thread"]["p50"]),
             "floor_a": floor, "index_built": run.built.get("bbc")}
 
