@@ -50,7 +50,8 @@ def _timed(fn, items: list) -> list[float]:
 def onnx_question(args: dict) -> dict:
     """Floor (a), ours: the index's ONNX encoder (or, with `int8`, the int8 copy in QA_CACHE_DIR that encodes
     questions at query time), 1 thread, one question per call."""
-    from index.encoder import Encoder, int8_graph
+    from index.encoder import Encoder
+    from index.graph_cache import int8_graph
     from qa.settings import Settings
 
     directory = Path(args["encoder_dir"])

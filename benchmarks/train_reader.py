@@ -4,10 +4,12 @@
 
 Stages: `windows` runs the pipeline (qa.answerer, prebuilt indexes in var/bench) over the question sets and
 caches each question's answer window in $READER_CACHE (default /tmp/reader-cache); `train` fine-tunes the
-reader (LoRA on MiniLM plus a span/answerability head; windows without the answer have their span at [CLS]) on
-gold and near-miss sentences of even articles, fits `answerable` over the head and the null-score difference,
-and writes qa/reader.npz (with `--validate`: trains without three of those articles and prints figures on them,
-for choosing a recipe without looking at odd articles); `eval` applies qa.reader to the pipeline windows of
+reader (LoRA on MiniLM plus a span/answerability head; with `--null`, windows without the answer have their
+span at [CLS] and `answerable` is fitted over the head and the null-score difference) on gold and near-miss
+sentences of even articles and writes qa/reader.npz (with `--validate`: trains without three of those articles
+into $READER_CACHE/validate.npz and prints figures on them, for choosing a recipe without looking at odd
+articles). The defaults are the shipped reader's recipe; `--null` was tried and not shipped (see git log of
+qa/reader.npz). `eval` applies qa.reader to the pipeline windows of
 odd articles (thresholds chosen on even ones) and prints short-answer EM/F1, the share given, answerability
 AUC/balanced accuracy and ms per call.
 
@@ -370,7 +372,8 @@ def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: 
                       f"{time.perf_counter() - started:.0f} s", flush=True)
         print(f"epoch {epoch + 1}: loss {total / len(batches):.3f}, {time.perf_counter() - started:.0f} s", flush=True)
     save_reader(model, lora, out, np.array([1.0, 0.0]), np.zeros(1))
-    fit_fusion(model, lora, out, examples)
+    if null_target:  # the null-score difference means something only when [CLS] was taught to be "no answer"
+        fit_fusion(model, lora, out, examples)
     if held_out:
         validate(out)
 
@@ -611,16 +614,19 @@ def main() -> None:
     parser.add_argument("--rank", type=int, default=8, help="LoRA rank (0: frozen encoder, head only)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--fp32", action="store_true", help="evaluate the fp32 graph instead of the int8 one")
-    parser.add_argument("--out", type=Path, default=ROOT / "qa" / "reader.npz")
+    parser.add_argument("--out", type=Path, help="weights to write (default qa/reader.npz; with --validate "
+                        "$READER_CACHE/validate.npz, never the shipped file)")
     parser.add_argument("--validate", action="store_true",
                         help="train without the validation articles and print figures on them (model selection)")
-    parser.add_argument("--no-null", action="store_true", help="no [CLS] span target for windows without the answer")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--null", action="store_true", help="a [CLS] span target for windows without the answer, "
+                        "and `answerable` fitted over the head and the null-score difference")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (the shipped reader: 2)")
     args = parser.parse_args()
+    args.out = args.out or (CACHE / "validate.npz" if args.validate else ROOT / "qa" / "reader.npz")
     if args.stage in ("windows", "all"):
         stage_windows()
     if args.stage in ("train", "all"):
-        stage_train(args.rank, args.epochs, args.out, args.validate, not args.no_null, args.threads)
+        stage_train(args.rank, args.epochs, args.out, args.validate, args.null, args.threads)
     if args.stage in ("eval", "all"):
         stage_eval(args.out, not args.fp32)
 

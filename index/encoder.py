@@ -2,16 +2,14 @@
 
 One forward pass over a passage gives its vector (the model's pooling) and, by mean-pooling the tokens of
 each sentence span, a vector per sentence, so sentences never need a second pass. Queries go through the
-same graph, so question and passage vectors come from the same model, in a few milliseconds and without
-importing torch. `index.export` produces the files from a sentence-transformers model.
+same graph, or its int8 copy (`index.graph_cache.int8_graph`), so question and passage vectors come from the
+same model, in a few milliseconds and without importing torch. `index.export` produces the files from a
+sentence-transformers model.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,6 @@ ONNX_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
 ENCODER_FILES = (ONNX_FILE, TOKENIZER_FILE, CONFIG_FILE)
-INT8_ONNX = "encoder-int8.onnx"  # per-channel scales: cosine 0.995 to fp32 on questions, 0.97 with one scale
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class EncoderConfig:
 
 class Encoder:
     """Text to unit vectors; `threads` bounds onnxruntime's intra-op threads (1 at query time). `graph` runs
-    another ONNX file of the same model (e.g. `int8_graph`'s) instead of the directory's."""
+    another ONNX file of the same model (e.g. `index.graph_cache.int8_graph`'s) instead of the directory's."""
 
     def __init__(self, directory: Path, threads: int = 1, graph: Path | None = None) -> None:
         self.config = EncoderConfig(**json.loads((directory / CONFIG_FILE).read_text()))
@@ -109,45 +106,6 @@ class Encoder:
             return hidden[:, 0]
         weights = mask[..., None].astype(np.float32)
         return (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-
-
-def int8_graph(directory: Path, cache_dir: Path) -> Path:
-    """An int8 copy of `directory`'s encoder graph, made once into `cache_dir` (keyed by the graph's identity);
-    the fp32 graph itself when the cache cannot be written."""
-    graph = directory / ONNX_FILE
-    return quantized(graph, cache_dir / f"encoder-int8-{graph_identity(graph)}" / INT8_ONNX, per_channel=True)
-
-
-def graph_identity(graph: Path) -> str:
-    """A short key for an ONNX file from its inode, size and modification time, not its (90 MB of) bytes: the
-    index generations that hard-link one exported graph share its key."""
-    stat = graph.stat()
-    key = f"{stat.st_dev}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def quantized(graph: Path, target: Path, per_channel: bool = False) -> Path:
-    """`graph` with its matrices dynamically quantized to int8 (onnxruntime's own tool; `per_channel`: a scale
-    per output column), written once to `target`; `graph` itself when `target` cannot be written (read-only)."""
-    if target.exists():
-        return target
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".onnx", dir=target.parent)
-    except OSError:
-        return graph
-    os.close(fd)
-    try:
-        quantize_dynamic(graph, temporary, weight_type=QuantType.QInt8, per_channel=per_channel)
-        os.replace(temporary, target)
-    except OSError:
-        return graph
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
 
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import faiss
 
-from index.encoder import Encoder, int8_graph
+from index.encoder import Encoder
 from index.export import DEFAULT_MODEL, exported_encoder
+from index.graph_cache import int8_graph
 from index.store import IndexReader, Manifest
 from qa.conversation import (
     Resolved,
@@ -49,7 +50,7 @@ class LoadedIndex:
     @classmethod
     def open(cls, index_dir: Path, int8_cache: Path | None = None) -> LoadedIndex:
         """The live generation of `index_dir`; with `int8_cache`, questions are encoded by an int8 copy of its
-        encoder graph kept there (`index.encoder.int8_graph`), else by the fp32 graph the passages went through."""
+        encoder graph kept there (`index.graph_cache.int8_graph`), else by the fp32 graph the passages went through."""
         faiss.omp_set_num_threads(1)  # one query at a time per thread: OpenMP fan-out only adds latency
         reader = IndexReader(index_dir)
         graph = int8_graph(reader.directory, int8_cache) if int8_cache else None

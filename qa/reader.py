@@ -2,9 +2,10 @@
 
 The model is the bundled MiniLM encoder fine-tuned for extractive QA with low-rank (LoRA) updates to its
 attention and feed-forward matrices plus new biases and layer norms, and a small head: start/end logits
-per token (trained to point at [CLS] when the window lacks the answer), and an answerability logit from the
-[CLS] state and the mean state of the window's tokens. `answerable` is a logistic over that logit and the
-null-score difference (best span minus [CLS]), fitted after training on the training windows.
+per token, and an answerability logit from the [CLS] state and the mean state of the window's tokens.
+`answerable` is a logistic over that logit and the null-score difference (best span minus [CLS]); the shipped
+weights were trained without the [CLS] no-answer target (`benchmarks/train_reader.py --null` adds it), so
+their fusion is the identity on the head's logit, and a weights file without a fusion gets that identity.
 `qa/reader.npz` holds only what training changed (no pickle); at first use those deltas are merged into a
 copy of the exported encoder graph (`index.export`), which is cached beside it, so no torch at query time.
 Input is the tokenizer's pair encoding "[CLS] question [SEP] window [SEP]", at most `MAX_TOKENS` tokens.
@@ -13,8 +14,6 @@ Input is the tokenizer's pair encoding "[CLS] question [SEP] window [SEP]", at m
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from index.encoder import ONNX_FILE, TOKENIZER_FILE, quantized
+from index.encoder import ONNX_FILE, TOKENIZER_FILE
+from index.graph_cache import graph_identity, quantized, written
 
 WEIGHTS_FILE = Path(__file__).with_name("reader.npz")
 READER_ONNX = "reader.onnx"
@@ -73,7 +73,8 @@ class Reader:
         tokenizer = Tokenizer.from_file(str(encoder_dir / TOKENIZER_FILE))
         tokenizer.no_padding()
         tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
-        head = {k[len("head."):]: v.astype(np.float32) for k, v in arrays.items() if k.startswith("head.")}
+        head = {"fuse_w": np.array([1.0, 0.0], np.float32), "fuse_b": np.zeros(1, np.float32)}  # the identity
+        head |= {k[len("head."):]: v.astype(np.float32) for k, v in arrays.items() if k.startswith("head.")}
         return cls(session, tokenizer, head)
 
     def read(self, question: str, window: str) -> ReaderResult | None:
@@ -141,9 +142,7 @@ def _sigmoid(x: float) -> float:
 
 def _merged_graph(encoder_dir: Path, cache_dir: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:
     """The encoder graph with the reader's deltas merged in: a cached file, or bytes if the cache is read-only."""
-    graph = (encoder_dir / ONNX_FILE).resolve()
-    stat = graph.stat()  # the graph's identity, not its 90 MB of bytes: read at every load
-    digest = hashlib.sha256(f"{graph}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    digest = hashlib.sha256(graph_identity(encoder_dir / ONNX_FILE).encode())
     for key in sorted(k for k in arrays if k.startswith(("lora.", "param."))):  # the head is not in the graph
         digest.update(key.encode() + arrays[key].tobytes())
     target = cache_dir / f"reader-{digest.hexdigest()[:16]}" / READER_ONNX
@@ -168,15 +167,8 @@ def _merged_graph(encoder_dir: Path, cache_dir: Path, arrays: dict[str, np.ndarr
             init = initializers["transformer." + key[len("param."):]]
             init.CopyFrom(numpy_helper.from_array(value.astype(np.float32), init.name))
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".reader-", dir=target.parent)
+        with written(target) as temporary:
+            onnx.save(model, str(temporary))
     except OSError:
         return model.SerializeToString()
-    os.close(fd)
-    try:
-        onnx.save(model, temporary)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return target

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import onnxruntime.quantization
 import pytest
 
-from index.encoder import ONNX_FILE, Encoder, int8_graph
+from index.encoder import ONNX_FILE, Encoder
 from index.export import DEFAULT_MODEL, exported_encoder
+from index.graph_cache import int8_graph
 
 QUESTIONS = ("How many casualties have North Korean troops suffered?", "Who scored the winning goal?",
              "When did the scooters go on sale?", "Which city is the toy maker based in?")
@@ -34,18 +36,22 @@ def test_int8_vectors_are_close_to_fp32(exported: Path, int8_cache: Path) -> Non
     assert (np.sum(int8 * fp32, axis=1) > 0.98).all()
 
 
-def test_int8_graph_is_made_once_and_shared_by_hard_links(exported: Path, int8_cache: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_int8_graph_is_made_once_and_shared_by_hard_links_and_copies(exported: Path, int8_cache: Path,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     first = int8_graph(exported, int8_cache)
-    generation = tmp_path / "gen"  # an index generation hard-links the exported graph
-    generation.mkdir()
-    (generation / ONNX_FILE).hardlink_to(exported / ONNX_FILE)
+    linked, copied = tmp_path / "linked", tmp_path / "copied"  # an index generation links the graph, or copies it
+    linked.mkdir()
+    copied.mkdir()
+    (linked / ONNX_FILE).hardlink_to(exported / ONNX_FILE)
+    shutil.copy2(exported / ONNX_FILE, copied / ONNX_FILE)
 
     def fail(*args, **kwargs) -> None:
         raise AssertionError("quantized again")
 
     monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", fail)
-    assert int8_graph(exported, int8_cache) == first == int8_graph(generation, int8_cache)
+    assert int8_graph(exported, int8_cache) == first == int8_graph(linked, int8_cache) == int8_graph(copied,
+                                                                                                     int8_cache)
     assert first.parent.parent == int8_cache and first.stat().st_size < (exported / ONNX_FILE).stat().st_size / 3
 
 
@@ -54,3 +60,14 @@ def test_unwritable_cache_gives_the_fp32_graph(exported: Path, tmp_path: Path) -
     blocked.write_text("")  # nothing can be created below a file, whoever runs the tests (chmod cannot stop root)
     assert int8_graph(exported, blocked / "cache") == exported / ONNX_FILE
     assert not any(tmp_path.rglob("*.onnx"))
+
+
+def test_a_graph_the_quantizer_fails_on_gives_the_fp32_graph_and_a_warning(
+        exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(*args, **kwargs) -> None:
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", broken)
+    assert int8_graph(exported, tmp_path / "cache") == exported / ONNX_FILE
+    assert "using the fp32 graph" in caplog.text and "unsupported operator" in caplog.text
+    assert not any(tmp_path.rglob("*.onnx"))  # no torn file left to pass for a finished one

@@ -83,3 +83,17 @@ def test_very_long_question_still_reads_the_window(reader: Reader) -> None:
     question = "How many casualties " + "really " * 300 + "have North Korean troops suffered?"
     result = reader.read(question, CASUALTIES)
     assert result is not None and 0 <= result.start < result.end <= len(CASUALTIES)
+
+
+def test_weights_without_a_fusion_read_answerable_from_the_head_alone(reader: Reader, cache_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    """A weights file from before the fusion existed still loads and reads: answerable = sigmoid(head)."""
+    with np.load(WEIGHTS_FILE, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if not k.startswith("head.fuse")}
+    older = tmp_path / "older.npz"
+    np.savez(older, **arrays)
+    loaded = Reader.load(exported_encoder(DEFAULT_MODEL, cache_dir), cache_dir, weights=older)
+    question = "How many casualties have North Korean troops suffered?"
+    result, evidence = loaded.read(question, CASUALTIES), loaded.evidence(question, CASUALTIES)
+    assert result is not None and evidence is not None
+    assert result.answerable == pytest.approx(1 / (1 + np.exp(-evidence[0])))
