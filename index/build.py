@@ -29,7 +29,7 @@ from index.export import exported_encoder
 from index.formats import read_file
 from index.lexical import terms
 from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, IndexReader, Manifest
-from index.types import Article, Passage, Skipped
+from index.types import Article, Passage, Skipped, first_of_each_id
 from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -228,14 +228,10 @@ def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) 
     seen: set[str] = set()
     with _progress(len(found), progress, "files") as advance:
         for item in found:
-            for result in _read(item):
+            for result in first_of_each_id(((r, str(item.path)) for r in _read(item)), seen):
                 if isinstance(result, Skipped):
                     summary.skipped.append(result)
-                elif result.article_id in seen:
-                    reason = f"duplicate article id {result.article_id!r}"
-                    summary.skipped.append(Skipped(str(item.path), reason))
                 else:
-                    seen.add(result.article_id)
                     yield result, str(item.path)
             advance()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -24,6 +25,20 @@ class Skipped:
 
     where: str
     reason: str
+
+
+def first_of_each_id(located: Iterable[tuple[Article | Skipped, str]],
+                     seen: set[str] | None = None) -> Iterator[Article | Skipped]:
+    """Articles (each with where it was read), a repeated id skipped where it repeats; `seen` carries the ids
+    already kept across calls (the files of one build)."""
+    seen = set() if seen is None else seen
+    for item, where in located:
+        if isinstance(item, Article):
+            if item.article_id in seen:
+                item = Skipped(where, f"duplicate article id {item.article_id!r} (the first one read is kept)")
+            else:
+                seen.add(item.article_id)
+        yield item
 
 
 @dataclass(frozen=True)

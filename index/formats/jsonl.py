@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
-from index.types import Article, Skipped
+from index.types import Article, Skipped, first_of_each_id
 
 _OPTIONAL = ("url", "date", "byline", "source")
 
@@ -30,10 +30,10 @@ def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
     if isinstance(whole, dict):
         yield article_from_object(whole, where)
     elif isinstance(whole, list):
-        yield from _first_of_each_id((article_from_object(obj, f"{where}[{n}]"), f"{where}[{n}]")
+        yield from first_of_each_id((article_from_object(obj, f"{where}[{n}]"), f"{where}[{n}]")
                                      for n, obj in enumerate(whole))
     else:
-        yield from _first_of_each_id(_read_lines(text, where))
+        yield from first_of_each_id(_read_lines(text, where))
 
 
 def _read_lines(text: str, where: str) -> Iterator[tuple[Article | Skipped, str]]:
@@ -48,18 +48,6 @@ def _read_lines(text: str, where: str) -> Iterator[tuple[Article | Skipped, str]
             yield Skipped(at, f"invalid JSON ({exc.msg})"), at
             continue
         yield article_from_object(obj, at), at
-
-
-def _first_of_each_id(located: Iterable[tuple[Article | Skipped, str]]) -> Iterator[Article | Skipped]:
-    """The articles of one file, a repeated id skipped where it repeats (so the report names the line)."""
-    seen: set[str] = set()
-    for item, at in located:
-        if isinstance(item, Article):
-            if item.article_id in seen:
-                item = Skipped(at, f"duplicate article id {item.article_id!r} (an earlier one in this file is kept)")
-            else:
-                seen.add(item.article_id)
-        yield item
 
 
 def article_from_object(obj: Any, where: str) -> Article | Skipped:
