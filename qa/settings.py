@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path (build time)")
     cache_dir: Path = Field(Path.home() / ".cache" / "article-qa", description="exported ONNX encoders")
     query_int8: bool = Field(True, description="encode questions with an int8 copy of the index's encoder graph "
-                             "(made once into cache_dir): a third of the time, answers as good on SQuAD and BBC")
+                             "(made once into cache_dir): 2.4x faster (BENCHMARKS.md floors), cosine 0.995 median to "
+                             "fp32, answers as good on SQuAD and BBC")
     weights_file: Path = Field(WEIGHTS_FILE, description="ranking and confidence weights (benchmarks/tune.py "
                                "writes them; the shipped ones are fitted on SQuAD and news tuning questions)")
     host: str = "127.0.0.1"
