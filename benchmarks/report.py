@@ -25,7 +25,8 @@ drift by tens of percent from run to run. Every speed figure therefore sits next
 the same run, on the same machine, under the same load:
 
 - floor (a): the same embedding model encoding one question in-process, 1 thread: our ONNX encoder
-  (`index.encoder.Encoder`), and plain sentence-transformers with torch fp32 (what most tools run);
+  (`index.encoder.Encoder`, fp32, what embeds the passages), its int8 copy (what encodes questions, since
+  `QA_QUERY_INT8`), and plain sentence-transformers with torch fp32 (what most tools run);
 - floor (b): one plain sentence-transformers fp32 `encode()` pass (batch 32, all cores) over the very
   passages the build embeds (title-prefixed, from the build's own chunking code);
 - for cold start: the time a fresh Python process takes just to `import torch, sentence_transformers`.
