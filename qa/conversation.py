@@ -44,6 +44,8 @@ _QUESTION_START = re.compile(r"(?:who|whom|whose|what|which|when|where|why|how|i
                              r"have|had|can|could|will|would)\b", re.IGNORECASE)
 _LEADING_AND = re.compile(r"\s*(?:and|but|also|so)\b", re.IGNORECASE)
 _PREPOSITION = re.compile(r"(in|on|at|to|for|from|by|over|during|among|with)\s", re.IGNORECASE)
+# The object of a preposition phrase a place fragment ("And in the US?") can replace: a name or a number.
+_OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
 
 
@@ -209,7 +211,7 @@ def context_first(ranked: list[ParagraphEvidence], resolved: Resolved) -> list[P
 def focus_of(question: str, short_answer: str | None, resolved: Resolved, session: Session) -> tuple[str, ...]:
     """What a turn is about: names in its question and its short answer, then (for a follow-up) the focus
     it inherited; at most `MAX_FOCUS` phrases, newest first."""
-    found = [m.group(0) for m in _NAME.finditer(question) if m.group(0).split()[0].lower() not in _NOT_NAMES]
+    found = [m.group(0) for m in _names(question)]
     if short_answer:
         found.insert(0, short_answer)
     if resolved.followup and session.turns:
@@ -235,13 +237,19 @@ def _substitute(previous: str, fragment: str) -> str:
 
 def _counterpart(asked: str, fragment: str) -> tuple[int, int] | None:
     """Where the fragment's counterpart stands in the previous question: for 'in the US', its last phrase led by
-    the same preposition (up to a comma); for a name ('Mozilla browsers'), its first name."""
+    the same preposition (not opening the question) whose object is a name or a number; for a name ('Mozilla
+    browsers'), its first name."""
     lead = _PREPOSITION.match(fragment)
     if lead:
-        phrases = list(re.finditer(rf"\b{lead.group(1)}\s[^,;]+", asked, re.IGNORECASE))
+        phrases = list(re.finditer(rf"(?<!^)\b(?i:{lead.group(1)})\s+{_OBJECT}", asked))
         return phrases[-1].span() if phrases else None
-    names = [m for m in _NAME.finditer(asked) if m.group(0).split()[0].lower() not in _NOT_NAMES]
+    names = [m for m in _names(asked) if m.group(0)[0].isalpha()]
     return names[0].span() if names and fragment[:1].isupper() else None
+
+
+def _names(text: str) -> list[re.Match[str]]:
+    """The names (and numbers) in `text`, question words and other capitalised function words aside."""
+    return [m for m in _NAME.finditer(text) if m.group(0).split()[0].lower() not in _NOT_NAMES]
 
 
 def with_context(reader: IndexReader, candidates: list[Candidate], resolved: Resolved) -> list[Candidate]:

@@ -55,6 +55,23 @@ def test_a_place_fragment_replaces_the_same_preposition_phrase():
     assert resolved.text == "How much will it cost in the US?"
 
 
+@pytest.mark.parametrize(("previous", "fragment", "expected"), [
+    ("In which year did Arsenal win the league in England?", "And in Spain?",
+     "In which year did Arsenal win the league in Spain?"),
+    ("How many people in Britain voted for Labour?", "And in France?", "How many people in France voted for Labour?"),
+    ("How much will it cost in the UK for students?", "And in the US?",
+     "How much will it cost in the US for students?"),
+])
+def test_a_place_fragment_replaces_only_the_name_its_preposition_leads_to(previous: str, fragment: str,
+                                                                          expected: str):
+    assert resolve(fragment, session_after(previous, None)).text == expected
+
+
+def test_a_name_fragment_replaces_a_name_not_a_number():
+    resolved = resolve("And Google?", session_after("Who bought 5,000 shares of Apple?", None))
+    assert resolved.text == "Who bought 5,000 shares of Google?"
+
+
 def test_a_name_fragment_replaces_the_first_name_of_the_previous_question():
     resolved = resolve("What about Mozilla browsers?",
                        session_after("What share of web surfers use Internet Explorer, according to OneStat?", "89%"))
@@ -127,3 +144,4 @@ def test_rivals_are_the_articles_ranked_above_the_one_answered_from_or_within_th
     assert rivals_of(ranked, "b") == ("a", "c")
     assert rivals_of(ranked, "e") == ("a", "b", "c", "d")
     assert rivals_of(ranked, "f") == ()
+
