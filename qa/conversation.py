@@ -201,7 +201,8 @@ def staying(ranked: list[ParagraphEvidence]) -> list[ParagraphEvidence]:
 def context_first(ranked: list[ParagraphEvidence], resolved: Resolved) -> list[ParagraphEvidence]:
     """The ranking with the conversation's article on top (its paragraphs first, each group best first), where
     the paragraph last cited and the next one gain `NEAR_BONUS`: a conversation reads on from where it was."""
-    last = next((p.index for p in ranked if p.paragraph_id == resolved.context_paragraph), None)
+    last = next((p.index for p in ranked
+                 if p.paragraph_id == resolved.context_paragraph and p.article_id == resolved.context_article), None)
     for p in ranked:
         if last is not None and p.article_id == resolved.context_article and 0 <= p.index - last <= 1:
             p.score += NEAR_BONUS

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from qa.answerer import Answerer
-from qa.conversation import Session, Turn, resolve, rivals_of
+from qa.conversation import NEAR_BONUS, Resolved, Session, Turn, context_first, resolve, rivals_of
 from qa.evidence import ParagraphEvidence
 from tests.qa.test_conversation import answerer_over, cited
 
@@ -145,3 +145,12 @@ def test_rivals_are_the_articles_ranked_above_the_one_answered_from_or_within_th
     assert rivals_of(ranked, "e") == ("a", "b", "c", "d")
     assert rivals_of(ranked, "f") == ()
 
+
+
+def test_the_paragraph_last_cited_counts_only_if_it_is_in_the_conversations_article():
+    ranked = [ParagraphEvidence(n, article, index, "title", "url", "text", score=10.0)
+              for n, (article, index) in enumerate((("a", 0), ("a", 1), ("b", 1)))]
+    context_first(ranked, Resolved("q", context_article="a", context_paragraph=2))
+    assert [p.score for p in ranked] == [10.0, 10.0, 10.0], "paragraph 2 is in b: no bonus for a's paragraph 1"
+    context_first(ranked, Resolved("q", context_article="a", context_paragraph=0))
+    assert [p.score for p in ranked] == [10.0 + NEAR_BONUS, 10.0 + NEAR_BONUS, 10.0]
