@@ -105,7 +105,7 @@ class Answerer:
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)
         query, ranked = self.rank(index, resolved)
-        extraction = extract(staying(ranked), query, self.weights, self.reader)
+        extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked))
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)

@@ -91,10 +91,13 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
     return {"answerable": _logit(read.answerable), "span": _logit(read.probability)}
 
 
-def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader) -> Extraction | None:
+def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
+            among: list[ParagraphEvidence] | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
-    the reading; its short span is kept when likely enough, and its scores join the confidence features."""
-    found = options(ranked, query, weights, reader)
+    the reading; its short span is kept when likely enough, and its scores join the confidence features.
+    Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
+    the paragraph margin is always taken against the whole ranking."""
+    found = options(ranked if among is None else among, query, weights, reader)
     if not found:
         return None
     combined = [o.score + weights.reading.score(reading_features(o.read)) for o in found]

@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+import qa.answerer
 from qa.answerer import Answerer
 from qa.conversation import NEAR_BONUS, Resolved, Session, Turn, context_first, resolve, rivals_of
-from qa.evidence import ParagraphEvidence
+from qa.evidence import ParagraphEvidence, Query
+from qa.extract import Extraction
 from tests.qa.test_conversation import answerer_over, cited
 
 # A two-paragraph article whose follow-ups ("Which country does he coach?") share their words with the other
@@ -89,6 +91,45 @@ def test_a_followup_that_stays_is_answered_from_its_article_only(answerer: Answe
     first = answerer.ask("Who won the coaching prize at the IRB awards?")
     side = answerer.ask("Which side does he coach?", session_id=first.session_id)
     assert cited(side) == ("award", 1) and "South Africa" in side.answer, "not the other article's coach"
+
+
+# A one-paragraph article: a follow-up that stays with it reads only that paragraph, but is judged against the
+# whole ranking (the next paragraph is the other article's).
+MUSEUM = """Harbour Museum reopens in Dunmore
+
+The Harbour Museum in Dunmore reopened on Saturday after two years of repairs, and 5,000 visitors came on the first
+day.
+"""
+
+
+@pytest.fixture(scope="module")
+def one_paragraph(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    return answerer_over(tmp_path_factory, {"museum": MUSEUM, "tower": TOWER})
+
+
+def test_a_followup_that_stays_is_judged_against_the_whole_ranking(one_paragraph: Answerer,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    first = one_paragraph.ask("When did the Harbour Museum in Dunmore reopen?")
+    assert cited(first) == ("museum", 0)
+    rankings, extractions = [], []
+    rank, extract = Answerer.rank, qa.answerer.extract
+
+    def spied_rank(self: Answerer, *args) -> tuple[Query, list[ParagraphEvidence]]:
+        query, ranked = rank(self, *args)
+        rankings.append(ranked)
+        return query, ranked
+
+    def spied_extract(*args, **kwargs) -> Extraction | None:
+        extractions.append(extract(*args, **kwargs))
+        return extractions[-1]
+
+    monkeypatch.setattr(Answerer, "rank", spied_rank)
+    monkeypatch.setattr(qa.answerer, "extract", spied_extract)
+    one_paragraph.ask("How many visitors came on its first day?", session_id=first.session_id)
+    (ranked,), (chosen,) = rankings, extractions
+    assert chosen.paragraph.article_id == "museum" and chosen.features["context"] == 1.0
+    assert ranked[1].article_id == "tower"
+    assert chosen.features["paragraph_margin"] == pytest.approx(chosen.paragraph.score - ranked[1].score)
 
 
 def test_a_followup_reads_on_to_the_paragraph_after_the_one_last_cited(answerer: Answerer):
