@@ -381,29 +381,18 @@ def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: 
 def fit_fusion(model, lora: dict, out: Path, examples: list) -> None:
     """Fit `answerable` (a logistic over the head's logit and the null-score difference) on the training windows,
     as the int8 reader reads them, and write it into the weights."""
+    from tune import fit_logistic
+
     reader = load_reader(out)
     sample = random.Random(SEED).sample(examples, min(FUSION_SAMPLE, len(examples)))
-    rows = [(reader.evidence(q, w), ok) for q, w, _, _, ok in sample]
-    x = np.array([e for e, _ in rows if e is not None])
-    y = np.array([ok for e, ok in rows if e is not None], dtype=np.float64)
-    coef, bias = _logistic(x, y)
+    rows = [(reader.read(q, w), ok) for q, w, _, _, ok in sample]
+    x = np.array([r.evidence for r, _ in rows if r is not None])
+    y = np.array([ok for r, ok in rows if r is not None], dtype=np.float64)
+    coef, bias = fit_logistic(x, y)
     print(f"answerable = sigmoid({coef[0]:.3f} head + {coef[1]:.3f} null + {bias:.3f}) on {len(y)} training windows "
           f"(AUC head {auc(list(x[:, 0]), list(y > 0)):.3f}, null {auc(list(x[:, 1]), list(y > 0)):.3f}, "
           f"both {auc(list(x @ coef), list(y > 0)):.3f})", flush=True)
     save_reader(model, lora, out, coef, np.array([bias]))
-
-
-def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> tuple[np.ndarray, float]:
-    """Weights and bias of a logistic regression (Newton's method, a little L2 on the weights)."""
-    design = np.c_[x, np.ones(len(x))]
-    beta = np.zeros(design.shape[1])
-    penalty = np.diag([l2 * len(x)] * x.shape[1] + [0.0])
-    for _ in range(25):
-        p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
-        gradient = design.T @ (p - y) + penalty @ beta
-        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
-        beta -= np.linalg.solve(hessian, gradient)
-    return beta[:-1], float(beta[-1])
 
 
 def validate(weights: Path) -> None:
@@ -411,28 +400,27 @@ def validate(weights: Path) -> None:
     (gold sentences, near-miss sentences), and on the windows the pipeline picks for their questions."""
     reader = load_reader(weights)
     examples = training_examples(random.Random(SEED + 1), True)
-    rows = [(reader.read(q, w), reader.evidence(q, w), w, w[s:t], ok) for q, w, s, t, ok in examples]
+    rows = [(reader.read(q, w), w, w[s:t], ok) for q, w, s, t, ok in examples]
     rows = [r for r in rows if r[0] is not None]
-    spans = [best_scores(w[r.start:r.end], (gold,)) for r, _, w, gold, ok in rows if ok and gold]
-    print(f"validation windows ({len(rows)}, {sum(r[4] for r in rows)} answerable): span EM "
+    spans = [best_scores(w[r.start:r.end], (gold,)) for r, w, gold, ok in rows if ok and gold]
+    print(f"validation windows ({len(rows)}, {sum(r[3] for r in rows)} answerable): span EM "
           f"{sum(e for e, _ in spans) / len(spans):.3f} F1 {sum(f for _, f in spans) / len(spans):.3f}; "
-          + _aucs([r[0] for r in rows], [r[1] for r in rows], [bool(r[4]) for r in rows]))
+          + _aucs([r[0] for r in rows], [bool(r[3]) for r in rows]))
     validation = validation_articles()
     sets = question_sets()
     for name in ("v1-even", "v2-even"):
         pairs = [(q, row) for q, row in zip(sets[name], pipeline_windows(name, sets[name], V1 if name < "v2" else V2),
                                             strict=True) if q.article_id in validation and row["window"]]
-        read = [(q, row, reader.read(q.question, row["window"]), reader.evidence(q.question, row["window"]))
-                for q, row in pairs]
+        read = [(q, row, reader.read(q.question, row["window"])) for q, row in pairs]
         read = [x for x in read if x[2] is not None]
-        f1 = sum(best_scores(row["window"][r.start:r.end], q.answers)[1] for q, row, r, _ in read) / len(read)
+        f1 = sum(best_scores(row["window"][r.start:r.end], q.answers)[1] for q, row, r in read) / len(read)
         print(f"validation pipeline windows {name} ({len(read)}): reader F1 {f1:.3f}"
-              + ("; " + _aucs([x[2] for x in read], [x[3] for x in read], [not x[0].is_impossible for x in read])
+              + ("; " + _aucs([x[2] for x in read], [not x[0].is_impossible for x in read])
                  if name == "v2-even" else ""), flush=True)
 
 
-def _aucs(results: list, evidence: list, positive: list[bool]) -> str:
-    head, null = (auc([float(e[k]) for e in evidence], positive) for k in (0, 1))
+def _aucs(results: list, positive: list[bool]) -> str:
+    head, null = (auc([r.evidence[k] for r in results], positive) for k in (0, 1))
     return (f"AUC answerable {auc([r.answerable for r in results], positive):.3f} (head {head:.3f}, null {null:.3f}), "
             f"span probability {auc([r.probability for r in results], positive):.3f}")
 
@@ -531,8 +519,7 @@ def stage_eval(weights: Path, int8: bool) -> None:
     for name in ("v2-even", "v2-odd"):
         out = [o for o in results[name] if o["r"]]
         positive = [not o["q"].is_impossible for o in out]
-        evidence = [reader.evidence(o["q"].question, o["row"]["window"]) for o in out]
-        print(f"{name}: {_aucs([o['r'] for o in out], evidence, positive)}, "
+        print(f"{name}: {_aucs([o['r'] for o in out], positive)}, "
               f"pipeline confidence {auc([o['row']['confidence'] for o in out], positive):.3f}")
         held = [o for o in out if o["q"].is_impossible or contains_answer(o["row"]["window"], o["q"].answers)]
         print(f"  {name}, windows holding a gold answer vs unanswerable: AUC answerable "

@@ -401,16 +401,9 @@ class IndexReader:
         rows = self._query("SELECT article_id, id, content_hash FROM articles")
         return {article_id: (rowid, digest) for article_id, rowid, digest in rows}
 
-    def passages_of(self, paragraph_id: int) -> np.ndarray:
-        """Row ids of a paragraph's passages (they are stored contiguously, in paragraph order)."""
-        return self.passage_rows([paragraph_id])[0]
-
-    def sentences_of(self, paragraph_id: int) -> np.ndarray:
-        """Row ids of a paragraph's sentences, in order."""
-        return self.sentence_rows([paragraph_id])[0]
-
     def passage_rows(self, paragraph_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """The passages of several paragraphs at once: row ids and bounds, as `_runs`."""
+        """The passages of several paragraphs at once (stored contiguously, in paragraph order): row ids and
+        bounds, as `_runs`."""
         return _runs(self.passages[:, 0], paragraph_ids)
 
     def sentence_rows(self, paragraph_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:

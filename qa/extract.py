@@ -49,7 +49,8 @@ def rank_paragraphs(evidence: list[ParagraphEvidence], weights: Weights) -> list
 
 @dataclass(frozen=True)
 class Option:
-    """A candidate answer: a sentence of a top paragraph, widened to its window, with the reader's reading."""
+    """A candidate answer: a sentence of a top paragraph, widened to its window, with the reader's reading;
+    `total` is its sentence score plus what `weights.reading` makes of the reading (the score alone if unread)."""
 
     score: float
     paragraph: ParagraphEvidence
@@ -57,6 +58,7 @@ class Option:
     start: int
     end: int
     read: ReaderResult | None
+    total: float
 
 
 def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
@@ -78,9 +80,10 @@ def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
         start, end = _widen(p, k, query.question)
         worth_reading = n == 0 or (n < count and score >= scored[0][0] - READ_MARGIN and score + lift > best)
         read = reader.read(query.question.text, p.text[start:end]) if worth_reading else None
+        total = score + weights.reading.score(reading_features(read))
         if read is not None:
-            best = max(best, score + weights.reading.score(reading_features(read)))
-        found.append(Option(score, p, k, start, end, read))
+            best = max(best, total)
+        found.append(Option(score, p, k, start, end, read, total))
     return found
 
 
@@ -100,11 +103,10 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
     found = options(ranked if among is None else among, query, weights, reader)
     if not found:
         return None
-    combined = [o.score + weights.reading.score(reading_features(o.read)) for o in found]
     readable = [n for n, o in enumerate(found) if o.read is not None] or [0]
-    best = max(readable, key=combined.__getitem__)
-    option, score = found[best], combined[best]
-    runner_up = max((c for n, c in enumerate(combined) if n != best), default=score - 5.0)
+    best = max(readable, key=lambda n: found[n].total)
+    option, score = found[best], found[best].total
+    runner_up = max((o.total for n, o in enumerate(found) if n != best), default=score - 5.0)
     paragraph, start, end, read = option.paragraph, option.start, option.end, option.read
     question = query.question
     typed = bool(typed_spans(paragraph.text[start:end], question))

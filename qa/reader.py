@@ -35,12 +35,15 @@ MAX_ANSWER_TOKENS = 30
 @dataclass(frozen=True)
 class ReaderResult:
     """`window[start:end]` is the best short span; `probability` its chance to be right, `answerable` the
-    chance that the window answers the question at all (both 0..1)."""
+    chance that the window answers the question at all (both 0..1); `evidence` what `answerable` combines: the
+    answerability head's logit and the null-score difference (the best span's start + end logit minus the
+    [CLS] token's, which training with `--null` makes the no-answer span)."""
 
     start: int
     end: int
     probability: float
     answerable: float
+    evidence: tuple[float, float]
 
 
 class Reader:
@@ -79,20 +82,6 @@ class Reader:
 
     def read(self, question: str, window: str) -> ReaderResult | None:
         """The best short span of `window` for `question`, or None if the window has no words."""
-        scored = self._score(question, window)
-        if scored is None:
-            return None
-        start, end, probability, evidence = scored
-        answerable = _sigmoid(float(evidence @ self.head["fuse_w"] + self.head["fuse_b"][0]))
-        return ReaderResult(start, end, probability, answerable)
-
-    def evidence(self, question: str, window: str) -> np.ndarray | None:
-        """What `answerable` combines: the answerability head's logit and the null-score difference (the best
-        span's start + end logit minus the [CLS] token's, which training makes the no-answer span)."""
-        scored = self._score(question, window)
-        return scored[3] if scored else None
-
-    def _score(self, question: str, window: str) -> tuple[int, int, float, np.ndarray] | None:
         asked = self._question_tokenizer.encode(question, add_special_tokens=False)
         if len(asked.ids) > MAX_QUESTION_TOKENS:  # keep room for the window
             question = question[:asked.offsets[MAX_QUESTION_TOKENS - 1][1]]
@@ -107,7 +96,7 @@ class Reader:
         }
         return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][0]
 
-    def _decode(self, encoding, hidden: np.ndarray, window_chars: int) -> tuple[int, int, float, np.ndarray] | None:
+    def _decode(self, encoding, hidden: np.ndarray, window_chars: int) -> ReaderResult | None:
         sequence = np.array([s if s is not None else -1 for s in encoding.sequence_ids])
         offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
         in_window = (sequence == 1) & (offsets[:, 1] > offsets[:, 0])
@@ -125,10 +114,11 @@ class Reader:
         # P(start i) P(end j) for spans of 1..MAX_ANSWER_TOKENS tokens (j - i in 0..MAX_ANSWER_TOKENS - 1)
         joint = np.tril(np.triu(np.outer(start_p, end_p)), MAX_ANSWER_TOKENS - 1)
         i, j = divmod(int(joint.argmax()), len(start_p))
-        null = logits[i, 0] + logits[j, 1] - logits[0, 0] - logits[0, 1]
-        evidence = np.array([pooled @ self.head["answer_w"] + self.head["answer_b"][0], null], dtype=np.float32)
+        head = float(pooled @ self.head["answer_w"] + self.head["answer_b"][0])
+        null = float(logits[i, 0] + logits[j, 1] - logits[0, 0] - logits[0, 1])
+        answerable = _sigmoid(float(np.array([head, null]) @ self.head["fuse_w"] + self.head["fuse_b"][0]))
         start, end = int(offsets[i, 0]), int(min(offsets[j, 1], window_chars))
-        return start, end, float(joint[i, j]), evidence
+        return ReaderResult(start, end, float(joint[i, j]), answerable, (head, null))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -92,8 +92,8 @@ def snapshot(index_dir: Path) -> dict[tuple[str, int], Stored]:
         rows = db.execute("SELECT a.article_id, p.idx, p.id FROM paragraphs p JOIN articles a ON a.id = p.article"
                           ).fetchall()
         db.close()
-        return {(article_id, idx): Stored(pid, np.array(reader.passage_vectors[reader.passages_of(pid)]),
-                                          np.array(reader.sentence_vectors[reader.sentences_of(pid)]))
+        return {(article_id, idx): Stored(pid, np.array(reader.passage_vectors[reader.passage_rows([pid])[0]]),
+                                          np.array(reader.sentence_vectors[reader.sentence_rows([pid])[0]]))
                 for article_id, idx, pid in rows}
     finally:
         reader.close()

@@ -107,7 +107,7 @@ def test_paragraph_index_counts_body_paragraphs_from_zero(reader: IndexReader,
 def test_sentence_rows_slice_their_paragraph_and_cover_it(reader: IndexReader,
                                                           db: sqlite3.Connection) -> None:
     for pid, text in paragraph_ids(db):
-        rows = reader.sentences[reader.sentences_of(pid)]
+        rows = reader.sentences[reader.sentence_rows([pid])[0]]
         previous_end = 0
         covered = [False] * len(text)
         for paragraph, start, end in rows.tolist():
@@ -123,9 +123,9 @@ def test_sentence_rows_slice_their_paragraph_and_cover_it(reader: IndexReader,
 def test_passage_rows_are_windows_of_their_paragraphs_sentences(reader: IndexReader,
                                                                  db: sqlite3.Connection) -> None:
     for pid, _ in paragraph_ids(db):
-        sentence_rows = list(reader.sentences_of(pid))
+        sentence_rows = list(reader.sentence_rows([pid])[0])
         in_passages: list[int] = []
-        for row in reader.passages_of(pid):
+        for row in reader.passage_rows([pid])[0]:
             paragraph, start, end, first, count = reader.passages[row].tolist()
             assert paragraph == pid
             assert count >= 1

@@ -70,13 +70,11 @@ def test_weights_are_small_and_need_no_pickle() -> None:
 
 def test_answerable_is_the_fitted_logistic_of_the_evidence(reader: Reader) -> None:
     question = "How many casualties have North Korean troops suffered?"
-    evidence = reader.evidence(question, CASUALTIES)
     result = reader.read(question, CASUALTIES)
-    assert evidence is not None and result is not None and np.isfinite(evidence).all()
-    z = float(evidence @ reader.head["fuse_w"] + reader.head["fuse_b"][0])
+    assert result is not None and np.isfinite(result.evidence).all()
+    z = float(np.array(result.evidence) @ reader.head["fuse_w"] + reader.head["fuse_b"][0])
     assert result.answerable == pytest.approx(1 / (1 + np.exp(-z)))
-    assert evidence[1] > 0  # the number outscores [CLS], the no-answer span
-    assert reader.evidence("Who?", "   ") is None
+    assert result.evidence[1] > 0  # the number outscores [CLS], the no-answer span
 
 
 def test_very_long_question_still_reads_the_window(reader: Reader) -> None:
@@ -94,6 +92,6 @@ def test_weights_without_a_fusion_read_answerable_from_the_head_alone(reader: Re
     np.savez(older, **arrays)
     loaded = Reader.load(exported_encoder(DEFAULT_MODEL, cache_dir), cache_dir, weights=older)
     question = "How many casualties have North Korean troops suffered?"
-    result, evidence = loaded.read(question, CASUALTIES), loaded.evidence(question, CASUALTIES)
-    assert result is not None and evidence is not None
-    assert result.answerable == pytest.approx(1 / (1 + np.exp(-evidence[0])))
+    result = loaded.read(question, CASUALTIES)
+    assert result is not None
+    assert result.answerable == pytest.approx(1 / (1 + np.exp(-result.evidence[0])))
