@@ -10,7 +10,9 @@ from bm25s.stopwords import STOPWORDS_EN
 
 _TOKEN = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
 _STOP = frozenset(STOPWORDS_EN)
-_stemmer = Stemmer.Stemmer("english")
+# No cache inside the stemmer: `stem` keeps its own, and PyStemmer's (10,000 words, purged when full) makes a
+# word it has not seen cost about three times the stemming itself.
+_stemmer = Stemmer.Stemmer("english", maxCacheSize=0)
 
 
 @lru_cache(maxsize=65536)
