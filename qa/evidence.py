@@ -204,14 +204,10 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
     if not spans:
         return _Sentences()
     sentences = lexicon.sentence_terms(p.paragraph_id, p.text, spans)
-    in_text = query.found_in(chain.from_iterable(sentences))
-    if in_text:
-        found = [in_text.intersection(t) for t in sentences]
-        coverage = [query.coverage(f) for f in found]
-        window_coverage = [query.coverage(f) for f in _windows(found)]
-    else:
-        found = [in_text] * len(spans)
-        coverage = window_coverage = [query.coverage(in_text)] * len(spans)
+    found = [query.found_in(t) for t in sentences]
+    in_text = frozenset().union(*found)
+    coverage = [query.coverage(f) for f in found]
+    window_coverage = [query.coverage(f) for f in _windows(found)] if in_text else coverage
     bigrams, paragraph_bigrams = _bigram_shares(query, sentences, found, in_text)
     typed = [1.0 if t else 0.0 for t in typed_sentences(p.text, spans, query.question)]
     best = max(cos)
