@@ -67,7 +67,8 @@ class CitationModel(BaseModel):
     text: str = Field(description="the whole source paragraph")
     start: int = Field(description="start of the cited span: character offset into `text`")
     end: int = Field(description="end of the cited span (exclusive): `text[start:end]` is the cited span")
-    score: float = Field(description="retrieval score of the paragraph (higher is better; not a probability)")
+    score: float = Field(description="ranking score of the paragraph for this question, in a conversation with "
+                               "its lean towards the article being discussed (higher is better; not a probability)")
 
 
 class AnswerModel(BaseModel):
