@@ -14,8 +14,10 @@ import tempfile
 from pathlib import Path
 
 from index.encoder import CONFIG_FILE, ENCODER_FILES, ONNX_FILE, TOKENIZER_FILE
+from index.graph_cache import kept
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+EXPORT_KIND = "encoder-[0-9a-f]*"  # the cache's exports ("encoder-<key>"), not its int8 copies ("encoder-int8-...")
 _SUPPORTED_POOLING = ("mean", "cls")
 
 
@@ -37,10 +39,16 @@ def exported_encoder(model: str, cache_dir: Path) -> Path:
     source = resolve_model(model)
     key = hashlib.sha256(f"{model}\0{source}".encode()).hexdigest()[:16]
     target = cache_dir / f"encoder-{key}"
-    if all((target / name).exists() for name in ENCODER_FILES):
-        return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
+    if not all((target / name).exists() for name in ENCODER_FILES):
+        _export_into(target, model, source)
+    kept(target, EXPORT_KIND)
+    return target
+
+
+def _export_into(target: Path, model: str, source: str) -> None:
+    """Export `model` into a temporary directory beside `target`, then move it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
         _export(model, source, work)
         if target.exists():
@@ -48,7 +56,6 @@ def exported_encoder(model: str, cache_dir: Path) -> Path:
         os.replace(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return target
 
 
 def _export(model: str, source: str, out: Path) -> None:

@@ -1,7 +1,9 @@
 """ONNX graphs derived from the exported encoder (its int8 copy, the reader's merged graph), cached on disk.
 
 Each is keyed by its source graph's identity, written to a temporary file and renamed into place, so a
-crash never leaves a torn graph that a later start would take for a finished one.
+crash never leaves a torn graph that a later start would take for a finished one. Each use marks its
+entry (`kept`), and entries of the same kind unused for `STALE_DAYS` are removed then: a model, reader or
+version change leaves its old graphs (about 100 MB each) behind otherwise.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +21,7 @@ from pathlib import Path
 from index.encoder import ONNX_FILE
 
 INT8_ONNX = "encoder-int8.onnx"
+STALE_DAYS = 30
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +36,10 @@ def int8_graph(directory: Path, cache_dir: Path) -> Path:
     """An int8 copy of `directory`'s encoder graph (a scale per output column: cosine 0.995 median to fp32 on
     questions, 0.97 with one scale per matrix), made once into `cache_dir`; the fp32 graph if it cannot be."""
     graph = directory / ONNX_FILE
-    return quantized(graph, cache_dir / f"encoder-int8-pc-{graph_identity(graph)}" / INT8_ONNX, per_channel=True)
+    made = quantized(graph, cache_dir / f"encoder-int8-pc-{graph_identity(graph)}" / INT8_ONNX, per_channel=True)
+    if made != graph:
+        kept(made.parent, "encoder-int8-*")
+    return made
 
 
 def quantized(graph: Path, target: Path, per_channel: bool = False) -> Path:
@@ -65,3 +73,21 @@ def written(target: Path) -> Iterator[Path]:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def kept(entry: Path, kind: str, stale_days: float = STALE_DAYS) -> None:
+    """Mark the cache directory `entry` as used now, and remove its siblings matching the glob `kind` that were
+    last used more than `stale_days` ago. Failures (a read-only cache, a sibling removed meanwhile) are ignored:
+    the cache only grows."""
+    try:
+        os.utime(entry)
+    except OSError:
+        return
+    cutoff = time.time() - stale_days * 86400
+    for sibling in entry.parent.glob(kind):
+        try:
+            if sibling != entry and sibling.is_dir() and sibling.stat().st_mtime < cutoff:
+                shutil.rmtree(sibling)
+                log.info("removed %s from the model cache (unused for %g days)", sibling, stale_days)
+        except OSError as exc:
+            log.warning("cannot remove %s from the model cache (%s)", sibling, exc)

@@ -22,7 +22,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from index.encoder import ONNX_FILE, TOKENIZER_FILE
-from index.graph_cache import graph_identity, quantized, written
+from index.graph_cache import graph_identity, kept, quantized, written
 
 WEIGHTS_FILE = Path(__file__).with_name("reader.npz")
 READER_ONNX = "reader.onnx"
@@ -65,8 +65,10 @@ class Reader:
         with np.load(weights, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         graph = _merged_graph(encoder_dir, cache_dir, arrays)
-        if int8 and not isinstance(graph, bytes):
-            graph = quantized(graph, graph.with_name(READER_INT8_ONNX))
+        if not isinstance(graph, bytes):
+            kept(graph.parent, "reader-*")
+            if int8:
+                graph = quantized(graph, graph.with_name(READER_INT8_ONNX))
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -1,8 +1,11 @@
-"""The int8 query encoder on the real model: close to fp32, made once per graph, fp32 when the cache is read-only."""
+"""The int8 query encoder on the real model: close to fp32, made once per graph, fp32 when the cache is read-only;
+and the cache dropping derived graphs nobody used for a month."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +13,8 @@ import onnxruntime.quantization
 import pytest
 
 from index.encoder import ONNX_FILE, Encoder
-from index.export import DEFAULT_MODEL, exported_encoder
-from index.graph_cache import int8_graph
+from index.export import DEFAULT_MODEL, EXPORT_KIND, exported_encoder
+from index.graph_cache import STALE_DAYS, int8_graph, kept
 
 QUESTIONS = ("How many casualties have North Korean troops suffered?", "Who scored the winning goal?",
              "When did the scooters go on sale?", "Which city is the toy maker based in?")
@@ -71,3 +74,35 @@ def test_a_graph_the_quantizer_fails_on_gives_the_fp32_graph_and_a_warning(
     assert int8_graph(exported, tmp_path / "cache") == exported / ONNX_FILE
     assert "using the fp32 graph" in caplog.text and "unsupported operator" in caplog.text
     assert not any(tmp_path.rglob("*.onnx"))  # no torn file left to pass for a finished one
+
+
+def _last_used(entry: Path, days_ago: float) -> Path:
+    entry.mkdir(parents=True, exist_ok=True)
+    when = time.time() - days_ago * 86400
+    os.utime(entry, (when, when))
+    return entry
+
+
+def test_using_a_cached_graph_removes_copies_of_its_kind_unused_for_a_month(exported: Path, tmp_path: Path) -> None:
+    stale = _last_used(tmp_path / "encoder-int8-pc-0123456789abcdef", days_ago=STALE_DAYS + 1)
+    legacy = _last_used(tmp_path / "encoder-int8-fedcba9876543210", days_ago=STALE_DAYS + 1)
+    recent = _last_used(tmp_path / "encoder-int8-pc-aaaaaaaaaaaaaaaa", days_ago=STALE_DAYS - 1)
+    other_kind = _last_used(tmp_path / "reader-0123456789abcdef", days_ago=STALE_DAYS + 1)
+    graph = int8_graph(exported, tmp_path)
+    assert graph.exists() and time.time() - graph.parent.stat().st_mtime < 60  # marked as used now
+    assert not stale.exists() and not legacy.exists()
+    assert recent.exists() and other_kind.exists()
+
+
+def test_an_old_cached_graph_in_use_is_kept_and_marked(tmp_path: Path) -> None:
+    entry = _last_used(tmp_path / "reader-0123456789abcdef", days_ago=STALE_DAYS + 5)
+    kept(entry, "reader-*")
+    assert entry.exists() and time.time() - entry.stat().st_mtime < 60
+
+
+def test_the_exports_kind_does_not_reach_the_int8_copies(tmp_path: Path) -> None:
+    entry = _last_used(tmp_path / "encoder-abcdefabcdefabcd", days_ago=0)
+    old_export = _last_used(tmp_path / "encoder-0123456789abcdef", days_ago=STALE_DAYS + 1)
+    old_int8 = _last_used(tmp_path / "encoder-int8-pc-0123456789abcdef", days_ago=STALE_DAYS + 1)
+    kept(entry, EXPORT_KIND)
+    assert not old_export.exists() and old_int8.exists()
