@@ -77,8 +77,8 @@ def written(target: Path) -> Iterator[Path]:
 
 def kept(entry: Path, kind: str, stale_days: float = STALE_DAYS) -> None:
     """Mark the cache directory `entry` as used now, and remove its siblings matching the glob `kind` that were
-    last used more than `stale_days` ago. Failures (a read-only cache, a sibling removed meanwhile) are ignored:
-    the cache only grows."""
+    last used more than `stale_days` ago. A read-only cache is left as it is; a sibling that cannot be removed is
+    logged and left."""
     try:
         os.utime(entry)
     except OSError:
@@ -89,5 +89,7 @@ def kept(entry: Path, kind: str, stale_days: float = STALE_DAYS) -> None:
             if sibling != entry and sibling.is_dir() and sibling.stat().st_mtime < cutoff:
                 shutil.rmtree(sibling)
                 log.info("removed %s from the model cache (unused for %g days)", sibling, stale_days)
+        except FileNotFoundError:
+            continue  # another process (a second server worker) removed it first
         except OSError as exc:
             log.warning("cannot remove %s from the model cache (%s)", sibling, exc)
