@@ -152,13 +152,10 @@ def _headline(results: dict[str, dict]) -> str:
                      f"{_mb(b['sizes']['total'])} / {b['usage'].get('max_rss_mb', 0):.0f} MiB", "", ""])
     q = results.get("query")
     if q:
-        lat, fa = q["latency_ms"], q["floor_a"]
+        lat, floors = q["latency_ms"], _floor_p50s(q["floor_a"])
         rows.append(["query in-process p50 / p95 / p99", f"{_ms(lat['p50'])} / {_ms(lat['p95'])} / {_ms(lat['p99'])}",
-                     f"floor (a) ONNX {_ms(fa['onnx_1_thread']['p50'])}"
-                     + (f", int8 {_ms(fa['onnx_int8_1_thread']['p50'])}" if "onnx_int8_1_thread" in fa else "")
-                     + f", torch {_ms(fa['torch_fp32_1_thread']['p50'])}",
-                     " / ".join(_x(q[k]) for k in ("ratio_p50_to_floor_onnx", "ratio_p50_to_floor_onnx_int8",
-                                                    "ratio_p50_to_floor_torch") if k in q)])
+                     "floor (a) " + ", ".join(f"{name} {_ms(f)}" for name, f in floors.items()),
+                     " / ".join(_x(_ratio(lat["p50"], f)) for f in floors.values())])
     h = results.get("http")
     if h:
         one, eight = h["one_client"], h["eight_clients"]
@@ -268,10 +265,7 @@ def _build(r: dict) -> str:
 
 
 def _query(r: dict) -> str:
-    lat, fa = r["latency_ms"], r["floor_a"]
-    floors = {"ONNX": fa["onnx_1_thread"]["p50"], "ONNX int8": fa.get("onnx_int8_1_thread", {}).get("p50"),
-              "torch": fa["torch_fp32_1_thread"]["p50"]}
-    floors = {name: value for name, value in floors.items() if value}
+    lat, floors = r["latency_ms"], _floor_p50s(r["floor_a"])
     rows = [[p, _ms(lat[p]), *(_x(_ratio(lat[p], f)) for f in floors.values())] for p in ("p50", "p95", "p99", "mean")]
     return "\n".join([
         "## Query (in-process)", "", _meta(r), "",
@@ -282,6 +276,12 @@ def _query(r: dict) -> str:
         + _reader_share(lat.get("reader_ms")), "",
         _table(["latency", "value", *(f"÷ floor (a) {name} {_ms(f)}" for name, f in floors.items())], rows),
         "", _cached_note(r.get("index_built"))])
+
+
+def _floor_p50s(floor_a: dict) -> dict[str, float]:
+    """Floor (a)'s p50s by name, those the run measured (results older than the int8 floor lack it)."""
+    names = {"ONNX": "onnx_1_thread", "ONNX int8": "onnx_int8_1_thread", "torch": "torch_fp32_1_thread"}
+    return {name: floor_a[key]["p50"] for name, key in names.items() if floor_a.get(key, {}).get("p50")}
 
 
 def _reader_share(reader: dict | None) -> str:
