@@ -134,7 +134,7 @@ class Answerer:
         candidates = with_context(index.reader, search(index.reader, vector, bm25), resolved)
         evidence = gather(index.reader, index.lexicon, query, candidates, bm25)
         ranked = rank_paragraphs(evidence, self.weights)
-        if resolved.context_article is None or not stays(ranked, resolved):
+        if resolved.context_article is None or not stays(ranked, resolved, query.question):
             return query, ranked
         for p in evidence:
             p.features["context"] = 1.0 if p.article_id == resolved.context_article else 0.0

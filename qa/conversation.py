@@ -150,16 +150,16 @@ def resolve(question: str, session: Session) -> Resolved:
     return Resolved(question, borrowed, followup=True, focus=last.focus)
 
 
-def stays(ranked: list[ParagraphEvidence], resolved: Resolved) -> bool:
+def stays(ranked: list[ParagraphEvidence], resolved: Resolved, question: Question) -> bool:
     """Whether the question (ranked without leaning on the conversation) stays with the conversation's
     article: that article must hold a share of the question's words (idf-weighted) that another article's
     share does not beat by too much (see `_needed_share`), and a rival it was nearly mistaken for must not hold
-    the question clearly better (see `rivals_of`)."""
+    the question clearly better (see `rivals_of`). `question` is `resolved.text` as parsed for the query."""
     here = max((p.features["article_coverage"] for p in ranked if p.article_id == resolved.context_article),
                default=0.0)
     elsewhere = max((p.features["article_coverage"] for p in ranked if p.article_id != resolved.context_article),
                     default=0.0)
-    return here >= elsewhere * _needed_share(resolved) and not _rival_leads(ranked, resolved, here)
+    return here >= elsewhere * _needed_share(resolved, question) and not _rival_leads(ranked, resolved, here)
 
 
 def _rival_leads(ranked: list[ParagraphEvidence], resolved: Resolved, here: float) -> bool:
@@ -181,7 +181,7 @@ def rivals_of(ranked: list[ParagraphEvidence], article: str) -> tuple[str, ...]:
     return tuple(a for a, score in best.items() if a != article and score >= best[article] - RIVAL_MARGIN)
 
 
-def _needed_share(resolved: Resolved) -> float:
+def _needed_share(resolved: Resolved, question: Question) -> float:
     """How much of the best other article's coverage the conversation's article needs. A short follow-up's
     few words (question words aside: "Where will most of them go?" has three) say little about where it belongs,
     so it always stays; a longer one ("Which company made the phone that Vodafone launched?") names enough to
@@ -189,7 +189,7 @@ def _needed_share(resolved: Resolved) -> float:
     with at least as much."""
     if not resolved.followup:
         return 1.0
-    return 0.0 if len(Question.parse(resolved.text).terms) <= SHORT_FOLLOWUP_TERMS else 0.25
+    return 0.0 if len(question.terms) <= SHORT_FOLLOWUP_TERMS else 0.25
 
 
 def staying(ranked: list[ParagraphEvidence]) -> list[ParagraphEvidence]:
