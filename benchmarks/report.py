@@ -155,7 +155,7 @@ def _headline(results: dict[str, dict]) -> str:
         lat, floors = q["latency_ms"], _floor_p50s(q["floor_a"])
         rows.append(["query in-process p50 / p95 / p99", f"{_ms(lat['p50'])} / {_ms(lat['p95'])} / {_ms(lat['p99'])}",
                      "floor (a) " + ", ".join(f"{name} {_ms(f)}" for name, f in floors.items()),
-                     " / ".join(_x(_ratio(lat["p50"], f)) for f in floors.values())])
+                     " / ".join(_x(ratio(lat["p50"], f)) for f in floors.values())])
     h = results.get("http")
     if h:
         one, eight = h["one_client"], h["eight_clients"]
@@ -266,7 +266,7 @@ def _build(r: dict) -> str:
 
 def _query(r: dict) -> str:
     lat, floors = r["latency_ms"], _floor_p50s(r["floor_a"])
-    rows = [[p, _ms(lat[p]), *(_x(_ratio(lat[p], f)) for f in floors.values())] for p in ("p50", "p95", "p99", "mean")]
+    rows = [[p, _ms(lat[p]), *(_x(ratio(lat[p], f)) for f in floors.values())] for p in ("p50", "p95", "p99", "mean")]
     return "\n".join([
         "## Query (in-process)", "", _meta(r), "",
         f"`Answerer.ask(question, top_k=5)` on the BBC index ({r['index']}), one question at a time, "
@@ -291,7 +291,8 @@ def _reader_share(reader: dict | None) -> str:
             f"{_ms(reader['p50'])}, p95 {_ms(reader['p95'])} (timed apart on the same answer windows).")
 
 
-def _ratio(a, b):
+def ratio(a: float | None, b: float | None) -> float | None:
+    """`a / b` to 3 decimals, None when either is missing or zero (also for run.py's results)."""
     return round(a / b, 3) if a and b else None
 
 
@@ -340,7 +341,7 @@ def _coldstart(r: dict) -> str:
                         "sentence_transformers_first_encode")]:
         t = r[key]
         rows.append([label, _s(t["median_seconds"]), " / ".join(f"{x:.2f}" for x in t["all_seconds"]),
-                     _x(_ratio(t["median_seconds"], torch))])
+                     _x(ratio(t["median_seconds"], torch))])
     return "\n".join([
         "## Cold start", "", _meta(r), "",
         "Wall time of fresh processes, median of the runs shown (after one untimed warm-up run, so files are in "

@@ -408,14 +408,10 @@ def section_query(run: Run) -> dict:
     questions = run.questions[:100 if run.quick else 300]
     result = worker("answerer_questions", {"index_dir": str(index_dir), "questions": questions}, 1800)
     return {"index": shown([index_dir]), "questions": len(questions), "latency_ms": result,
-            "ratio_p50_to_floor_onnx": _ratio(result["p50"], floor["onnx_1_thread"]["p50"]),
-            "ratio_p50_to_floor_onnx_int8": _ratio(result["p50"], floor["onnx_int8_1_thread"]["p50"]),
-            "ratio_p50_to_floor_torch": _ratio(result["p50"], floor["torch_fp32_1_thread"]["p50"]),
+            "ratio_p50_to_floor_onnx": report.ratio(result["p50"], floor["onnx_1_thread"]["p50"]),
+            "ratio_p50_to_floor_onnx_int8": report.ratio(result["p50"], floor["onnx_int8_1_thread"]["p50"]),
+            "ratio_p50_to_floor_torch": report.ratio(result["p50"], floor["torch_fp32_1_thread"]["p50"]),
             "floor_a": floor, "index_built": run.built.get("bbc")}
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a and b else None
 
 
 class Server:
@@ -544,7 +540,7 @@ def section_http(run: Run) -> dict:
         cmd = shown(server.cmd)
     base = floor["onnx_1_thread"]["p50"]
     for result in (one, eight):
-        result["ratio_p50_to_floor_onnx"] = _ratio(result["latency_ms"].get("p50"), base)
+        result["ratio_p50_to_floor_onnx"] = report.ratio(result["latency_ms"].get("p50"), base)
     return {"index": shown([index_dir]), "serve_command": cmd, "seconds_per_test": seconds,
             "startup_seconds_to_first_answer": round(startup, 2), "one_client": one, "eight_clients": eight,
             "server_rss_mb_before": rss_before, "server_rss_mb_after": rss_after, "page_weight": weight,
@@ -581,8 +577,8 @@ def section_coldstart(run: Run) -> dict:
         "qa_serve_to_first_answer": {"command": cmd, "runs": runs, "median_seconds": round(statistics.median(serve), 3),
                                      "all_seconds": [round(s, 3) for s in serve]},
         "import_torch_sentence_transformers": torch_import, "sentence_transformers_first_encode": st_first,
-        "ratio_ask_to_torch_import": _ratio(ask["median_seconds"], floor),
-        "ratio_serve_to_torch_import": _ratio(statistics.median(serve), floor),
+        "ratio_ask_to_torch_import": report.ratio(ask["median_seconds"], floor),
+        "ratio_serve_to_torch_import": report.ratio(statistics.median(serve), floor),
         "index_built": run.built.get("bbc"),
     }
 
