@@ -9,9 +9,8 @@ span at [CLS] and `answerable` is fitted over the head and the null-score differ
 sentences of even articles and writes qa/reader.npz (with `--validate`: trains without three of those articles
 into $READER_CACHE/validate.npz and prints figures on them, for choosing a recipe without looking at odd
 articles). The defaults are the shipped reader's recipe; `--null` was tried and not shipped (see git log of
-qa/reader.npz). `eval` applies qa.reader to the pipeline windows of
-odd articles (thresholds chosen on even ones) and prints short-answer EM/F1, the share given, answerability
-AUC/balanced accuracy and ms per call.
+qa/reader.npz). `eval` applies qa.reader to the pipeline windows of odd articles (thresholds chosen on even
+ones) and prints short-answer EM/F1, the share given, answerability AUC/balanced accuracy and ms per call.
 
 Honest split: v2.0 dev's 35 articles are all in v1.1 dev, and their even/odd positions differ between the
 two files, so fitting uses only articles that are even in every file they appear in, and reporting uses
