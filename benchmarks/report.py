@@ -275,7 +275,21 @@ def _query(r: dict) -> str:
         f"Index load {_s(lat['load_seconds'])}, process RSS after the run {lat['rss_mb']:.0f} MiB."
         + _reader_share(lat.get("reader_ms")), "",
         _table(["latency", "value", *(f"÷ floor (a) {name} {_ms(f)}" for name, f in floors.items())], rows),
-        "", _cached_note(r.get("index_built"))])
+        *_serial(lat, floors), "", _cached_note(r.get("index_built"))])
+
+
+def _serial(lat: dict, floors: dict[str, float]) -> list[str]:
+    """What reading ahead on the idle core (`QA_READ_AHEAD`) buys: the same questions asked serially."""
+    serial = lat.get("serial")
+    if not serial:
+        return []
+    torch = floors.get("torch")
+    return ["", f"While one question is answered, the reader reads the next answer candidate on the idle core as "
+            f"it reads the first (`QA_READ_AHEAD`, default on; same answers; off while other questions are being "
+            f"answered, as in the 8-client test below). Process CPU time per question: {_ms(lat.get('cpu_ms'))} "
+            f"with it, {_ms(serial.get('cpu_ms'))} without. Without it (`QA_READ_AHEAD=0`), the same questions "
+            f"take p50 {_ms(serial['p50'])} ({_x(ratio(serial['p50'], torch))} floor (a) torch), p95 "
+            f"{_ms(serial['p95'])}, p99 {_ms(serial['p99'])} ({_x(ratio(serial['p99'], torch))})."]
 
 
 def _floor_p50s(floor_a: dict) -> dict[str, float]:

@@ -32,6 +32,7 @@ from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
 from qa.settings import Settings
+from qa.spare import Spare
 from qa.types import Answer, Citation
 
 DEFAULT_CITATIONS = 3
@@ -65,8 +66,9 @@ class Answerer:
     """Answers questions from a loaded index; thread-safe; `reload_if_changed` swaps in a rebuilt index."""
 
     def __init__(self, index: LoadedIndex, weights: Weights, reader: Reader, sessions: SessionStore,
-                 index_dir: Path) -> None:
+                 index_dir: Path, spare: Spare | None = None) -> None:
         self.index = index
+        self.spare = spare or Spare(0)
         self.weights = weights
         self.reader = reader
         self.sessions = sessions
@@ -79,7 +81,8 @@ class Answerer:
         int8_cache = settings.cache_dir if settings.query_int8 else None
         return cls(LoadedIndex.open(settings.index_dir, int8_cache), Weights.load(settings.weights_file),
                    Reader.load(exported_encoder(DEFAULT_MODEL, settings.cache_dir), settings.cache_dir),
-                   SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir)
+                   SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir,
+                   Spare.for_machine(settings.read_ahead))
 
     def reload_if_changed(self) -> bool:
         """Load the index the manifest now names, if it is a new one; the old keeps serving until then.
@@ -104,8 +107,9 @@ class Answerer:
         index = self.index
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)
-        query, ranked = self.rank(index, resolved)
-        extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked))
+        with self.spare.asking() as spare:
+            query, ranked = self.rank(index, resolved)
+            extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=spare)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)

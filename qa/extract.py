@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 from index.lexical import terms
@@ -65,10 +66,12 @@ class Option:
 
 
 def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            lift: float = READ_LIFT) -> list[Option]:
+            lift: float = READ_LIFT, spare: Executor | None = None) -> list[Option]:
     """The sentences of the top paragraphs, best first by the sentence model, each widened to its answer window;
     the reader reads the best, then the next while they are among the first `READ_OPTIONS`, within `READ_MARGIN`
-    of the best and within `lift` of the best reading so far (only the best when `weights.reading` is empty)."""
+    of the best and within `lift` of the best reading so far (only the best when `weights.reading` is empty).
+    With `spare` threads, the next option that may still be read is read on one of them while this one is read:
+    the same readings, sooner, at the cost of a read now and then that the cascade then does not use."""
     scored: list[tuple[float, ParagraphEvidence, int]] = []
     for p in ranked[:TOP_PARAGRAPHS]:
         for k, s in enumerate(p.sentences):
@@ -77,17 +80,47 @@ def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
             scored.append((s.score, p, k))
     scored.sort(key=lambda o: o[0], reverse=True)
     count = READ_OPTIONS if weights.reading.weights else 1
+    windows = [_widen(p, k, query.question) for _, p, k in scored]
+    texts = [p.text[a:b] for (_, p, _), (a, b) in zip(scored, windows, strict=True)]
+    reads = _Reads(reader, query.question.text, texts, spare)
+
+    def could_win(n: int, best: float) -> bool:
+        return n < count and scored[n][0] >= scored[0][0] - READ_MARGIN and scored[n][0] + lift > best
+
     found = []
     best = -math.inf
     for n, (score, p, k) in enumerate(scored):
-        start, end = _widen(p, k, query.question)
-        worth_reading = n == 0 or (n < count and score >= scored[0][0] - READ_MARGIN and score + lift > best)
-        read = reader.read(query.question.text, p.text[start:end]) if worth_reading else None
+        worth_reading = n == 0 or could_win(n, best)
+        if worth_reading and n + 1 < len(scored) and could_win(n + 1, best):  # best only grows: a superset
+            reads.ahead(n + 1)
+        read = reads.get(n) if worth_reading else None
         total = score + weights.reading.score(reading_features(read))
         if read is not None:
             best = max(best, total)
-        found.append(Option(score, p, k, start, end, read, total))
+        found.append(Option(score, p, k, *windows[n], read, total))
+    reads.drop()
     return found
+
+
+class _Reads:
+    """The cascade's reads of its windows: on the calling thread when asked for, unless started ahead on `spare`."""
+
+    def __init__(self, reader: Reader, question: str, windows: list[str], spare: Executor | None) -> None:
+        self.reader, self.question, self.windows, self.spare = reader, question, windows, spare
+        self._started: dict[int, Future[ReaderResult | None]] = {}
+
+    def ahead(self, n: int) -> None:
+        if self.spare is not None and n not in self._started:
+            self._started[n] = self.spare.submit(self.reader.read, self.question, self.windows[n])
+
+    def get(self, n: int) -> ReaderResult | None:
+        started = self._started.pop(n, None)
+        return started.result() if started else self.reader.read(self.question, self.windows[n])
+
+    def drop(self) -> None:
+        """Cancel the reads started ahead that the cascade did not use (one already running finishes unseen)."""
+        for started in self._started.values():
+            started.cancel()
 
 
 def reading_features(read: ReaderResult | None) -> dict[str, float]:
@@ -98,12 +131,12 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 
 
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            among: list[ParagraphEvidence] | None = None) -> Extraction | None:
+            among: list[ParagraphEvidence] | None = None, spare: Executor | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
     the reading; its short span is kept when likely enough, and its scores join the confidence features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
-    the paragraph margin is always taken against the whole ranking."""
-    found = options(ranked if among is None else among, query, weights, reader)
+    the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`)."""
+    found = options(ranked if among is None else among, query, weights, reader, spare=spare)
     if not found:
         return None
     readable = [n for n, o in enumerate(found) if o.read is not None] or [0]

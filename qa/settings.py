@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     query_int8: bool = Field(True, description="encode questions with an int8 copy of the index's encoder graph "
                              "(made once into cache_dir): 2.4x faster (BENCHMARKS.md floors), cosine 0.995 median to "
                              "fp32, answers as good on SQuAD and BBC")
+    read_ahead: bool = Field(True, description="while only one question is being answered, read its next answer "
+                             "candidate on an idle core as the first is read: same answers, lower latency")
     weights_file: Path = Field(WEIGHTS_FILE, description="ranking and confidence weights (benchmarks/tune.py "
                                "writes them; the shipped ones are fitted on SQuAD and news tuning questions)")
     host: str = "127.0.0.1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -61,3 +62,13 @@ def test_a_clear_answer_is_read_once_and_chosen_as_when_reading_all(answerer: An
     assert cascade.reads == 1 < everything.reads
     span = (chosen.paragraph.paragraph_id, chosen.start, chosen.end, chosen.short_start, chosen.short_end)
     assert span == (alone.paragraph.paragraph_id, alone.start, alone.end, alone.short_start, alone.short_end)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_reading_ahead_on_spare_threads_gives_the_same_options(answerer: Answerer, question: str) -> None:
+    query, ranked = answerer.rank(answerer.index, Resolved(question))
+    serial = options(ranked, query, answerer.weights, answerer.reader)
+    with ThreadPoolExecutor(2) as spare:
+        ahead = options(ranked, query, answerer.weights, answerer.reader, spare=spare)
+    assert [(o.paragraph.paragraph_id, o.k, o.start, o.end, o.read, o.total) for o in ahead] == \
+        [(o.paragraph.paragraph_id, o.k, o.start, o.end, o.read, o.total) for o in serial]
