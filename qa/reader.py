@@ -64,11 +64,7 @@ class Reader:
         output); the merged graph (int8 weights by default: half the time) is written once to `cache_dir`."""
         with np.load(weights, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-        graph = _merged_graph(encoder_dir, cache_dir, arrays)
-        if not isinstance(graph, bytes):
-            kept(graph.parent, "reader-*")
-            if int8:
-                graph = quantized(graph, graph.with_name(READER_INT8_ONNX))
+        graph = _cached_graph(encoder_dir, cache_dir, arrays, int8)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -132,12 +128,33 @@ def _sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
 
 
-def _merged_graph(encoder_dir: Path, cache_dir: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:
-    """The encoder graph with the reader's deltas merged in: a cached file, or bytes if the cache is read-only."""
+def _cached_graph(encoder_dir: Path, cache_dir: Path, arrays: dict[str, np.ndarray], int8: bool) -> Path | bytes:
+    """The reader's graph from its cache entry, made there first if needed. Once the int8 copy exists, the fp32
+    merge it was made from is removed: it is only needed again with `int8=False`, and is made again then."""
+    entry = cache_dir / f"reader-{_identity(encoder_dir, arrays)}"
+    graph: Path | bytes = entry / READER_INT8_ONNX
+    if not (int8 and graph.exists()):
+        graph = _merged_graph(encoder_dir, entry / READER_ONNX, arrays)
+        if int8 and not isinstance(graph, bytes):
+            graph = quantized(graph, entry / READER_INT8_ONNX)
+            if graph.name == READER_INT8_ONNX:
+                (entry / READER_ONNX).unlink(missing_ok=True)
+    if not isinstance(graph, bytes):
+        kept(entry, "reader-*")
+    return graph
+
+
+def _identity(encoder_dir: Path, arrays: dict[str, np.ndarray]) -> str:
+    """A key for the merged graph: the encoder graph's identity and the deltas merged into it."""
     digest = hashlib.sha256(graph_identity(encoder_dir / ONNX_FILE).encode())
     for key in sorted(k for k in arrays if k.startswith(("lora.", "param."))):  # the head is not in the graph
         digest.update(key.encode() + arrays[key].tobytes())
-    target = cache_dir / f"reader-{digest.hexdigest()[:16]}" / READER_ONNX
+    return digest.hexdigest()[:16]
+
+
+def _merged_graph(encoder_dir: Path, target: Path, arrays: dict[str, np.ndarray]) -> Path | bytes:
+    """The encoder graph with the reader's deltas merged in: written to `target` once, or bytes if the cache
+    is read-only."""
     if target.exists():
         return target
     import onnx

@@ -95,3 +95,16 @@ def test_weights_without_a_fusion_read_answerable_from_the_head_alone(reader: Re
     result = loaded.read(question, CASUALTIES)
     assert result is not None
     assert result.answerable == pytest.approx(1 / (1 + np.exp(-result.evidence[0])))
+
+
+def test_the_cache_keeps_only_the_graph_in_use_and_remakes_fp32_when_asked(cache_dir: Path, tmp_path: Path) -> None:
+    encoder = exported_encoder(DEFAULT_MODEL, cache_dir)
+    question = "How many casualties have North Korean troops suffered?"
+    first = Reader.load(encoder, tmp_path).read(question, CASUALTIES)
+    (entry,) = tmp_path.glob("reader-*")
+    assert [p.name for p in entry.iterdir()] == ["reader-int8.onnx"]
+    again = Reader.load(encoder, tmp_path).read(question, CASUALTIES)
+    fp32 = Reader.load(encoder, tmp_path, int8=False).read(question, CASUALTIES)
+    assert first == again
+    assert sorted(p.name for p in entry.iterdir()) == ["reader-int8.onnx", "reader.onnx"]
+    assert fp32 is not None and "1,100" in CASUALTIES[fp32.start:fp32.end]
