@@ -13,6 +13,7 @@ Input is the tokenizer's pair encoding "[CLS] question [SEP] window [SEP]", at m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,10 +138,11 @@ def _cached_graph(encoder_dir: Path, cache_dir: Path, arrays: dict[str, np.ndarr
         graph = _merged_graph(encoder_dir, entry / READER_ONNX, arrays)
         if int8 and not isinstance(graph, bytes):
             graph = quantized(graph, entry / READER_INT8_ONNX)
-            if graph.name == READER_INT8_ONNX:
-                (entry / READER_ONNX).unlink(missing_ok=True)
     if not isinstance(graph, bytes):
         kept(entry, "reader-*")
+        if graph.name == READER_INT8_ONNX:
+            with contextlib.suppress(OSError):  # a read-only cache keeps it
+                (entry / READER_ONNX).unlink(missing_ok=True)
     return graph
 
 
