@@ -8,6 +8,7 @@ figure the same start: nothing imported, nothing cached in memory but the OS pag
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -160,43 +161,36 @@ def torch_passages(args: dict) -> dict:
 
 
 def answerer_questions(args: dict) -> dict:
-    """In-process `Answerer.ask` latency, as the API calls it, on a loaded index, reading ahead on the idle core
-    (the default) and then serially (`QA_READ_AHEAD=0`), with the process CPU time per question of each; and,
-    apart, the reader's share: `Reader.read` on the answers' windows."""
+    """In-process `Answerer.ask` latency, as the API calls it, on a loaded index (reading ahead unless
+    `args["read_ahead"]` is false), the process CPU time per question, and a digest of the answers; and, apart,
+    the reader's share: `Reader.read` on the answers' windows."""
     from qa.answerer import Answerer
     from qa.settings import Settings
-    from qa.spare import Spare
 
     started = time.perf_counter()
-    answerer = Answerer.load(Settings(index_dir=Path(args["index_dir"])))
+    settings = Settings(index_dir=Path(args["index_dir"]), read_ahead=args.get("read_ahead", True))
+    answerer = Answerer.load(settings)
     load_seconds = time.perf_counter() - started
-    found, windows = [], []
+    answers, windows = [], []
 
     def ask(q: str) -> None:
         answer = answerer.ask(q, top_k=5)
-        found.append(answer.found)
+        answers.append([answer.found, answer.answer, answer.short_answer, answer.confidence])
         if answer.answer:
             windows.append((q, answer.answer))
 
-    times, cpu = _timed_cpu(ask, args["questions"])
+    cpu_started = time.process_time()
+    times = _timed(ask, args["questions"])
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / len(answers)
     import psutil
 
     rss = psutil.Process().memory_info().rss
-    found = found[WARMUP:]
+    found = [a[0] for a in answers[WARMUP:]]
     reader = latency_stats(_timed(lambda w: answerer.reader.read(*w), windows)) if len(windows) > WARMUP else {}
-    answerer.spare = Spare(0)
-    serial, serial_cpu = _timed_cpu(lambda q: answerer.ask(q, top_k=5), args["questions"])
+    digest = hashlib.sha256(json.dumps(answers[WARMUP:]).encode()).hexdigest()[:16]
     return latency_stats(times) | {"load_seconds": round(load_seconds, 2), "rss_mb": round(rss / 2**20, 1),
                                    "found_share": round(sum(found) / len(found), 3) if found else 0.0,
-                                   "reader_ms": reader, "cpu_ms": cpu,
-                                   "serial": latency_stats(serial) | {"cpu_ms": serial_cpu}}
-
-
-def _timed_cpu(fn, items: list) -> tuple[list[float], float]:
-    """`_timed`, and the process CPU time (all threads) per call, in ms."""
-    started = time.process_time()
-    times = _timed(fn, items)
-    return times, round((time.process_time() - started) * 1000 / (len(items) + min(WARMUP, len(items))), 2)
+                                   "reader_ms": reader, "cpu_ms": round(cpu_ms, 2), "answers_digest": digest}
 
 
 WORKERS = {f.__name__: f for f in (onnx_question, torch_question, torch_passages, answerer_questions)}

@@ -279,17 +279,19 @@ def _query(r: dict) -> str:
 
 
 def _serial(lat: dict, floors: dict[str, float]) -> list[str]:
-    """What reading ahead on the idle core (`QA_READ_AHEAD`) buys: the same questions asked serially."""
+    """What reading ahead (`QA_READ_AHEAD`) buys: the same questions asked serially, in a fresh process."""
     serial = lat.get("serial")
     if not serial:
         return []
     torch = floors.get("torch")
-    return ["", f"While one question is answered, the reader reads the next answer candidate on the idle core as "
-            f"it reads the first (`QA_READ_AHEAD`, default on; same answers; off while other questions are being "
-            f"answered, as in the 8-client test below). Process CPU time per question: {_ms(lat.get('cpu_ms'))} "
-            f"with it, {_ms(serial.get('cpu_ms'))} without. Without it (`QA_READ_AHEAD=0`), the same questions "
-            f"take p50 {_ms(serial['p50'])} ({_x(ratio(serial['p50'], torch))} floor (a) torch), p95 "
-            f"{_ms(serial['p95'])}, p99 {_ms(serial['p99'])} ({_x(ratio(serial['p99'], torch))})."]
+    same = {True: "the same answers", False: "**different answers**"}.get(serial.get("same_answers"), "")
+    return ["", f"While it answers one question alone, the answerer reads the next answer candidate on an idle core "
+            f"as it reads the first (`QA_READ_AHEAD`, default on; lent per read, never while another question is "
+            f"being answered, as in the 8-client test below). Without it (`QA_READ_AHEAD=0`, a fresh process, the "
+            f"same questions: {same}) p50 is {_ms(serial['p50'])} ({_x(ratio(serial['p50'], torch))} floor (a) "
+            f"torch), p95 {_ms(serial['p95'])}, p99 {_ms(serial['p99'])} ({_x(ratio(serial['p99'], torch))}). "
+            f"The price is CPU: {_ms(lat.get('cpu_ms'))} of process CPU time per question with it, "
+            f"{_ms(serial.get('cpu_ms'))} without (reads started ahead that the cascade then does not use)."]
 
 
 def _floor_p50s(floor_a: dict) -> dict[str, float]:

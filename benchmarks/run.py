@@ -406,7 +406,11 @@ def section_query(run: Run) -> dict:
     index_dir = run.index("bbc")
     floor = run.floors_a()
     questions = run.questions[:100 if run.quick else 300]
-    result = worker("answerer_questions", {"index_dir": str(index_dir), "questions": questions}, 1800)
+    args = {"index_dir": str(index_dir), "questions": questions}
+    result = worker("answerer_questions", args, 1800)
+    serial = worker("answerer_questions", args | {"read_ahead": False}, 1800)  # a fresh process: caches as cold
+    result["serial"] = {k: serial[k] for k in ("p50", "p95", "p99", "mean", "cpu_ms")}
+    result["serial"]["same_answers"] = serial["answers_digest"] == result["answers_digest"]
     return {"index": shown([index_dir]), "questions": len(questions), "latency_ms": result,
             "ratio_p50_to_floor_onnx": report.ratio(result["p50"], floor["onnx_1_thread"]["p50"]),
             "ratio_p50_to_floor_onnx_int8": report.ratio(result["p50"], floor["onnx_int8_1_thread"]["p50"]),

@@ -107,9 +107,9 @@ class Answerer:
         index = self.index
         session_id, session = self.sessions.get(session_id)
         resolved = resolve(question, session)
-        with self.spare.asking() as spare:
+        with self.spare.asking():
             query, ranked = self.rank(index, resolved)
-            extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=spare)
+            extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=self.spare)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from index.lexical import terms
@@ -14,6 +14,7 @@ from qa.question import AnswerType, Question
 from qa.reader import Reader, ReaderResult
 from qa.scoring import Weights
 from qa.spans import typed_spans
+from qa.spare import Spare
 
 TOP_PARAGRAPHS = 3
 READ_OPTIONS = 3  # the reader reads the best three sentences; its reading can reorder them
@@ -66,12 +67,12 @@ class Option:
 
 
 def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            lift: float = READ_LIFT, spare: Executor | None = None) -> list[Option]:
+            lift: float = READ_LIFT, spare: Spare | None = None) -> list[Option]:
     """The sentences of the top paragraphs, best first by the sentence model, each widened to its answer window;
     the reader reads the best, then the next while they are among the first `READ_OPTIONS`, within `READ_MARGIN`
     of the best and within `lift` of the best reading so far (only the best when `weights.reading` is empty).
-    With `spare` threads, the next option that may still be read is read on one of them while this one is read:
-    the same readings, sooner, at the cost of a read now and then that the cascade then does not use."""
+    With `spare` threads lent, the next option that may still be read is read on one of them while this one is:
+    the same readings, sooner, for some reads the cascade then does not use (BENCHMARKS.md: CPU per question)."""
     scored: list[tuple[float, ParagraphEvidence, int]] = []
     for p in ranked[:TOP_PARAGRAPHS]:
         for k, s in enumerate(p.sentences):
@@ -82,45 +83,54 @@ def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
     count = READ_OPTIONS if weights.reading.weights else 1
     windows = [_widen(p, k, query.question) for _, p, k in scored]
     texts = [p.text[a:b] for (_, p, _), (a, b) in zip(scored, windows, strict=True)]
-    reads = _Reads(reader, query.question.text, texts, spare)
 
     def could_win(n: int, best: float) -> bool:
         return n < count and scored[n][0] >= scored[0][0] - READ_MARGIN and scored[n][0] + lift > best
 
     found = []
     best = -math.inf
-    for n, (score, p, k) in enumerate(scored):
-        worth_reading = n == 0 or could_win(n, best)
-        if worth_reading and n + 1 < len(scored) and could_win(n + 1, best):  # best only grows: a superset
-            reads.ahead(n + 1)
-        read = reads.get(n) if worth_reading else None
-        total = score + weights.reading.score(reading_features(read))
-        if read is not None:
-            best = max(best, total)
-        found.append(Option(score, p, k, *windows[n], read, total))
-    reads.drop()
+    with _Reads(reader, query.question.text, texts, spare) as reads:
+        for n, (score, p, k) in enumerate(scored):
+            worth_reading = n == 0 or could_win(n, best)
+            if worth_reading and n + 1 < len(scored) and could_win(n + 1, best):  # best only grows: a superset
+                reads.ahead(n + 1)
+            read = reads.get(n) if worth_reading else None
+            total = score + weights.reading.score(reading_features(read))
+            if read is not None:
+                best = max(best, total)
+            found.append(Option(score, p, k, *windows[n], read, total))
     return found
 
 
 class _Reads:
-    """The cascade's reads of its windows: on the calling thread when asked for, unless started ahead on `spare`."""
+    """The cascade's reads of the option texts: on the calling thread, unless started ahead on a spare thread.
+    Leaving the block cancels the reads started ahead that were not used and have not begun."""
 
-    def __init__(self, reader: Reader, question: str, windows: list[str], spare: Executor | None) -> None:
-        self.reader, self.question, self.windows, self.spare = reader, question, windows, spare
+    def __init__(self, reader: Reader, question: str, texts: list[str], spare: Spare | None) -> None:
+        self.reader, self.question, self.texts, self.spare = reader, question, texts, spare
         self._started: dict[int, Future[ReaderResult | None]] = {}
 
-    def ahead(self, n: int) -> None:
-        if self.spare is not None and n not in self._started:
-            self._started[n] = self.spare.submit(self.reader.read, self.question, self.windows[n])
+    def __enter__(self) -> _Reads:
+        return self
 
-    def get(self, n: int) -> ReaderResult | None:
-        started = self._started.pop(n, None)
-        return started.result() if started else self.reader.read(self.question, self.windows[n])
-
-    def drop(self) -> None:
-        """Cancel the reads started ahead that the cascade did not use (one already running finishes unseen)."""
+    def __exit__(self, *exc: object) -> None:
         for started in self._started.values():
             started.cancel()
+
+    def ahead(self, n: int) -> None:
+        """Start reading option `n` on a spare thread, if one is lent."""
+        if self.spare is not None and n not in self._started:
+            started = self.spare.submit(self.reader.read, self.question, self.texts[n])
+            if started is not None:
+                self._started[n] = started
+
+    def get(self, n: int) -> ReaderResult | None:
+        """Option `n`'s reading: from its read ahead, or read here if it has none or it has not begun (the spare
+        threads are still busy, e.g. with an earlier question's unused reads)."""
+        started = self._started.pop(n, None)
+        if started is None or started.cancel():
+            return self.reader.read(self.question, self.texts[n])
+        return started.result()
 
 
 def reading_features(read: ReaderResult | None) -> dict[str, float]:
@@ -131,7 +141,7 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 
 
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            among: list[ParagraphEvidence] | None = None, spare: Executor | None = None) -> Extraction | None:
+            among: list[ParagraphEvidence] | None = None, spare: Spare | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
     the reading; its short span is kept when likely enough, and its scores join the confidence features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;

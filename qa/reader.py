@@ -138,6 +138,8 @@ def _cached_graph(encoder_dir: Path, cache_dir: Path, arrays: dict[str, np.ndarr
         graph = _merged_graph(encoder_dir, entry / READER_ONNX, arrays)
         if int8 and not isinstance(graph, bytes):
             graph = quantized(graph, entry / READER_INT8_ONNX)
+            if not graph.exists() and (entry / READER_INT8_ONNX).exists():
+                graph = entry / READER_INT8_ONNX  # another process made it and removed the fp32 graph meanwhile
     if not isinstance(graph, bytes):
         kept(entry, "reader-*")
         if graph.name == READER_INT8_ONNX:

@@ -1,24 +1,28 @@
-"""Idle cores lent to one question at a time: its reads can run side by side while nothing else is asked."""
+"""Idle cores lent to a question's reads while it is the only question this process is answering."""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar
 
+T = TypeVar("T")
 MAX_THREADS = 2  # the cascade keeps at most two reads running: the one it waits for and the next
 
 
 def idle_cores() -> int:
-    """The cores this process may use, less the one a question already runs on."""
+    """The cores this process may run on, less the one a question already runs on (CPU quotas of a container
+    are not seen: set `QA_READ_AHEAD=0` there when the quota is one core)."""
     return len(os.sched_getaffinity(0)) - 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) - 1
 
 
 class Spare:
-    """Threads for reading ahead, lent to a question only while it is the only one being answered: under load
-    every core already has a question of its own, and reading ahead would only add reads nobody waits for."""
+    """Threads for reading ahead, lent only while one question is being answered (`asking` counts them): under
+    load every core already has a question of its own, and reading ahead would only add reads nobody waits for.
+    The count is this process's: with several server processes, turn reading ahead off (`QA_READ_AHEAD=0`)."""
 
     def __init__(self, threads: int) -> None:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="read-ahead") if threads > 0 else None
@@ -31,13 +35,19 @@ class Spare:
         return cls(MAX_THREADS if enabled and idle_cores() > 0 else 0)
 
     @contextmanager
-    def asking(self) -> Iterator[Executor | None]:
-        """For the span of one question: the threads, or None while another question is being answered."""
+    def asking(self) -> Iterator[None]:
+        """Count one question being answered for the span of the block."""
         with self._lock:
             self._asking += 1
-            alone = self._asking == 1
         try:
-            yield self._pool if alone else None
+            yield
         finally:
             with self._lock:
                 self._asking -= 1
+
+    def submit(self, fn: Callable[..., T], *args: object) -> Future[T] | None:
+        """`fn(*args)` started on a spare thread, or None when there is none to lend: no threads, or another
+        question (or none: a call outside `asking`) is being answered now."""
+        with self._lock:
+            alone = self._asking == 1
+        return self._pool.submit(fn, *args) if alone and self._pool is not None else None

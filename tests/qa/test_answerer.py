@@ -82,6 +82,18 @@ def test_questions_are_encoded_in_int8_unless_turned_off(seed_settings: Settings
     fallback.reader.close()
 
 
+def test_reading_ahead_can_be_turned_off_and_does_not_change_answers(seed_settings: Settings):
+    serial = Answerer.load(seed_settings.model_copy(update={"read_ahead": False}))
+    with serial.spare.asking():
+        assert serial.spare.submit(sum, (1, 2)) is None
+    ahead = Answerer.load(seed_settings)
+    for question in ("How many casualties have North Korean troops suffered?", "Who said the troops had casualties?",
+                     "Where are the North Korean troops fighting?"):
+        one, other = ahead.ask(question), serial.ask(question)
+        assert (one.found, one.answer, one.short_answer, one.confidence, one.citations) == \
+            (other.found, other.answer, other.short_answer, other.confidence, other.citations)
+
+
 @pytest.mark.parametrize("question", [
     "What is the best recipe for a chocolate cake?",
     "Who won the 1998 football World Cup?",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -14,6 +13,7 @@ from qa.conversation import Resolved
 from qa.extract import READ_LIFT, READ_MARGIN, READ_OPTIONS, extract, options, reading_features
 from qa.reader import Reader, ReaderResult
 from qa.settings import Settings
+from qa.spare import Spare
 
 QUESTIONS = ("How many casualties have North Korean troops suffered?", "Where are the North Korean troops fighting?",
              "Who said the troops had suffered casualties?", "What did the officials say about Ukraine?")
@@ -64,11 +64,36 @@ def test_a_clear_answer_is_read_once_and_chosen_as_when_reading_all(answerer: An
     assert span == (alone.paragraph.paragraph_id, alone.start, alone.end, alone.short_start, alone.short_end)
 
 
+class CountingSpare(Spare):
+    """Two spare threads, counting the reads started on them."""
+
+    def __init__(self) -> None:
+        super().__init__(2)
+        self.started = 0
+
+    def submit(self, fn, *args):
+        started = super().submit(fn, *args)
+        self.started += started is not None
+        return started
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_reading_ahead_on_spare_threads_gives_the_same_options(answerer: Answerer, question: str) -> None:
     query, ranked = answerer.rank(answerer.index, Resolved(question))
     serial = options(ranked, query, answerer.weights, answerer.reader)
-    with ThreadPoolExecutor(2) as spare:
+    spare = CountingSpare()
+    with spare.asking():
         ahead = options(ranked, query, answerer.weights, answerer.reader, spare=spare)
     assert [(o.paragraph.paragraph_id, o.k, o.start, o.end, o.read, o.total) for o in ahead] == \
         [(o.paragraph.paragraph_id, o.k, o.start, o.end, o.read, o.total) for o in serial]
+    reads = sum(o.read is not None for o in serial)
+    assert spare.started >= reads - 1  # every read after the first was started ahead, with the threads idle
+
+
+def test_a_clear_answer_reads_the_next_option_ahead_and_leaves_it_unused(answerer: Answerer) -> None:
+    query, ranked = answerer.rank(answerer.index, Resolved(QUESTIONS[0]))
+    spare = CountingSpare()
+    with spare.asking():
+        found = options(ranked, query, answerer.weights, answerer.reader, spare=spare)
+    assert spare.started == 1
+    assert found[0].read is not None and all(o.read is None for o in found[1:])

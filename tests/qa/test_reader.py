@@ -108,3 +108,5 @@ def test_the_cache_keeps_only_the_graph_in_use_and_remakes_fp32_when_asked(cache
     assert first == again
     assert sorted(p.name for p in entry.iterdir()) == ["reader-int8.onnx", "reader.onnx"]
     assert fp32 is not None and "1,100" in CASUALTIES[fp32.start:fp32.end]
+    Reader.load(encoder, tmp_path)
+    assert [p.name for p in entry.iterdir()] == ["reader-int8.onnx"]
