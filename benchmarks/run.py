@@ -55,6 +55,7 @@ PYTHON = Path(sys.executable)
 QA = PYTHON.parent / "qa"
 MEASURE = BENCH_DIR / "measure.py"
 
+INT8 = "-int8"  # a cached index of a corpus built with `qa index build --int8`
 SECTIONS = ("floors", "build", "query", "http", "coldstart", "quality")
 NEEDS_FLOOR_A = {"query", "http"}
 NEEDS_FLOOR_B = {"build"}
@@ -199,12 +200,13 @@ class Run:
     # corpora and cached indexes
 
     def corpus(self, name: str) -> list[Path]:
+        """The article paths of a corpus (a name ending in INT8 is the same corpus, built with `--int8`)."""
         return {
             "bbc": [self.data / "bbc-news", self.shared / "seeds"],
             "bbc-business": [self.data / "bbc-news" / "business", self.shared / "seeds"],
             "squad-v1.1": [self.data / "squad-v1.1-dev" / "articles.jsonl"],
             "squad-v2.0": [self.data / "squad-v2.0-dev" / "articles.jsonl"],
-        }[name]
+        }[name.removesuffix(INT8)]
 
     def index(self, name: str) -> Path:
         """The cached index of a corpus, built when missing (or once per run with --rebuild)."""
@@ -219,7 +221,7 @@ class Run:
                       file=sys.stderr)
             self.built.setdefault(name, stamp)
             return directory
-        cmd = [QA, "index", "build", *self.corpus(name), "--index-dir", directory]
+        cmd = [QA, "index", "build", *self.corpus(name), *["--int8"] * name.endswith(INT8), "--index-dir", directory]
         print(f"  building {directory.relative_to(REPO)}: {shown(cmd)}", file=sys.stderr)
         out, _, seconds = call(cmd, timeout=3600)
         self.adopt(name, directory, cmd, seconds, out)
@@ -309,17 +311,25 @@ def section_build(run: Run) -> dict:
         usage = _time_v(err) if timed is not cmd else {"max_rss_mb": peak.mb if peak else None}
         summary = _summary(out)
         sizes = index_sizes(target)
+        int8_cmd = [QA, "index", "build", *paths, "--int8", "--index-dir", work / "int8"]
+        print(f"  {shown(int8_cmd)}", file=sys.stderr)
+        int8_out, _, int8_seconds = call(int8_cmd, timeout=3600)
         promoted = False
-        if corpus == "bbc":  # a fresh build of the current code: it becomes the cached BBC index
-            cached = run.bench / "index-bbc"
-            shutil.rmtree(cached, ignore_errors=True)
-            os.replace(target, cached)
-            run.adopt("bbc", cached, [QA, "index", "build", *paths, "--index-dir", cached], seconds, out)
+        if corpus == "bbc":  # fresh builds of the current code: they become the cached BBC indexes
+            builds = (("bbc", target, cmd, seconds, out),
+                      ("bbc" + INT8, work / "int8", int8_cmd, int8_seconds, int8_out))
+            for name, built, command, took, printed in builds:
+                cached = run.bench / f"index-{name}"
+                shutil.rmtree(cached, ignore_errors=True)
+                os.replace(built, cached)
+                run.adopt(name, cached, [*command[:-1], cached], took, printed)
             promoted = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
     passages = summary.get("passages", 0)
     floor_seconds = passages / floor["passages_per_second"] if floor.get("passages_per_second") else None
+    int8 = {"command": shown(int8_cmd), "seconds": round(int8_seconds, 2),
+            "ratio_to_floor_b": round(int8_seconds / floor_seconds, 2) if floor_seconds else None}
     return {
         "corpus": corpus, "paths": [shown([p]) for p in paths], "build_command": shown(cmd),
         "counts": {k: summary[k] for k in ("articles", "paragraphs", "sentences", "passages") if k in summary},
@@ -328,7 +338,7 @@ def section_build(run: Run) -> dict:
         "passages_per_second": round(passages / seconds, 2),
         "floor_b_seconds_same_passages": round(floor_seconds, 2) if floor_seconds else None,
         "ratio_to_floor_b": round(seconds / floor_seconds, 2) if floor_seconds else None,
-        "usage": usage, "sizes": sizes, "became_cached_index": promoted, "floor_b": floor,
+        "usage": usage, "sizes": sizes, "became_cached_index": promoted, "floor_b": floor, "int8": int8,
     }
 
 
@@ -599,6 +609,9 @@ def section_quality(run: Run) -> dict:
         ("bbc-questions", BENCH_DIR / "data" / "bbc-questions", "bbc", "all", False),
         ("bbc-followups", BENCH_DIR / "data" / "bbc-followups", "bbc", "all", False),
         ("bbc-followups-heldout", BENCH_DIR / "data" / "bbc-followups-heldout", "bbc", "all", False),
+        ("squad-v1.1 odd, --int8 build", run.data / "squad-v1.1-dev", "squad-v1.1" + INT8, "odd", True),
+        ("squad-v2.0 odd, --int8 build", run.data / "squad-v2.0-dev", "squad-v2.0" + INT8, "odd", True),
+        ("bbc-questions, --int8 build", BENCH_DIR / "data" / "bbc-questions", "bbc" + INT8, "all", False),
     ]:
         index_dir = indexes.get(corpus) or indexes.setdefault(corpus, run.index(corpus))
         cmd = [QA, "eval", os.path.relpath(dataset, REPO), "--index-dir", index_dir, "--json"]

@@ -24,9 +24,10 @@ import numpy as np
 
 from index.chunking import passages_for, split_sentences
 from index.discover import Found, discover
-from index.encoder import Encoder
+from index.encoder import ONNX_FILE, PASSAGE_INT8_FILE, Encoder
 from index.export import exported_encoder
 from index.formats import read_file
+from index.graph_cache import int8_graph
 from index.lexical import terms
 from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, IndexReader, Manifest
 from index.types import Article, Passage, Skipped, first_of_each_id
@@ -85,10 +86,13 @@ Questions = Callable[[GenerationWriter, Encoder], Callable[[int], np.ndarray]]
 
 
 def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
-                progress: bool | None = None, ann_threshold: int = ANN_THRESHOLD) -> BuildSummary:
+                progress: bool | None = None, ann_threshold: int = ANN_THRESHOLD, int8: bool = False) -> BuildSummary:
     """Rebuild the index in `index_dir` from the article files under `paths`.
 
-    From `ann_threshold` passages on, dense search uses an approximate (IVF) FAISS index."""
+    From `ann_threshold` passages on, dense search uses an approximate (IVF) FAISS index. With `int8`, passages
+    go through the int8 copy of the encoder graph (`index.graph_cache.int8_graph`, the one questions go through
+    by default): about twice as fast, with the answer quality BENCHMARKS.md reports. The generation keeps that
+    graph (`PASSAGE_INT8_FILE`), so updates embed the same way."""
     started = time.perf_counter()
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
@@ -103,7 +107,10 @@ def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
             summary.embedded = writer.counts["passages"]
             return lexical
 
-        _write_generation(index_dir, encoder_dir, fill, summary, started, ann_threshold)
+        passage_graph = int8_graph(encoder_dir, cache_dir) if int8 else None
+        if passage_graph == encoder_dir / ONNX_FILE:  # no int8 copy could be made (a warning says why)
+            passage_graph = None
+        _write_generation(index_dir, encoder_dir, fill, summary, started, ann_threshold, passage_graph=passage_graph)
     return summary
 
 
@@ -177,25 +184,30 @@ def _update(index_dir: Path,
                 summary.embedded = writer.counts["passages"] - summary.copied
                 return lexical
 
-            # The encoder files live in every generation: an update embeds with the model the index was built with.
-            _write_generation(index_dir, previous.directory, fill, summary, started, ann_threshold)
+            # The encoder files live in every generation: an update embeds as the index was built, model and graph.
+            int8 = previous.directory / PASSAGE_INT8_FILE
+            _write_generation(index_dir, previous.directory, fill, summary, started, ann_threshold,
+                              passage_graph=int8 if int8.exists() else None)
         finally:
             previous.close()
     return summary
 
 
 def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: BuildSummary, started: float,
-                      ann_threshold: int, questions: Questions | None = None) -> None:
+                      ann_threshold: int, questions: Questions | None = None,
+                      passage_graph: Path | None = None) -> None:
     """Write a new generation beside the live one with `fill`, seal it, and make it live by replacing the
     manifest; on any error (or a kill) the live index stays as it was and the partial one is removed.
-    `questions` gives the question vectors an approximate index is tuned on (default: pseudo-questions)."""
-    encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1)
+    `questions` gives the question vectors an approximate index is tuned on (default: pseudo-questions);
+    `passage_graph`, an int8 graph of the encoder to embed with instead of its own (kept in the generation)."""
+    encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1, graph=passage_graph, alone=passage_graph is not None)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     work = index_dir / f"{generation}.tmp"
     writer = GenerationWriter(work, encoder.dimension)
     try:
         lexical = fill(writer, encoder)
-        writer.seal(lexical, encoder_dir, ann_threshold, (questions or _pseudo_questions)(writer, encoder))
+        writer.seal(lexical, encoder_dir, ann_threshold, (questions or _pseudo_questions)(writer, encoder),
+                    passage_graph)
     except BaseException:
         writer.abort()
         shutil.rmtree(work, ignore_errors=True)

@@ -10,18 +10,23 @@ sentence-transformers model.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+T = TypeVar("T")
+R = TypeVar("R")
 ONNX_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
 ENCODER_FILES = (ONNX_FILE, TOKENIZER_FILE, CONFIG_FILE)
+PASSAGE_INT8_FILE = "passages-int8.onnx"  # in a generation built with `int8`: the graph its passages went through
 
 
 @dataclass(frozen=True)
@@ -36,15 +41,21 @@ class EncoderConfig:
 
 class Encoder:
     """Text to unit vectors; `threads` bounds onnxruntime's intra-op threads (1 at query time). `graph` runs
-    another ONNX file of the same model (e.g. `index.graph_cache.int8_graph`'s) instead of the directory's."""
+    another ONNX file of the same model (e.g. `index.graph_cache.int8_graph`'s) instead of the directory's.
 
-    def __init__(self, directory: Path, threads: int = 1, graph: Path | None = None) -> None:
+    `alone`: each text goes through the graph by itself, on `threads` threads side by side. An int8 graph
+    quantizes its activations with one scale per run, so a text's vector would depend on the texts batched with
+    it; alone, it is the same in a full build, an update and a question (and the runs have no padding)."""
+
+    def __init__(self, directory: Path, threads: int = 1, graph: Path | None = None, alone: bool = False) -> None:
         self.config = EncoderConfig(**json.loads((directory / CONFIG_FILE).read_text()))
         self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(self.config.max_seq_length)
         self.tokenizer.enable_padding()
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="encode") if alone and threads > 1 else None
+        self.alone = alone
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1 if alone else threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(graph or directory / ONNX_FILE), options,
@@ -59,6 +70,8 @@ class Encoder:
         """Unit vectors for `texts` (float32, one row each)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.alone and len(texts) > 1:
+            return np.vstack(self._each(lambda text: self.encode([text]), texts))
         hidden, mask, _ = self._forward(texts)
         return _normalize(self._pool(hidden, mask))
 
@@ -69,6 +82,10 @@ class Encoder:
 
         A span whose tokens were cut off by the model's length limit gets the vector of its text alone.
         """
+        if self.alone and len(texts) > 1:
+            pairs = list(zip(texts, spans, strict=True))
+            each = self._each(lambda pair: self.encode_with_spans([pair[0]], [pair[1]]), pairs)
+            return np.vstack([vectors for vectors, _ in each]), [span_vectors[0] for _, span_vectors in each]
         hidden, mask, offsets = self._forward(texts)
         passage_vectors = _normalize(self._pool(hidden, mask))
         span_vectors: list[np.ndarray] = []
@@ -89,6 +106,10 @@ class Encoder:
             for (row, k, _), vector in zip(missing, alone, strict=True):
                 span_vectors[row][k] = vector
         return passage_vectors, [_normalize(v) for v in span_vectors]
+
+    def _each(self, encode: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`encode` of each item, in order, on `threads` threads when there are several."""
+        return list(self._threads.map(encode, items) if self._threads else map(encode, items))
 
     def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         encodings = self.tokenizer.encode_batch(list(texts))

@@ -29,7 +29,7 @@ import bm25s
 import faiss
 import numpy as np
 
-from index.encoder import ENCODER_FILES
+from index.encoder import ENCODER_FILES, PASSAGE_INT8_FILE
 from index.types import Article
 from index.vectors import ANN_THRESHOLD, Cells, VectorIndexInfo, build_vector_index
 
@@ -244,9 +244,10 @@ class GenerationWriter:
         self.counts["passages"] += 1
 
     def seal(self, lexical_corpus: list[list[str]], encoder_dir: Path, ann_threshold: int = ANN_THRESHOLD,
-             questions: Callable[[int], np.ndarray] | None = None) -> None:
+             questions: Callable[[int], np.ndarray] | None = None, passage_graph: Path | None = None) -> None:
         """Write FAISS (exact, or approximate from `ann_threshold` passages on, tuned on `questions(n)`: n
-        question vectors about the corpus), BM25 and the encoder files, and flush it all to disk."""
+        question vectors about the corpus), BM25 and the encoder files (with `passage_graph`, the int8 graph the
+        passages went through, as `PASSAGE_INT8_FILE`), and flush it all to disk."""
         self._sentence_file.close()
         self._vector_file.close()
         vectors = _map_vectors(self.directory / PASSAGE_VECTORS, np.float32, self.dimension)
@@ -268,6 +269,8 @@ class GenerationWriter:
         bm25.save(str(self.directory / BM25_DIR), show_progress=False)
         for name in ENCODER_FILES:
             _link_or_copy(encoder_dir / name, self.directory / name)
+        if passage_graph is not None:
+            _link_or_copy(passage_graph, self.directory / PASSAGE_INT8_FILE)
         for path in self.directory.rglob("*"):
             if path.is_file():
                 with open(path, "rb") as f:

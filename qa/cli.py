@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings()
-    overrides = {k: getattr(args, k) for k in ("index_dir", "model", "host", "port") if getattr(args, k, None)}
+    overrides = {k: getattr(args, k) for k in ("index_dir", "model", "host", "port", "build_int8")
+                 if getattr(args, k, None)}
     settings = settings.model_copy(update=overrides)
     try:
         return args.run(args, settings) or 0
@@ -47,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     _index_dir_flag(build)
     build.add_argument("--model", help="sentence-transformers model name or path (default: bundled MiniLM)")
+    build.add_argument("--int8", action="store_true", default=None, dest="build_int8",
+                       help="embed passages with an int8 copy of the model: ~1.8x faster (default: $QA_BUILD_INT8)")
     build.set_defaults(run=_build)
 
     add = index_sub.add_parser("add", help="add or update articles; only new and changed ones are embedded")
@@ -101,7 +104,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 
     _require_paths(args.paths)
     try:
-        summary = build_index(args.paths, settings.index_dir, settings.model, settings.cache_dir)
+        summary = build_index(args.paths, settings.index_dir, settings.model, settings.cache_dir,
+                              int8=settings.build_int8)
     except (BuildLockedError, ModelError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     c = summary.counts
@@ -163,6 +167,7 @@ def _update(settings: Settings, run) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from index.encoder import PASSAGE_INT8_FILE
     from index.store import IndexMissingError, Manifest
     from index.vectors import VectorIndexInfo
 
@@ -174,7 +179,8 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(manifest.__dict__, indent=2))
         return 0
     print(f"index:      {settings.index_dir.resolve()}")
-    print(f"model:      {manifest.model} ({manifest.dimension} dimensions)")
+    int8 = (settings.index_dir / manifest.generation / PASSAGE_INT8_FILE).exists()
+    print(f"model:      {manifest.model} ({manifest.dimension} dimensions{'; passages embedded in int8' * int8})")
     print(f"built:      {manifest.built_at} in {manifest.build_seconds} s")
     for name, count in manifest.counts.items():
         print(f"{name + ':':<11} {count:,}")

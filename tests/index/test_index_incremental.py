@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import index.build
-from index.build import UnknownArticleError, add_to_index, remove_from_index
-from index.encoder import Encoder
+from index.build import UnknownArticleError, add_to_index, build_index, remove_from_index
+from index.encoder import PASSAGE_INT8_FILE, Encoder
 from index.store import DB_FILE, GenerationWriter, IndexReader, Manifest
 from qa.answerer import Answerer
 from qa.settings import Settings
@@ -329,3 +329,27 @@ def test_cli_remove_of_an_unknown_id_fails_with_one_line_and_changes_nothing(cor
 def test_cli_add_without_an_index_fails_with_one_line(corpus: Corpus, tmp_path: Path) -> None:
     run = qa("index", "add", corpus.extra, "--index-dir", tmp_path / "empty", cwd=corpus.root)
     assert_one_line_error(run, "no index")
+
+
+def test_an_int8_build_embeds_in_int8_and_its_updates_do_too(corpus: Corpus) -> None:
+    """`--int8`: passages go through the int8 graph, kept in the generation; an update embeds the same way, so
+    the added article's vectors are those an int8 build of everything gives it; answers stay right."""
+    run = qa("index", "build", corpus.news, "--int8", "--index-dir", corpus.root / "int8", cwd=corpus.root)
+    assert run.returncode == 0, run.stderr
+    int8_dir = corpus.root / "int8"
+    assert (int8_dir / Manifest.read(int8_dir).generation / PASSAGE_INT8_FILE).exists()
+    assert not (corpus.index_dir / Manifest.read(corpus.index_dir).generation / PASSAGE_INT8_FILE).exists()
+    fp32, int8 = snapshot(corpus.index_dir), snapshot(int8_dir)
+    for key, stored in fp32.items():
+        cosine = float(stored.passage_vectors[0] @ int8[key].passage_vectors[0])
+        assert 0.95 < cosine < 0.99999, key  # near the fp32 vectors, and not them
+
+    add_to_index([corpus.extra], int8_dir, progress=False)
+    assert (int8_dir / Manifest.read(int8_dir).generation / PASSAGE_INT8_FILE).exists()
+    build_index([corpus.news, corpus.extra], corpus.root / "all", Settings().model, Settings().cache_dir,
+                progress=False, int8=True)
+    added, whole = snapshot(int8_dir), snapshot(corpus.root / "all")
+    np.testing.assert_array_equal(added["panda", 0].passage_vectors, whole["panda", 0].passage_vectors)
+    assert cited_articles(answerer(int8_dir), PANDA_QUESTION)[0] == "panda"
+    stats = qa("index", "stats", "--index-dir", int8_dir, cwd=corpus.root)
+    assert "passages embedded in int8" in stats.stdout
