@@ -32,7 +32,7 @@ from index.encoder import CONFIG_FILE, EncoderConfig
 class FakeEncoder:
     """The `index.encoder.Encoder` interface the build uses, with hash vectors."""
 
-    def __init__(self, directory: Path, threads: int = 1) -> None:
+    def __init__(self, directory: Path, threads: int = 1, graph: Path | None = None, alone: bool = False) -> None:
         self.config = EncoderConfig(**json.loads((directory / CONFIG_FILE).read_text()))
 
     @property
