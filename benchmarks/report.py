@@ -250,8 +250,8 @@ def _build(r: dict) -> str:
         ["floor (b) for the same passage count", _s(r.get("floor_b_seconds_same_passages")),
          f"ratio build / floor (b): **{_x(r.get('ratio_to_floor_b'))}**"],
         *([["the same build with `--int8`", _s(r["int8"]["seconds"]),
-            f"ratio / floor (b): **{_x(r['int8']['ratio_to_floor_b'])}**; passages through the int8 graph, one at a "
-            "time on each core (answer quality: see Answer quality)"]] if r.get("int8") else []),
+            f"ratio / floor (b): **{_x(r['int8']['ratio_to_floor_b'])}**; passages through the int8 graph (answer "
+            "quality: see Answer quality)"]] if r.get("int8") else []),
         ["peak RSS of the build process", f"{u.get('max_rss_mb', 0):.0f} MiB", ""],
         ["CPU time (user + system)", _s((u.get("user_seconds") or 0) + (u.get("system_seconds") or 0)),
          f"{u.get('cpu_percent', 0):.0f}% CPU, of {100 * (r['machine'].get('cores') or 1)}% available"],

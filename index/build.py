@@ -35,7 +35,6 @@ from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 BATCH_PASSAGES = 256
-ENCODE_BATCH = 32
 
 
 @dataclass
@@ -200,7 +199,7 @@ def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: B
     manifest; on any error (or a kill) the live index stays as it was and the partial one is removed.
     `questions` gives the question vectors an approximate index is tuned on (default: pseudo-questions);
     `passage_graph`, an int8 graph of the encoder to embed with instead of its own (kept in the generation)."""
-    encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1, graph=passage_graph, alone=passage_graph is not None)
+    encoder = Encoder(encoder_dir, threads=os.cpu_count() or 1, graph=passage_graph, alone=True)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     work = index_dir / f"{generation}.tmp"
     writer = GenerationWriter(work, encoder.dimension)
@@ -323,24 +322,17 @@ def _embed(pending: list[_Pending], writer: GenerationWriter, encoder: Encoder) 
 
 
 def _embed_window(pending: list[_Pending], writer: GenerationWriter, encoder: Encoder) -> list[list[str]]:
-    """Embed passages (title as context) in length-sorted batches; store them in their original order."""
+    """Embed passages (title as context) and store them, in order."""
     inputs, spans = [], []
     for p in pending:
         inputs.append(passage_input(p.title, p.text, p.passage.start, p.passage.end))
         shift = len(inputs[-1]) - p.passage.end
         spans.append([(s.start + shift, s.end + shift) for s in p.passage.sentences])
-    order = sorted(range(len(pending)), key=lambda i: len(inputs[i]))
-    results: dict[int, tuple] = {}
-    for b in range(0, len(order), ENCODE_BATCH):
-        batch = order[b:b + ENCODE_BATCH]
-        vectors, sentence_vectors = encoder.encode_with_spans([inputs[i] for i in batch],
-                                                              [spans[i] for i in batch])
-        for k, i in enumerate(batch):
-            results[i] = (vectors[k], sentence_vectors[k])
+    vectors, sentence_vectors = encoder.encode_with_spans(inputs, spans)
     lexical = []
     for i, p in enumerate(pending):
         sentences = [(s.start, s.end) for s in p.passage.sentences]
-        writer.add_passage(p.paragraph_id, p.passage.start, p.passage.end, sentences, *results[i])
+        writer.add_passage(p.paragraph_id, p.passage.start, p.passage.end, sentences, vectors[i], sentence_vectors[i])
         lexical.append(terms(inputs[i]))
     return lexical
 

@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     _index_dir_flag(build)
     build.add_argument("--model", help="sentence-transformers model name or path (default: bundled MiniLM)")
     build.add_argument("--int8", action="store_true", default=None, dest="build_int8",
-                       help="embed passages with an int8 copy of the model: ~1.8x faster (default: $QA_BUILD_INT8)")
+                       help="embed passages with an int8 copy of the model: ~2x faster (default: $QA_BUILD_INT8)")
     build.set_defaults(run=_build)
 
     add = index_sub.add_parser("add", help="add or update articles; only new and changed ones are embedded")

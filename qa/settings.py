@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("var/index"), description="where the index lives")
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path (build time)")
     build_int8: bool = Field(False, description="embed passages with the int8 copy of the encoder graph at build time: "
-                             "about 1.8x faster builds (BENCHMARKS.md, Build, with the answers it costs); updates "
+                             "about 2x faster builds (BENCHMARKS.md, Build, with the answers it costs); updates "
                              "embed as the index was built")
     cache_dir: Path = Field(Path.home() / ".cache" / "article-qa", description="exported ONNX encoders")
     query_int8: bool = Field(True, description="encode questions with an int8 copy of the index's encoder graph "
