@@ -10,6 +10,7 @@ sentence-transformers model.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,11 @@ TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
 ENCODER_FILES = (ONNX_FILE, TOKENIZER_FILE, CONFIG_FILE)
 PASSAGE_INT8_FILE = "passages-int8.onnx"  # in a generation built with `int8`: the graph its passages went through
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; a container's CPU quota is not seen)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class Encoder:
         self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(self.config.max_seq_length)
         self.tokenizer.enable_padding()
-        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="encode") if alone and threads > 1 else None
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="encode") if alone and threads > 1 else None
         self.alone = alone
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1 if alone else threads
@@ -109,15 +115,16 @@ class Encoder:
                 else:
                     missing.append((row, k, texts[row][start:end]))
             span_vectors.append(vectors)
-        if missing:
-            alone = self.encode([text for _, _, text in missing])
+        if missing:  # on this thread: a task of the executor waiting for its own tasks could wait forever
+            cut_off = [text for _, _, text in missing]
+            alone = np.vstack([self._encode([text]) for text in cut_off]) if self.alone else self._encode(cut_off)
             for (row, k, _), vector in zip(missing, alone, strict=True):
                 span_vectors[row][k] = vector
         return passage_vectors, [_normalize(v) for v in span_vectors]
 
     def _each(self, encode: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """`encode` of each item, in order, on `threads` threads when there are several."""
-        return list(self._threads.map(encode, items) if self._threads else map(encode, items))
+        return list(self._executor.map(encode, items) if self._executor else map(encode, items))
 
     def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         encodings = self.tokenizer.encode_batch(list(texts))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import faiss
 
-from index.encoder import Encoder
+from index.encoder import PASSAGE_INT8_FILE, Encoder
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.graph_cache import int8_graph
 from index.store import IndexReader, Manifest
@@ -51,10 +51,12 @@ class LoadedIndex:
     @classmethod
     def open(cls, index_dir: Path, int8_cache: Path | None = None) -> LoadedIndex:
         """The live generation of `index_dir`; with `int8_cache`, questions are encoded by an int8 copy of its
-        encoder graph kept there (`index.graph_cache.int8_graph`), else by the fp32 graph the passages went through."""
+        encoder graph: the one its passages went through if it was built with `--int8`, else one made once into
+        `int8_cache` (`index.graph_cache.int8_graph`); without, by the fp32 graph."""
         faiss.omp_set_num_threads(1)  # one query at a time per thread: OpenMP fan-out only adds latency
         reader = IndexReader(index_dir)
-        graph = int8_graph(reader.directory, int8_cache) if int8_cache else None
+        own = reader.directory / PASSAGE_INT8_FILE
+        graph = (own if own.exists() else int8_graph(reader.directory, int8_cache)) if int8_cache else None
         return cls(reader, Lexicon(reader), Encoder(reader.directory, threads=1, graph=graph), int8_cache)
 
     @property

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
+
+from index.encoder import usable_cores
 
 T = TypeVar("T")
 MAX_THREADS = 2  # the cascade keeps at most two reads running: the one it waits for and the next
@@ -16,7 +17,7 @@ MAX_THREADS = 2  # the cascade keeps at most two reads running: the one it waits
 def idle_cores() -> int:
     """The cores this process may run on, less the one a question already runs on (CPU quotas of a container
     are not seen: set `QA_READ_AHEAD=0` there when the quota is one core)."""
-    return len(os.sched_getaffinity(0)) - 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) - 1
+    return usable_cores() - 1
 
 
 class Spare:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -106,3 +108,36 @@ def test_the_exports_kind_does_not_reach_the_int8_copies(tmp_path: Path) -> None
     old_int8 = _last_used(tmp_path / "encoder-int8-pc-0123456789abcdef", days_ago=STALE_DAYS + 1)
     kept(entry, EXPORT_KIND)
     assert not old_export.exists() and old_int8.exists()
+
+
+def test_texts_encoded_alone_side_by_side_match_each_text_encoded_by_itself(exported: Path, int8_cache: Path) -> None:
+    """`alone` (the build's way): the same vectors, in order, as each text alone; int8 vectors then do not
+    depend on which texts are encoded with them (batched, its activation scale would)."""
+    for graph in (None, int8_graph(exported, int8_cache)):
+        single = Encoder(exported, graph=graph)
+        expected = np.vstack([single.encode([q]) for q in QUESTIONS])
+        np.testing.assert_array_equal(Encoder(exported, threads=2, graph=graph, alone=True).encode(QUESTIONS), expected)
+    batched = Encoder(exported, graph=int8_graph(exported, int8_cache)).encode(QUESTIONS)
+    assert not np.array_equal(batched, expected)
+
+
+def test_sentences_cut_off_by_the_length_limit_are_encoded_alone_without_a_deadlock(exported: Path) -> None:
+    """Several texts, each with several sentences past the token limit, on two threads: the fallback for those
+    sentences runs on the worker's own thread (a worker waiting for tasks queued behind the others would hang)."""
+    code = """
+import sys
+from pathlib import Path
+import numpy as np
+from index.encoder import Encoder
+sentence = "Figures 1234 5678 9012 3456 7890 rose again. "
+texts = [sentence * 40 for _ in range(6)]
+spans = [[(k * len(sentence), (k + 1) * len(sentence) - 1) for k in range(35, 40)] for _ in texts]
+encoder = Encoder(Path(sys.argv[1]), threads=2, alone=True)
+vectors, sentences = encoder.encode_with_spans(texts, spans)
+alone = Encoder(Path(sys.argv[1])).encode([texts[0][a:b] for a, b in spans[0]])
+assert all(np.allclose(s, alone, atol=1e-6) for s in sentences)
+print("ok", vectors.shape)
+"""
+    done = subprocess.run([sys.executable, "-c", code, str(exported)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0 and done.stdout.startswith("ok (6, 384)"), done.stderr

@@ -13,9 +13,9 @@ import pytest
 
 import index.build
 from index.build import UnknownArticleError, add_to_index, build_index, remove_from_index
-from index.encoder import PASSAGE_INT8_FILE, Encoder
+from index.encoder import ONNX_FILE, PASSAGE_INT8_FILE, Encoder
 from index.store import DB_FILE, GenerationWriter, IndexReader, Manifest
-from qa.answerer import Answerer
+from qa.answerer import Answerer, LoadedIndex
 from qa.settings import Settings
 from tests.index.index_corpus import (
     BRIDGE_PARAGRAPHS,
@@ -353,3 +353,19 @@ def test_an_int8_build_embeds_in_int8_and_its_updates_do_too(corpus: Corpus) -> 
     assert cited_articles(answerer(int8_dir), PANDA_QUESTION)[0] == "panda"
     stats = qa("index", "stats", "--index-dir", int8_dir, cwd=corpus.root)
     assert "passages embedded in int8" in stats.stdout
+
+    generation = int8_dir / Manifest.read(int8_dir).generation  # questions go through the passages' own graph
+    loaded = LoadedIndex.open(int8_dir, corpus.root / "unused-cache")
+    own = Encoder(generation, graph=generation / PASSAGE_INT8_FILE).encode([PANDA_QUESTION])
+    np.testing.assert_array_equal(loaded.encoder.encode([PANDA_QUESTION]), own)
+    assert not (corpus.root / "unused-cache").exists()
+    loaded.reader.close()
+
+
+def test_an_int8_build_that_cannot_make_its_graph_fails_with_a_clear_error(corpus: Corpus,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index.build, "int8_graph", lambda directory, cache: directory / ONNX_FILE)  # as on failure
+    with pytest.raises(ValueError, match="cannot make the int8 copy"):
+        build_index([corpus.news], corpus.root / "int8", Settings().model, Settings().cache_dir, progress=False,
+                    int8=True)
+    assert not (corpus.root / "int8" / "manifest.json").exists()
