@@ -221,7 +221,8 @@ class Run:
                       file=sys.stderr)
             self.built.setdefault(name, stamp)
             return directory
-        cmd = [QA, "index", "build", *self.corpus(name), *["--int8"] * name.endswith(INT8), "--index-dir", directory]
+        flags = ["--int8"] if name.endswith(INT8) else []
+        cmd = [QA, "index", "build", *self.corpus(name), *flags, "--index-dir", directory]
         print(f"  building {directory.relative_to(REPO)}: {shown(cmd)}", file=sys.stderr)
         out, _, seconds = call(cmd, timeout=3600)
         self.adopt(name, directory, cmd, seconds, out)

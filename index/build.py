@@ -24,7 +24,7 @@ import numpy as np
 
 from index.chunking import passages_for, split_sentences
 from index.discover import Found, discover
-from index.encoder import ONNX_FILE, PASSAGE_INT8_FILE, Encoder, usable_cores
+from index.encoder import ONNX_FILE, Encoder, passage_graph, usable_cores
 from index.export import exported_encoder
 from index.formats import read_file
 from index.graph_cache import int8_graph
@@ -106,11 +106,11 @@ def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
             summary.embedded = writer.counts["passages"]
             return lexical
 
-        passage_graph = int8_graph(encoder_dir, cache_dir) if int8 else None
-        if passage_graph == encoder_dir / ONNX_FILE:
+        graph = int8_graph(encoder_dir, cache_dir) if int8 else None
+        if graph == encoder_dir / ONNX_FILE:
             raise ValueError(f"cannot make the int8 copy of the encoder in {cache_dir} (see the warning above); "
                              "build without --int8, or set QA_CACHE_DIR to a writable folder")
-        _write_generation(index_dir, encoder_dir, fill, summary, started, ann_threshold, passage_graph=passage_graph)
+        _write_generation(index_dir, encoder_dir, fill, summary, started, ann_threshold, graph=graph)
     return summary
 
 
@@ -185,9 +185,8 @@ def _update(index_dir: Path,
                 return lexical
 
             # The encoder files live in every generation: an update embeds as the index was built, model and graph.
-            own_graph = previous.directory / PASSAGE_INT8_FILE
             _write_generation(index_dir, previous.directory, fill, summary, started, ann_threshold,
-                              passage_graph=own_graph if own_graph.exists() else None)
+                              graph=passage_graph(previous.directory))
         finally:
             previous.close()
     return summary
@@ -195,19 +194,19 @@ def _update(index_dir: Path,
 
 def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: BuildSummary, started: float,
                       ann_threshold: int, questions: Questions | None = None,
-                      passage_graph: Path | None = None) -> None:
+                      graph: Path | None = None) -> None:
     """Write a new generation beside the live one with `fill`, seal it, and make it live by replacing the
     manifest; on any error (or a kill) the live index stays as it was and the partial one is removed.
     `questions` gives the question vectors an approximate index is tuned on (default: pseudo-questions);
-    `passage_graph`, an int8 graph of the encoder to embed with instead of its own (kept in the generation)."""
-    encoder = Encoder(encoder_dir, threads=usable_cores(), graph=passage_graph, alone=True)
+    `graph`, an int8 graph of the encoder to embed with instead of its own (kept in the generation)."""
+    encoder = Encoder(encoder_dir, threads=usable_cores(), graph=graph, alone=True)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     work = index_dir / f"{generation}.tmp"
     writer = GenerationWriter(work, encoder.dimension)
     try:
         lexical = fill(writer, encoder)
         writer.seal(lexical, encoder_dir, ann_threshold, (questions or _pseudo_questions)(writer, encoder),
-                    passage_graph)
+                    graph)
     except BaseException:
         writer.abort()
         shutil.rmtree(work, ignore_errors=True)

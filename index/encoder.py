@@ -30,6 +30,12 @@ ENCODER_FILES = (ONNX_FILE, TOKENIZER_FILE, CONFIG_FILE)
 PASSAGE_INT8_FILE = "passages-int8.onnx"  # in a generation built with `int8`: the graph its passages went through
 
 
+def passage_graph(generation: Path) -> Path | None:
+    """The int8 graph an index generation's passages went through (`qa index build --int8`), None if fp32."""
+    graph = generation / PASSAGE_INT8_FILE
+    return graph if graph.exists() else None
+
+
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity; a container's CPU quota is not seen)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -115,11 +121,8 @@ class Encoder:
                 else:
                     missing.append((row, k, texts[row][start:end]))
             span_vectors.append(vectors)
-        if missing:  # on this thread: a task of the executor waiting for its own tasks could wait forever
-            cut_off = [text for _, _, text in missing]
-            alone = np.vstack([self._encode([text]) for text in cut_off]) if self.alone else self._encode(cut_off)
-            for (row, k, _), vector in zip(missing, alone, strict=True):
-                span_vectors[row][k] = vector
+        for row, k, text in missing:  # on this thread: an executor task waiting for its own tasks could hang
+            span_vectors[row][k] = self._encode([text])[0]
         return passage_vectors, [_normalize(v) for v in span_vectors]
 
     def _each(self, encode: Callable[[T], R], items: Sequence[T]) -> list[R]:

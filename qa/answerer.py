@@ -9,7 +9,7 @@ from pathlib import Path
 
 import faiss
 
-from index.encoder import PASSAGE_INT8_FILE, Encoder
+from index.encoder import Encoder, passage_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.graph_cache import int8_graph
 from index.store import IndexReader, Manifest
@@ -55,8 +55,7 @@ class LoadedIndex:
         `int8_cache` (`index.graph_cache.int8_graph`); without, by the fp32 graph."""
         faiss.omp_set_num_threads(1)  # one query at a time per thread: OpenMP fan-out only adds latency
         reader = IndexReader(index_dir)
-        own = reader.directory / PASSAGE_INT8_FILE
-        graph = (own if own.exists() else int8_graph(reader.directory, int8_cache)) if int8_cache else None
+        graph = (passage_graph(reader.directory) or int8_graph(reader.directory, int8_cache)) if int8_cache else None
         return cls(reader, Lexicon(reader), Encoder(reader.directory, threads=1, graph=graph), int8_cache)
 
     @property

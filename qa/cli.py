@@ -167,7 +167,7 @@ def _update(settings: Settings, run) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    from index.encoder import PASSAGE_INT8_FILE
+    from index.encoder import passage_graph
     from index.store import IndexMissingError, Manifest
     from index.vectors import VectorIndexInfo
 
@@ -179,7 +179,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(manifest.__dict__, indent=2))
         return 0
     print(f"index:      {settings.index_dir.resolve()}")
-    int8 = (settings.index_dir / manifest.generation / PASSAGE_INT8_FILE).exists()
+    int8 = passage_graph(settings.index_dir / manifest.generation) is not None
     print(f"model:      {manifest.model} ({manifest.dimension} dimensions{'; passages embedded in int8' * int8})")
     print(f"built:      {manifest.built_at} in {manifest.build_seconds} s")
     for name, count in manifest.counts.items():
