@@ -17,7 +17,7 @@ import numpy as np
 from index.store import IndexReader
 from qa.question import Question
 from qa.retrieve import Candidate, Lexicon
-from qa.spans import typed_sentences
+from qa.spans import near_terms, typed_sentences, typed_spans
 
 PARAGRAPH_FEATURES = (
     "dense", "bm25_rel", "bm25_abs", "best_sentence_cos", "coverage", "best_sentence_coverage",
@@ -27,6 +27,7 @@ PARAGRAPH_FEATURES = (
 BORROWED_WEIGHT = 0.5
 SENTENCE_FEATURES = (
     "cos", "cos_gap", "coverage", "window_coverage", "type_match", "paragraph", "bigrams", "position",
+    "lead_coverage", "typed_near",
 )
 
 
@@ -110,6 +111,7 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
     rows = reader.paragraphs(ids)
     dense, lexical = _best_passages(reader, ids, query, bm25)
     spans, cos, bounds = _all_sentences(reader, ids, query)
+    leads = _leads(reader, lexicon, query, {rows[i][0]: i for i in reversed(ids)})
     best_bm25 = max((c.bm25 for c in candidates), default=0.0) or 1.0
     idf_total = sum(query.idf.values()) or 1.0
     evidence = []
@@ -117,8 +119,8 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
         article_id, index, title, url, text = rows[c.paragraph_id]
         p = ParagraphEvidence(c.paragraph_id, article_id, index, title, url, text)
         run = slice(bounds[k], bounds[k + 1])
-        summary = _sentences(lexicon, query, p, tuple(spans[run]), cos[run])
         in_title = query.found_in(lexicon.title_terms(title))
+        summary = _sentences(lexicon, query, p, tuple(spans[run]), cos[run], in_title | leads.get(article_id, _NONE))
         p.found = summary.found | in_title
         p.features = {
             "dense": dense[k],
@@ -139,6 +141,26 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
         evidence.append(p)
     _article_features(query, evidence)
     return evidence
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _leads(reader: IndexReader, lexicon: Lexicon, query: Query, articles: dict[str, int]) -> dict[str, frozenset[str]]:
+    """The question's terms in the first sentence of each article (`articles`: one paragraph id of each). News
+    names its subject in the lead and refers back to it below ("the 73-year-old", "the firm"), where the detail
+    a question asks for is: a sentence's `lead_coverage` counts the terms of its article's headline and lead."""
+    firsts = sorted({int(reader.same_article(paragraph_id)[0]) for paragraph_id in articles.values()})
+    rows = reader.paragraphs(firsts)
+    sentences, bounds = reader.sentence_rows(firsts)
+    leads = {}
+    for k, paragraph_id in enumerate(firsts):
+        run = sentences[bounds[k]:bounds[k + 1]]
+        if paragraph_id in rows and len(run):
+            article_id, _, _, _, text = rows[paragraph_id]
+            spans = tuple(zip(reader.sentences[run, 1].tolist(), reader.sentences[run, 2].tolist(), strict=True))
+            leads[article_id] = query.found_in(lexicon.sentence_terms(paragraph_id, text, spans)[0])
+    return leads
 
 
 def _best_passages(reader: IndexReader, ids: list[int], query: Query, bm25: np.ndarray
@@ -199,8 +221,9 @@ class _Sentences(NamedTuple):
 
 
 def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tuple[tuple[int, int], ...],
-               cos: list[float]) -> _Sentences:
-    """Fill in `p.sentences` (at `spans`, with their cosines to the question)."""
+               cos: list[float], around: frozenset[str]) -> _Sentences:
+    """Fill in `p.sentences` (at `spans`, with their cosines to the question; `around`: the question's terms in
+    the article's headline and lead)."""
     if not spans:
         return _Sentences()
     sentences = lexicon.sentence_terms(p.paragraph_id, p.text, spans)
@@ -210,6 +233,8 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
     window_coverage = [query.coverage(f) for f in _windows(found)] if in_text else coverage
     bigrams, paragraph_bigrams = _bigram_shares(query, sentences, found, in_text)
     typed = [1.0 if t else 0.0 for t in typed_sentences(p.text, spans, query.question)]
+    near = [1.0 if t and f and _typed_near(p.text[start:end], query) else 0.0
+            for t, f, (start, end) in zip(typed, found, spans, strict=True)]
     best = max(cos)
     for k, (start, end) in enumerate(spans):
         p.sentences.append(SentenceEvidence(start, end, sentences[k], {
@@ -220,8 +245,16 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
             "type_match": typed[k],
             "bigrams": bigrams[k],
             "position": 1.0 / (1 + k),
+            "typed_near": near[k],
+            "lead_coverage": query.coverage(found[k] | around),
         }))
     return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed))
+
+
+def _typed_near(sentence: str, query: Query) -> bool:
+    """Whether a span of the type the question asks for sits a few words from one of its terms ("Bayern coach
+    Felix Magath" for "Who is Bayern Munich's coach?")."""
+    return near_terms(sentence, typed_spans(sentence, query.question), query.idf.keys())
 
 
 def _windows(found: list[frozenset[str]]) -> list[frozenset[str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -98,6 +98,10 @@ _LEADING_STOP = frozenset("the a an in on at by for from to of and but as with h
                           "these those his her its their after before when while if".split())
 
 
+NEAR_WORDS = 3
+_WORD = re.compile(r"\w+(?:[.'’]\w+)*")
+
+
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -121,6 +125,28 @@ def typed_spans(sentence: str, question: Question) -> list[Span]:
                 spans.append(Span(kept_start, end, kind))
                 taken.append((kept_start, end))
     return spans
+
+
+def near_terms(sentence: str, spans: list[Span], wanted: Iterable[str], distance: int = NEAR_WORDS) -> bool:
+    """Whether one of `spans` starts or ends within `distance` words of a word whose stem is in `wanted`."""
+    if not spans:
+        return False
+    tokens = _tokens(sentence)
+    wanted = frozenset(wanted)
+    at = [i for i, (_, _, t) in enumerate(tokens) if t in wanted]
+    if not at:
+        return False
+    for span in spans:
+        inside = [i for i, (start, end, _) in enumerate(tokens) if start < span.end and span.start < end]
+        if inside and any(abs(i - j) <= distance for i in (inside[0], inside[-1]) for j in at):
+            return True
+    return False
+
+
+@lru_cache(maxsize=20_000)
+def _tokens(sentence: str) -> tuple[tuple[int, int, str], ...]:
+    """Each word of `sentence`: where it starts and ends, and its stem (cached: the same sentences come back)."""
+    return tuple((m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(sentence))
 
 
 def typed_sentences(text: str, sentences: tuple[tuple[int, int], ...], question: Question) -> list[bool]:

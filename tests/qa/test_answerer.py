@@ -10,6 +10,7 @@ import pytest
 
 from qa.answerer import Answerer, LoadedIndex
 from qa.conversation import Resolved
+from qa.evidence import _leads
 from qa.extract import extract
 from qa.scoring import WEIGHTS_FILE
 from qa.settings import Settings
@@ -189,3 +190,23 @@ def test_the_answer_is_the_sentence_that_answers_not_the_lead_that_names_the_sub
     assert extraction is not None and extraction.paragraph.index == 1
     assert extraction.paragraph.text[extraction.short_start:extraction.short_end] == "13.9 million pounds"
     assert 0.0 <= extraction.features["answerable"] <= 1.0
+
+
+def test_a_sentence_that_refers_back_to_the_lead_is_credited_with_the_leads_terms(two_articles: Answerer):
+    """"The company said it had received 37 reports of injury" names neither Zoomco nor the scooters: its
+    article's headline and lead do, and the number it holds sits next to the question's "reports"."""
+    _, ranked = two_articles.rank(two_articles.index, Resolved("How many reports of injury has Zoomco had?"))
+    by_paragraph = {(p.article_id, p.index): p for p in ranked}
+    detail = by_paragraph[("scooters", 1)].sentences[0]
+    lead = by_paragraph[("scooters", 0)].sentences[0]
+    assert detail.features["lead_coverage"] > detail.features["coverage"]
+    assert lead.features["lead_coverage"] == lead.features["coverage"] > 0
+    assert (detail.features["typed_near"], lead.features["typed_near"]) == (1.0, 0.0)
+
+
+def test_the_lead_is_read_from_the_index_when_its_paragraph_is_not_a_candidate(two_articles: Answerer):
+    index = two_articles.index
+    query, ranked = two_articles.rank(index, Resolved("How many reports of injury has Zoomco had?"))
+    third = next(p for p in ranked if (p.article_id, p.index) == ("scooters", 2))
+    assert _leads(index.reader, index.lexicon, query, {"scooters": third.paragraph_id}) == {
+        "scooters": query.found_in(["zoomco"])}

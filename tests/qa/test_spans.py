@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.question import AnswerType, Question
-from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, typed_sentences, typed_spans
+from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, near_terms, typed_sentences, typed_spans
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -78,3 +78,24 @@ def test_the_quick_test_before_a_pattern_lets_through_every_sentence_it_matches(
     for kind, pattern in PATTERNS.items():
         if pattern.search(sentence):
             assert _MAY_MATCH[kind](sentence), kind
+
+
+@pytest.mark.parametrize(("sentence", "question", "near"), [
+    ("Bayern coach Felix Magath said the side had been unlucky.", "Who is Bayern Munich's coach?", True),
+    ("Chief executive Jean-Pierre Garnier said it had been a difficult year.",
+     "Who runs GlaxoSmithKline as chief executive?", True),
+    ("Felix Magath arrived last summer after a long and fruitful spell elsewhere as coach.",
+     "Who is Bayern Munich's coach?", False),
+    ("The company said it had received 37 reports of injury.", "How many reports of injury were there?", True),
+    ("Zoomco, the Leeds toy maker, has recalled 40,000 electric scooters.", "How many reports of injury?", False),
+])
+def test_a_typed_span_is_near_the_question_when_a_few_words_from_one_of_its_terms(sentence, question, near):
+    asked = Question.parse(question)
+    assert near_terms(sentence, typed_spans(sentence, asked), asked.terms) is near
+
+
+def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
+    asked = Question.parse("Who is Bayern Munich's coach?")
+    sentence = "Felix Magath said the side had been unlucky."
+    assert not near_terms(sentence, [], asked.terms)
+    assert not near_terms(sentence, typed_spans(sentence, asked), asked.terms)
