@@ -454,8 +454,9 @@ def _quality(r: dict) -> str:
     if conversation_rows:
         out += ["### Conversations: BBC follow-ups", "",
                 _table(["set", "turns after the first", "turns", "right + cited"], conversation_rows), "",
-                "The dev set was looked at while the follow-up resolution was written; the held-out set was "
-                "written afterwards and only measured.", ""]
+                "The dev set was looked at while the follow-up resolution was written, and its follow-up turns "
+                "join the choice of the answering threshold (`benchmarks/tune.py --followups`); the held-out set "
+                "was written afterwards and only measured.", ""]
     out += _int8_quality(ev)
     cal_rows = []
     for name, e in ev.items():

@@ -15,6 +15,9 @@ articles by benchmarks/train_reader.py. Stages:
 `qa eval --articles odd` reports on the odd-numbered articles. With `--news`, a news tuning set (written
 for fitting only, on articles no evaluation set uses) joins every stage with `--news-share` of SQuAD's weight,
 so the models also learn how news differs (short paragraphs, the lead paragraph summing up the article).
+With `--followups` (a conversations.jsonl asked against the news index), the follow-up turns answered right +
+cited join the threshold's objective in (5): every turn's answer depends on the threshold only through whether
+the turn is answered, so the conversations are replayed at each threshold.
 """
 
 from __future__ import annotations
@@ -31,7 +34,14 @@ import numpy as np
 
 from qa.answerer import Answerer
 from qa.conversation import Resolved
-from qa.evaluate import GoldQuestion, contains_answer, f1_score, load_questions, tuning_questions
+from qa.evaluate import (
+    GoldQuestion,
+    contains_answer,
+    evaluate_conversations,
+    f1_score,
+    load_questions,
+    tuning_questions,
+)
 from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES
 from qa.extract import TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
 from qa.reader import Reader
@@ -189,27 +199,44 @@ def confidence_rows(rows, weights: Weights, reader: Reader):
     return np.array(x), np.array(y), np.array(impossible)
 
 
+THRESHOLDS = np.linspace(0.05, 0.95, 91)
+
+
 def best_threshold(v1: tuple[np.ndarray, np.ndarray],
-                   declining: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> float:
-    """The threshold maximising the mean of v1.1 answers right and each `declining` set's balanced accuracy.
+                   declining: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+                   followups: dict[float, float] | None = None) -> float:
+    """The threshold maximising the mean of v1.1 answers right, each `declining` set's balanced accuracy and,
+    when given, the follow-up turns right + cited at each of `THRESHOLDS` (`followups`).
 
     `declining` holds (name, confidence, right, impossible) of sets with unanswerable questions (v2.0, news).
     v2.0 alone (half its questions unanswerable) would push the threshold up until most answerable
-    questions are declined too; v1.1 keeps the cost of a wrong "not in the articles" in view.
+    questions are declined too; v1.1 and the follow-ups keep the cost of a wrong "not in the articles" in view.
     """
     best, best_t, parts = -1.0, 0.5, []
-    for t in np.linspace(0.05, 0.95, 91):
+    for t in THRESHOLDS:
         scores = [float(np.mean((v1[0] >= t) & v1[1].astype(bool)))]
         for _, p, right, impossible in declining:
             answered = p >= t
             scores.append((np.mean(answered[~impossible] & right[~impossible].astype(bool))
                            + np.mean(~answered[impossible])) / 2)
+        if followups:
+            scores.append(followups[float(t)])
         if np.mean(scores) > best:
             best, best_t, parts = float(np.mean(scores)), float(t), scores
     names = ["v1.1 right", *(f"{name} balanced" for name, *_ in declining)]
+    names += ["follow-ups right"] if followups else []
     print(f"threshold {best_t:.2f}: " + ", ".join(f"{n} {v:.4f}" for n, v in zip(names, parts, strict=True))
           + " (tuning questions)", file=sys.stderr)
     return best_t
+
+
+def followup_rates(answerer: Answerer, weights: Weights, conversations: Path) -> dict[float, float]:
+    """The follow-up turns answered right + cited with `weights` at each of `THRESHOLDS`."""
+    rates = {}
+    for t in THRESHOLDS:
+        answerer.weights = replace(weights, threshold=float(t))
+        rates[float(t)] = evaluate_conversations(answerer, conversations)["followup_right_with_citation"]
+    return rates
 
 
 def with_news(squad: list, news: list, share: float) -> tuple[list, np.ndarray]:
@@ -231,10 +258,14 @@ def main() -> None:
     ap.add_argument("--news-index", type=Path, help="the index the news tuning set is asked against")
     ap.add_argument("--news-share", type=float, default=0.5,
                     help="the news questions' total weight, relative to the SQuAD questions'")
+    ap.add_argument("--followups", type=Path, help="conversations asked against --news-index (e.g. benchmarks/"
+                    "data/bbc-followups/conversations.jsonl): their follow-up turns join the threshold's choice")
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = ap.parse_args()
     if bool(args.news) != bool(args.news_index):
         ap.error("--news and --news-index go together")
+    if args.followups and not args.news_index:
+        ap.error("--followups needs --news-index")
 
     weights = Weights.load()
     v1 = Answerer.load(Settings(index_dir=args.v1_index))
@@ -243,15 +274,16 @@ def main() -> None:
     v1_dir, v2_dir = args.shared / "squad-v1.1-dev", args.shared / "squad-v2.0-dev"
     rows1 = collect(v1, sample(tuning_questions(v1_dir, v2_dir), args.sample))
     rows2 = collect(v2, sample(tuning_questions(v2_dir, v1_dir), args.sample))
-    news_rows = collect(Answerer.load(Settings(index_dir=args.news_index)), load_questions(args.news)) \
-        if args.news else []
+    news = Answerer.load(Settings(index_dir=args.news_index, read_ahead=False)) if args.news_index else None
+    news_rows = collect(news, load_questions(args.news)) if args.news else []
     answerable = rows1 + [r for r in rows2 if not r[0].is_impossible]
     news_answerable = [r for r in news_rows if not r[0].is_impossible]
 
     weights = fit_ranking(weights, answerable, news_answerable, args.news_share)
     weights = replace(weights, reading=fit_reading(weights, v1.reader, answerable, news_answerable))
     weights = replace(weights, span_threshold=span_threshold(rows1, weights, v1.reader))
-    weights = fit_confidence(weights, v1.reader, rows1, rows2, news_rows, args.news_share)
+    followups = (news, args.followups) if args.followups else None
+    weights = fit_confidence(weights, v1.reader, rows1, rows2, news_rows, args.news_share, followups)
     args.out.write_text(json.dumps(weights.to_dict(), indent=2) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 
@@ -269,8 +301,9 @@ def fit_ranking(weights: Weights, answerable: list, news: list, share: float) ->
 
 
 def fit_confidence(weights: Weights, reader: Reader, rows1: list, rows2: list, news_rows: list,
-                   share: float) -> Weights:
-    """Stages (4) and (5): the confidence model and the threshold for answering."""
+                   share: float, followups: tuple[Answerer, Path] | None = None) -> Weights:
+    """Stages (4) and (5): the confidence model and the threshold for answering (`followups`: an answerer on
+    the news index and conversations to replay with the fitted weights)."""
     sets = [confidence_rows(rows, weights, reader) for rows in (rows1, rows2, news_rows)]
     squad = np.concatenate([sets[0][1], sets[1][1]])
     _, row_weights = with_news(list(squad), list(sets[2][1]), share)
@@ -284,8 +317,9 @@ def fit_confidence(weights: Weights, reader: Reader, rows1: list, rows2: list, n
     declining = [("v2.0", p2, sets[1][1], sets[1][2])]
     if news_rows:
         declining.append(("news", pn, sets[2][1], sets[2][2]))
-    threshold = best_threshold((p1, sets[0][1]), declining)
-    return replace(weights, confidence=confidence, threshold=threshold)
+    fitted = replace(weights, confidence=confidence)
+    rates = followup_rates(followups[0], fitted, followups[1]) if followups else None
+    return replace(fitted, threshold=best_threshold((p1, sets[0][1]), declining, rates))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from qa.spans import near_terms, typed_sentences, typed_spans
 PARAGRAPH_FEATURES = (
     "dense", "bm25_rel", "bm25_abs", "best_sentence_cos", "coverage", "best_sentence_coverage",
     "title_coverage", "bigrams", "missing_idf", "dense_rrank", "bm25_rrank", "type_match", "context",
-    "article_coverage", "article_dense",
+    "article_coverage", "article_dense", "typed_near", "lead_coverage",
 )
 BORROWED_WEIGHT = 0.5
 SENTENCE_FEATURES = (
@@ -136,6 +136,8 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
             "dense_rrank": 1.0 / (1 + c.dense_rank),
             "bm25_rrank": 1.0 / (1 + c.bm25_rank),
             "type_match": summary.type_match,
+            "typed_near": summary.typed_near,
+            "lead_coverage": summary.lead_coverage,
             "context": 0.0,
         }
         evidence.append(p)
@@ -212,12 +214,14 @@ def _article_features(query: Query, evidence: list[ParagraphEvidence]) -> None:
 
 class _Sentences(NamedTuple):
     """What a paragraph's sentences add up to: the question's terms in them, the share of its bigrams, and the
-    best sentence coverage and type match."""
+    best sentence coverage, type match, typed span near the question's terms and coverage with the lead."""
 
     found: frozenset[str] = frozenset()
     bigrams: float = 0.0
     best_coverage: float = 0.0
     type_match: float = 0.0
+    typed_near: float = 0.0
+    lead_coverage: float = 0.0
 
 
 def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tuple[tuple[int, int], ...],
@@ -248,7 +252,8 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
             "typed_near": near[k],
             "lead_coverage": query.coverage(found[k] | around),
         }))
-    return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed))
+    return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed), max(near),
+                      max(s.features["lead_coverage"] for s in p.sentences))
 
 
 def _typed_near(sentence: str, query: Query) -> bool:

@@ -1,0 +1,112 @@
+"""Replay the reader's cascade (qa/extract.py READ_MARGIN, READ_LIFT, READ_OPTIONS) over a grid on tuning questions.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/read_cascade.py [--followups 2.0:2.5 2.5:3.5 ...]
+
+For each grid point: reads per question, answers right + cited and balanced accuracy on 1500 questions of even
+SQuAD v1.1 and v2.0 dev articles (seed 7, as `qa eval --articles even`) and on bbc-tune, with the shipped weights
+and confidence; then, for the points given with `--followups` (margin:lift), the bbc-followups turns answered
+right + cited. Readings are cached, so every point costs one reading of each option at most. Only tuning and
+dev sets are read here; the choice and its figures are in the comment above READ_MARGIN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import qa.extract as cascade  # noqa: E402
+from qa.answerer import Answerer  # noqa: E402
+from qa.conversation import Resolved  # noqa: E402
+from qa.evaluate import contains_answer, evaluate_conversations, load_questions, tuning_questions  # noqa: E402
+from qa.reader import Reader  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+BENCH = ROOT / "var" / "bench"
+MARGINS = (1.5, 2.0, 2.5, 3.0)
+LIFTS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, math.inf)
+
+
+def question_sets() -> dict[str, tuple[Path, list]]:
+    v1, v2 = DATA / "squad-v1.1-dev", DATA / "squad-v2.0-dev"
+    return {
+        "v1.1": (BENCH / "index-squad-v1.1", random.Random(7).sample(tuning_questions(v1, v2), 1500)),
+        "v2.0": (BENCH / "index-squad-v2.0", random.Random(7).sample(tuning_questions(v2, v1), 1500)),
+        "bbc-tune": (BENCH / "index-bbc", load_questions(ROOT / "benchmarks/data/bbc-tune")),
+    }
+
+
+def cache_readings() -> None:
+    """Every (question, window) is read once, whichever grid points read it."""
+    read, seen = Reader.read, {}
+
+    def cached(self: Reader, question: str, window: str):
+        if (question, window) not in seen:
+            seen[question, window] = read(self, question, window)
+        return seen[question, window]
+
+    Reader.read = cached
+
+
+def use(margin: float, lift: float, count: int) -> None:
+    cascade.READ_MARGIN, cascade.READ_OPTIONS = margin, count
+    cascade.options.__defaults__ = (lift, None)
+
+
+def score(answerer: Answerer, rows: list) -> tuple[float, float, float | None]:
+    """Reads per question, answerable questions right + cited, balanced accuracy (None without unanswerables)."""
+    reads = right = declined = impossible = 0
+    for q, query, ranked in rows:
+        reads += sum(o.read is not None for o in cascade.options(ranked, query, answerer.weights, answerer.reader))
+        extraction = cascade.extract(ranked, query, answerer.weights, answerer.reader)
+        found = extraction is not None and (
+            answerer.weights.confidence.probability(extraction.features) >= answerer.weights.threshold)
+        if q.is_impossible:
+            impossible += 1
+            declined += not found
+        elif found:
+            p = extraction.paragraph
+            right += ((p.article_id, p.index) == (q.article_id, q.paragraph_index)
+                      and contains_answer(p.text[extraction.start:extraction.end], q.answers))
+    answerable = len(rows) - impossible
+    share = right / answerable
+    return reads / len(rows), share, (share + declined / impossible) / 2 if impossible else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--followups", nargs="*", default=[], metavar="MARGIN:LIFT")
+    args = ap.parse_args()
+    cache_readings()
+    options = cascade.READ_OPTIONS
+    sets = {}
+    for name, (index, questions) in question_sets().items():
+        answerer = Answerer.load(Settings(index_dir=index, read_ahead=False))
+        sets[name] = answerer, [(q, *answerer.rank(answerer.index, Resolved(q.question))) for q in questions]
+    for count in (2, 3):
+        for margin in MARGINS:
+            for lift in LIFTS:
+                use(margin, lift, count)
+                figures = {name: score(answerer, rows) for name, (answerer, rows) in sets.items()}
+                print(f"margin {margin} lift {lift} options {count}: " + "; ".join(
+                    f"{name} reads {r:.3f} right {s:.4f}" + (f" balanced {b:.4f}" if b is not None else "")
+                    for name, (r, s, b) in figures.items()), flush=True)
+    answerer = sets["bbc-tune"][0]
+    for point in args.followups:
+        margin, lift = map(float, point.split(":"))
+        use(margin, lift, options)
+        turns = evaluate_conversations(answerer, ROOT / "benchmarks/data/bbc-followups/conversations.jsonl")
+        print(f"margin {margin} lift {lift}: follow-ups right + cited "
+              f"{turns['followup_right_with_citation'] * turns['followup_turns']:.0f} of {turns['followup_turns']}")
+
+
+if __name__ == "__main__":
+    main()
