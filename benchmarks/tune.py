@@ -42,7 +42,7 @@ from qa.evaluate import (
     load_questions,
     tuning_questions,
 )
-from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES
+from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES, typed_near
 from qa.extract import TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
 from qa.reader import Reader
 from qa.scoring import WEIGHTS_FILE, LinearModel, Weights
@@ -116,11 +116,12 @@ def paragraph_groups(rows):
 
 def sentence_groups(rows, weights: Weights):
     groups = []
-    for q, _, evidence in rows:
+    for q, query, evidence in rows:
         ranked = rank_paragraphs(evidence, weights)
         options, positive = [], None
         for p in ranked[:TOP_PARAGRAPHS]:
             is_gold = (p.article_id, p.index) == (q.article_id, q.paragraph_index)
+            typed_near(p, query)
             for s in p.sentences:
                 s.features["paragraph"] = p.score - ranked[0].score
                 if is_gold and positive is None and any(s.start <= a < s.end for a in q.answer_starts):

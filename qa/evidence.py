@@ -22,7 +22,7 @@ from qa.spans import near_terms, typed_sentences, typed_spans
 PARAGRAPH_FEATURES = (
     "dense", "bm25_rel", "bm25_abs", "best_sentence_cos", "coverage", "best_sentence_coverage",
     "title_coverage", "bigrams", "missing_idf", "dense_rrank", "bm25_rrank", "type_match", "context",
-    "article_coverage", "article_dense", "typed_near", "lead_coverage",
+    "article_coverage", "article_dense", "lead_coverage",
 )
 BORROWED_WEIGHT = 0.5
 SENTENCE_FEATURES = (
@@ -136,7 +136,6 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
             "dense_rrank": 1.0 / (1 + c.dense_rank),
             "bm25_rrank": 1.0 / (1 + c.bm25_rank),
             "type_match": summary.type_match,
-            "typed_near": summary.typed_near,
             "lead_coverage": summary.lead_coverage,
             "context": 0.0,
         }
@@ -160,8 +159,8 @@ def _leads(reader: IndexReader, lexicon: Lexicon, query: Query, articles: dict[s
         run = sentences[bounds[k]:bounds[k + 1]]
         if paragraph_id in rows and len(run):
             article_id, _, _, _, text = rows[paragraph_id]
-            spans = tuple(zip(reader.sentences[run, 1].tolist(), reader.sentences[run, 2].tolist(), strict=True))
-            leads[article_id] = query.found_in(lexicon.sentence_terms(paragraph_id, text, spans)[0])
+            first = ((int(reader.sentences[run[0], 1]), int(reader.sentences[run[0], 2])),)
+            leads[article_id] = query.found_in(lexicon.sentence_terms(paragraph_id, text, first)[0])
     return leads
 
 
@@ -214,13 +213,12 @@ def _article_features(query: Query, evidence: list[ParagraphEvidence]) -> None:
 
 class _Sentences(NamedTuple):
     """What a paragraph's sentences add up to: the question's terms in them, the share of its bigrams, and the
-    best sentence coverage, type match, typed span near the question's terms and coverage with the lead."""
+    best sentence coverage, type match and coverage with the lead."""
 
     found: frozenset[str] = frozenset()
     bigrams: float = 0.0
     best_coverage: float = 0.0
     type_match: float = 0.0
-    typed_near: float = 0.0
     lead_coverage: float = 0.0
 
 
@@ -237,8 +235,6 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
     window_coverage = [query.coverage(f) for f in _windows(found)] if in_text else coverage
     bigrams, paragraph_bigrams = _bigram_shares(query, sentences, found, in_text)
     typed = [1.0 if t else 0.0 for t in typed_sentences(p.text, spans, query.question)]
-    near = [1.0 if t and f and _typed_near(p.text[start:end], query) else 0.0
-            for t, f, (start, end) in zip(typed, found, spans, strict=True)]
     best = max(cos)
     for k, (start, end) in enumerate(spans):
         p.sentences.append(SentenceEvidence(start, end, sentences[k], {
@@ -249,17 +245,21 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
             "type_match": typed[k],
             "bigrams": bigrams[k],
             "position": 1.0 / (1 + k),
-            "typed_near": near[k],
             "lead_coverage": query.coverage(found[k] | around),
         }))
-    return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed), max(near),
+    return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed),
                       max(s.features["lead_coverage"] for s in p.sentences))
 
 
-def _typed_near(sentence: str, query: Query) -> bool:
-    """Whether a span of the type the question asks for sits a few words from one of its terms ("Bayern coach
-    Felix Magath" for "Who is Bayern Munich's coach?")."""
-    return near_terms(sentence, typed_spans(sentence, query.question), query.idf.keys())
+def typed_near(p: ParagraphEvidence, query: Query) -> None:
+    """Set each sentence's `typed_near`: whether a span of the type the question asks for sits a few words from
+    one of its terms ("Bayern coach Felix Magath" for "Who is Bayern Munich's coach?"). It scans a sentence for
+    every such span, so only the paragraphs whose sentences are scored get it (`qa.extract.options`)."""
+    for s in p.sentences:
+        if "typed_near" not in s.features:
+            near = s.features["type_match"] and s.features["coverage"] and near_terms(
+                p.text[s.start:s.end], typed_spans(p.text[s.start:s.end], query.question), query.idf.keys())
+            s.features["typed_near"] = 1.0 if near else 0.0
 
 
 def _windows(found: list[frozenset[str]]) -> list[frozenset[str]]:

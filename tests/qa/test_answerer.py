@@ -10,7 +10,7 @@ import pytest
 
 from qa.answerer import Answerer, LoadedIndex
 from qa.conversation import Resolved
-from qa.evidence import _leads
+from qa.evidence import _leads, typed_near
 from qa.extract import extract
 from qa.scoring import WEIGHTS_FILE
 from qa.settings import Settings
@@ -195,8 +195,10 @@ def test_the_answer_is_the_sentence_that_answers_not_the_lead_that_names_the_sub
 def test_a_sentence_that_refers_back_to_the_lead_is_credited_with_the_leads_terms(two_articles: Answerer):
     """"The company said it had received 37 reports of injury" names neither Zoomco nor the scooters: its
     article's headline and lead do, and the number it holds sits next to the question's "reports"."""
-    _, ranked = two_articles.rank(two_articles.index, Resolved("How many reports of injury has Zoomco had?"))
+    query, ranked = two_articles.rank(two_articles.index, Resolved("How many reports of injury has Zoomco had?"))
     by_paragraph = {(p.article_id, p.index): p for p in ranked}
+    for p in by_paragraph.values():
+        typed_near(p, query)
     detail = by_paragraph[("scooters", 1)].sentences[0]
     lead = by_paragraph[("scooters", 0)].sentences[0]
     assert detail.features["lead_coverage"] > detail.features["coverage"]
