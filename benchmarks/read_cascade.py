@@ -57,8 +57,7 @@ def cache_readings() -> None:
 
 
 def use(margin: float, lift: float, count: int) -> None:
-    cascade.READ_MARGIN, cascade.READ_OPTIONS = margin, count
-    cascade.options.__defaults__ = (lift, None)
+    cascade.READ_MARGIN, cascade.READ_LIFT, cascade.READ_OPTIONS = margin, lift, count
 
 
 def score(answerer: Answerer, rows: list) -> tuple[float, float, float | None]:

@@ -233,10 +233,13 @@ def best_threshold(v1: tuple[np.ndarray, np.ndarray],
 
 def followup_rates(answerer: Answerer, weights: Weights, conversations: Path) -> dict[float, float]:
     """The follow-up turns answered right + cited with `weights` at each of `THRESHOLDS`."""
-    rates = {}
-    for t in THRESHOLDS:
-        answerer.weights = replace(weights, threshold=float(t))
-        rates[float(t)] = evaluate_conversations(answerer, conversations)["followup_right_with_citation"]
+    rates, shipped = {}, answerer.weights
+    try:
+        for t in THRESHOLDS:
+            answerer.weights = replace(weights, threshold=float(t))
+            rates[float(t)] = evaluate_conversations(answerer, conversations)["followup_right_with_citation"]
+    finally:
+        answerer.weights = shipped
     return rates
 
 

@@ -28,6 +28,11 @@ def words(text: str) -> list[str]:
     return [w.replace("’", "'") for w in lowered] if "’" in text else lowered
 
 
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """Each word of `text` as `words` gives it, with where it starts and ends."""
+    return [(m.start(), m.end(), m.group().lower().replace("’", "'")) for m in _TOKEN.finditer(text)]
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content terms of `text`, in order, stop words removed."""
     return [stem(w) for w in words(text) if w not in _STOP]

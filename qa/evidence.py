@@ -111,7 +111,7 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
     rows = reader.paragraphs(ids)
     dense, lexical = _best_passages(reader, ids, query, bm25)
     spans, cos, bounds = _all_sentences(reader, ids, query)
-    leads = _leads(reader, lexicon, query, {rows[i][0]: i for i in reversed(ids)})
+    leads = _leads(reader, lexicon, query, {rows[i][0]: i for i in ids})
     best_bm25 = max((c.bm25 for c in candidates), default=0.0) or 1.0
     idf_total = sum(query.idf.values()) or 1.0
     evidence = []
@@ -254,11 +254,14 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
 def typed_near(p: ParagraphEvidence, query: Query) -> None:
     """Set each sentence's `typed_near`: whether a span of the type the question asks for sits a few words from
     one of its terms ("Bayern coach Felix Magath" for "Who is Bayern Munich's coach?"). It scans a sentence for
-    every such span, so only the paragraphs whose sentences are scored get it (`qa.extract.options`)."""
+    every such span, so only the paragraphs whose sentences are scored get it (`qa.extract.options`). Set once:
+    evidence belongs to one query (`gather` makes it anew for each)."""
+    asked = frozenset(query.idf)
     for s in p.sentences:
         if "typed_near" not in s.features:
+            text = p.text[s.start:s.end]
             near = s.features["type_match"] and s.features["coverage"] and near_terms(
-                p.text[s.start:s.end], typed_spans(p.text[s.start:s.end], query.question), query.idf.keys())
+                text, typed_spans(text, query.question), asked)
             s.features["typed_near"] = 1.0 if near else 0.0
 
 

@@ -22,13 +22,12 @@ READ_OPTIONS = 3  # the reader reads the best three sentences; its reading can r
 # READ_LIFT must beat the best reading so far (sentence score plus `weights.reading`). Chosen with
 # benchmarks/read_cascade.py, which replays the cascade over a grid (margin 1.5-3, lift 1-3.5 and none, 2 or 3
 # options) on the tuning questions (1500 of even SQuAD v1.1 and v2.0 dev articles, seed 7; bbc-tune) with the shipped
-# weights, then runs bbc-followups for the cheapest: the fewest reads losing at most 0.3 points of answers right +
-# cited on any of them (and of balanced accuracy), against the former 2.5 / 3.5. Against it: reads per question 1.61
-# -> 1.38 (v1.1), 1.93 -> 1.65 (v2.0), 2.03 -> 1.75 (bbc-tune), 14% fewer; right + cited +0.0, +0.13, +0.5 points;
-# balanced accuracy +0.4 (v2.0), +1.5 (bbc-tune). Reading more lets the reader overrule the sentence model where it
-# is less often right. The price: 42 of the 63 follow-up turns right + cited against 44; every point cheaper than
-# 2.5 / 3.5 lost those two, and the two that kept them (lift 3.5 with margin 1.5 or 2.0) lost 0.3-1.1 points on
-# SQuAD. Re-check it when the reader or `weights.reading` change.
+# weights, then runs bbc-followups for a few. Against the former 2.5 / 3.5: reads per question 1.61 -> 1.38 (v1.1),
+# 1.93 -> 1.65 (v2.0), 2.04 -> 1.75 (bbc-tune), 14% fewer; right + cited +0.5, +0.75, +1.0 points; balanced
+# accuracy +0.7 (v2.0), -0.1 (bbc-tune); follow-ups 41 of 63 turns against 43. Reading more lets the reader overrule
+# the sentence model where it is less often right. Points cheaper still (two options, or lift 1.5) were within 0.3
+# points of 2.5 / 3.5 on every measure but not above it on SQuAD, where 2.0 / 2.0 gains 0.5-0.75; neighbouring points
+# differ by a few questions, so re-check it when the reader or the weights change.
 READ_MARGIN = 2.0
 READ_LIFT = 2.0
 _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without|cannot|fail(?:ed|s)?)\b|n't\b",
@@ -69,10 +68,11 @@ class Option:
 
 
 def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            lift: float = READ_LIFT, spare: Spare | None = None) -> list[Option]:
+            lift: float | None = None, spare: Spare | None = None) -> list[Option]:
     """The sentences of the top paragraphs, best first by the sentence model, each widened to its answer window;
     the reader reads the best, then the next while they are among the first `READ_OPTIONS`, within `READ_MARGIN`
-    of the best and within `lift` of the best reading so far (only the best when `weights.reading` is empty).
+    of the best and within `lift` (default `READ_LIFT`) of the best reading so far (only the best when
+    `weights.reading` is empty).
     With `spare` threads lent, the next option that may still be read is read on one of them while this one is:
     the same readings, sooner, for some reads the cascade then does not use (BENCHMARKS.md: CPU per question)."""
     scored: list[tuple[float, ParagraphEvidence, int]] = []
@@ -84,6 +84,7 @@ def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
             scored.append((s.score, p, k))
     scored.sort(key=lambda o: o[0], reverse=True)
     count = READ_OPTIONS if weights.reading.weights else 1
+    lift = READ_LIFT if lift is None else lift
     windows = [_widen(p, k, query.question) for _, p, k in scored]
     texts = [p.text[a:b] for (_, p, _), (a, b) in zip(scored, windows, strict=True)]
 

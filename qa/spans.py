@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from index.lexical import stem, words
+from index.lexical import stem, word_spans, words
 
 if TYPE_CHECKING:
     from qa.question import Question
@@ -54,9 +54,6 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"|\b{_MONTH}\s{_DAY}\b|\b{_DAY}\s{_MONTH}\b|\b(?:early|mid|late)[- ]{_YEAR}s?\b"
         rf"|\b{_YEAR}s?(?:[–-]\d{{2,4}})?\b"
         r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{1,2}(?:st|nd|rd|th)\scentury\b"),
-    # An age as news and encyclopedias write it: "the 73-year-old", "aged 73", "at the age of 73", "Ken Bates, 73,".
-    "age": re.compile(r"\b\d{1,3}(?=-years?-old\b|\s?years?\sold\b)|(?<=\baged\s)\d{1,3}\b"
-                     r"|(?<=\bage\sof\s)\d{1,3}\b|(?<=[A-Za-z],\s)\d{1,3}(?=,)|(?<=[A-Za-z]\s\()\d{1,3}(?=\))"),
     "number": re.compile(rf"\b{_NUM}{_SCALE}(?:[–-]{_NUM})?{_UNIT}|\b{_SPELLED}\b{_UNIT}", re.IGNORECASE),
     "name": re.compile(
         r"\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|del|da|di|du|van|von|der|den|la|le|al|bin|and|&)){0,2}"
@@ -65,7 +62,6 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 TYPE_PATTERNS = {
     "money": ("money", "number"),
     "percent": ("percent", "number"),
-    "age": ("age",),
     "number": ("number", "money", "percent"),
     "date": ("date",),
     "person": ("name",),
@@ -92,7 +88,6 @@ def _may_be_number(sentence: str) -> bool:
 # number, and the full patterns take tens of microseconds to scan one.
 _MAY_MATCH: dict[str, Callable[[str], object]] = {
     "money": _DIGIT.search,  # every amount has digits
-    "age": _DIGIT.search,
     "percent": re.compile(r"\d|per", re.IGNORECASE).search,
     "date": re.compile(r"\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|day").search,  # months, weekdays
     "number": _may_be_number,
@@ -104,7 +99,6 @@ _LEADING_STOP = frozenset("the a an in on at by for from to of and but as with h
 
 
 NEAR_WORDS = 3
-_WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 
 
 @dataclass(frozen=True)
@@ -151,7 +145,7 @@ def near_terms(sentence: str, spans: list[Span], wanted: Iterable[str], distance
 @lru_cache(maxsize=20_000)
 def _tokens(sentence: str) -> tuple[tuple[int, int, str], ...]:
     """Each word of `sentence`: where it starts and ends, and its stem (cached: the same sentences come back)."""
-    return tuple((m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(sentence))
+    return tuple((start, end, stem(word)) for start, end, word in word_spans(sentence))
 
 
 def typed_sentences(text: str, sentences: tuple[tuple[int, int], ...], question: Question) -> list[bool]:

@@ -206,7 +206,7 @@ def test_a_sentence_that_refers_back_to_the_lead_is_credited_with_the_leads_term
     assert (detail.features["typed_near"], lead.features["typed_near"]) == (1.0, 0.0)
 
 
-def test_the_lead_is_read_from_the_index_when_its_paragraph_is_not_a_candidate(two_articles: Answerer):
+def test_any_paragraph_of_an_article_finds_the_articles_first_sentence(two_articles: Answerer):
     index = two_articles.index
     query, ranked = two_articles.rank(index, Resolved("How many reports of injury has Zoomco had?"))
     third = next(p for p in ranked if (p.article_id, p.index) == ("scooters", 2))

@@ -17,8 +17,6 @@ from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, near_terms, typed_sen
     ("Who scored the winning goal?", AnswerType.PERSON),
     ("Where was the summit held?", AnswerType.PLACE),
     ("Which company bought the airline?", AnswerType.ENTITY),
-    ("How old is Ken Bates?", AnswerType.AGE),
-    ("At what age did she retire?", AnswerType.AGE),
     ("Why did the shares fall?", AnswerType.OTHER),
 ])
 def test_answer_type_comes_from_the_wh_phrase(question, kind):
@@ -96,25 +94,14 @@ def test_a_typed_span_is_near_the_question_when_a_few_words_from_one_of_its_term
     assert near_terms(sentence, typed_spans(sentence, asked), asked.terms) is near
 
 
+def test_a_question_term_is_found_near_a_span_whatever_apostrophe_the_text_uses():
+    asked = Question.parse("Who did Munich choose?")
+    sentence = "Felix Magath, Munich’s choice, arrived in the summer."
+    assert near_terms(sentence, typed_spans(sentence, asked), asked.terms)
+
+
 def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     asked = Question.parse("Who is Bayern Munich's coach?")
     sentence = "Felix Magath said the side had been unlucky."
     assert not near_terms(sentence, [], asked.terms)
     assert not near_terms(sentence, typed_spans(sentence, asked), asked.terms)
-
-
-@pytest.mark.parametrize(("sentence", "age"), [
-    ("The 73-year-old former Chelsea chairman sealed the deal on Friday.", "73"),
-    ("Ken Bates, 73, has completed his takeover of Leeds United.", "73"),
-    ("He died in 1943 at the age of 86.", "86"),
-    ("The singer, aged 19, won two awards in 2004.", "19"),
-    ("Sir John Gieve (54) takes up the post in January.", "54"),
-    ("The bridge is 150 years old.", "150"),
-])
-def test_an_age_is_the_number_of_years_however_the_text_writes_it(sentence, age):
-    assert [sentence[s.start:s.end] for s in typed_spans(sentence, Question.parse("How old is he?"))] == [age]
-
-
-def test_other_numbers_are_not_ages():
-    sentence = "The club was bought for 50m in 2004 and has 3 stands and 40,000 seats."
-    assert typed_spans(sentence, Question.parse("How old is the owner?")) == []
