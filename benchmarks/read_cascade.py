@@ -44,27 +44,31 @@ def question_sets() -> dict[str, tuple[Path, list]]:
     }
 
 
-def cache_readings() -> None:
-    """Every (question, window) is read once, whichever grid points read it."""
-    read, seen = Reader.read, {}
+def cache_readings() -> list[int]:
+    """Every (question, window) is read once, whichever grid points read it; the returned counter counts the
+    cascade's reads (cached or not)."""
+    read, seen, reads = Reader.read, {}, [0]
 
     def cached(self: Reader, question: str, window: str):
+        reads[0] += 1
         if (question, window) not in seen:
             seen[question, window] = read(self, question, window)
         return seen[question, window]
 
     Reader.read = cached
+    return reads
 
 
 def use(margin: float, lift: float, count: int) -> None:
     cascade.READ_MARGIN, cascade.READ_LIFT, cascade.READ_OPTIONS = margin, lift, count
 
 
-def score(answerer: Answerer, rows: list) -> tuple[float, float, float | None]:
-    """Reads per question, answerable questions right + cited, balanced accuracy (None without unanswerables)."""
-    reads = right = declined = impossible = 0
+def score(answerer: Answerer, rows: list, reads: list[int]) -> tuple[float, float, float | None]:
+    """Reads per question (`reads`: the reading counter), answerable questions right + cited, balanced accuracy
+    (None without unanswerables)."""
+    right = declined = impossible = 0
+    reads[0] = 0
     for q, query, ranked in rows:
-        reads += sum(o.read is not None for o in cascade.options(ranked, query, answerer.weights, answerer.reader))
         extraction = cascade.extract(ranked, query, answerer.weights, answerer.reader)
         found = extraction is not None and (
             answerer.weights.confidence.probability(extraction.features) >= answerer.weights.threshold)
@@ -77,14 +81,14 @@ def score(answerer: Answerer, rows: list) -> tuple[float, float, float | None]:
                       and contains_answer(p.text[extraction.start:extraction.end], q.answers))
     answerable = len(rows) - impossible
     share = right / answerable
-    return reads / len(rows), share, (share + declined / impossible) / 2 if impossible else None
+    return reads[0] / len(rows), share, (share + declined / impossible) / 2 if impossible else None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--followups", nargs="*", default=[], metavar="MARGIN:LIFT")
     args = ap.parse_args()
-    cache_readings()
+    reads = cache_readings()
     options = cascade.READ_OPTIONS
     sets = {}
     for name, (index, questions) in question_sets().items():
@@ -94,7 +98,7 @@ def main() -> None:
         for margin in MARGINS:
             for lift in LIFTS:
                 use(margin, lift, count)
-                figures = {name: score(answerer, rows) for name, (answerer, rows) in sets.items()}
+                figures = {name: score(answerer, rows, reads) for name, (answerer, rows) in sets.items()}
                 print(f"margin {margin} lift {lift} options {count}: " + "; ".join(
                     f"{name} reads {r:.3f} right {s:.4f}" + (f" balanced {b:.4f}" if b is not None else "")
                     for name, (r, s, b) in figures.items()), flush=True)

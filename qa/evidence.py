@@ -120,7 +120,8 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
         p = ParagraphEvidence(c.paragraph_id, article_id, index, title, url, text)
         run = slice(bounds[k], bounds[k + 1])
         in_title = query.found_in(lexicon.title_terms(title))
-        summary = _sentences(lexicon, query, p, tuple(spans[run]), cos[run], in_title | leads.get(article_id, _NONE))
+        around = in_title | leads.get(article_id, frozenset())
+        summary = _sentences(lexicon, query, p, tuple(spans[run]), cos[run], around)
         p.found = summary.found | in_title
         p.features = {
             "dense": dense[k],
@@ -144,9 +145,6 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
     return evidence
 
 
-_NONE: frozenset[str] = frozenset()
-
-
 def _leads(reader: IndexReader, lexicon: Lexicon, query: Query, articles: dict[str, int]) -> dict[str, frozenset[str]]:
     """The question's terms in the first sentence of each article (`articles`: one paragraph id of each). News
     names its subject in the lead and refers back to it below ("the 73-year-old", "the firm"), where the detail
@@ -159,8 +157,7 @@ def _leads(reader: IndexReader, lexicon: Lexicon, query: Query, articles: dict[s
         run = sentences[bounds[k]:bounds[k + 1]]
         if paragraph_id in rows and len(run):
             article_id, _, _, _, text = rows[paragraph_id]
-            first = ((int(reader.sentences[run[0], 1]), int(reader.sentences[run[0], 2])),)
-            leads[article_id] = query.found_in(lexicon.sentence_terms(paragraph_id, text, first)[0])
+            leads[article_id] = query.found_in(lexicon.sentence_terms(paragraph_id, text, _spans(reader, run[:1]))[0])
     return leads
 
 
@@ -178,8 +175,12 @@ def _all_sentences(reader: IndexReader, ids: list[int], query: Query
     question, and where each paragraph's run starts and ends (`bounds[k]:bounds[k + 1]`)."""
     rows, bounds = reader.sentence_rows(ids)
     cos = _dots(np.asarray(reader.sentence_vectors[rows], dtype=np.float32), bounds, query.vector).tolist()
-    spans = list(zip(reader.sentences[rows, 1].tolist(), reader.sentences[rows, 2].tolist(), strict=True))
-    return spans, cos, bounds.tolist()
+    return list(_spans(reader, rows)), cos, bounds.tolist()
+
+
+def _spans(reader: IndexReader, rows: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """The (start, end) of the stored sentences at `rows`."""
+    return tuple(zip(reader.sentences[rows, 1].tolist(), reader.sentences[rows, 2].tolist(), strict=True))
 
 
 def _dots(vectors: np.ndarray, bounds: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -232,6 +233,7 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
     found = [query.found_in(t) for t in sentences]
     in_text = frozenset().union(*found)
     coverage = [query.coverage(f) for f in found]
+    lead_coverage = [query.coverage(f | around) for f in found]
     window_coverage = [query.coverage(f) for f in _windows(found)] if in_text else coverage
     bigrams, paragraph_bigrams = _bigram_shares(query, sentences, found, in_text)
     typed = [1.0 if t else 0.0 for t in typed_sentences(p.text, spans, query.question)]
@@ -245,10 +247,9 @@ def _sentences(lexicon: Lexicon, query: Query, p: ParagraphEvidence, spans: tupl
             "type_match": typed[k],
             "bigrams": bigrams[k],
             "position": 1.0 / (1 + k),
-            "lead_coverage": query.coverage(found[k] | around),
+            "lead_coverage": lead_coverage[k],
         }))
-    return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed),
-                      max(s.features["lead_coverage"] for s in p.sentences))
+    return _Sentences(in_text, paragraph_bigrams, max(coverage), max(typed), max(lead_coverage))
 
 
 def typed_near(p: ParagraphEvidence, query: Query) -> None:
