@@ -140,10 +140,22 @@ class Answerer:
         evidence = gather(index.reader, index.lexicon, query, candidates, bm25)
         ranked = rank_paragraphs(evidence, self.weights)
         if resolved.context_article is None or not stays(ranked, resolved, query.question):
-            return query, ranked
+            return query, _distinct(ranked)
         for p in evidence:
             p.features["context"] = 1.0 if p.article_id == resolved.context_article else 0.0
-        return query, context_first(rank_paragraphs(evidence, self.weights), resolved)
+        return query, _distinct(context_first(rank_paragraphs(evidence, self.weights), resolved))
+
+
+def _distinct(ranked: list[ParagraphEvidence]) -> list[ParagraphEvidence]:
+    """The ranking without a paragraph whose text a better-ranked one already has (an article saved twice, a
+    wire story in two feeds): it would be cited twice and leave the answer no margin over its own copy."""
+    seen: set[str] = set()
+    kept = []
+    for p in ranked:
+        if p.text not in seen:
+            seen.add(p.text)
+            kept.append(p)
+    return kept
 
 
 def _rivals(ranked: list[ParagraphEvidence], article: str | None, resolved: Resolved) -> tuple[str, ...]:

@@ -114,6 +114,21 @@ def test_citations_are_numbered_best_first_and_bounded_by_top_k(seed_answerer: A
         assert 0 <= c.start < c.end <= len(c.text)
 
 
+def test_an_article_saved_twice_is_cited_once_and_answered_as_surely_as_one_copy(
+        two_articles: Answerer, tmp_path: Path):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for name, text in (("scooters", SCOOTER), ("scooters-again", SCOOTER), ("football", FOOTBALL)):
+        (articles / f"{name}.txt").write_text(text)
+    twice = Answerer.load(Settings(index_dir=make_index([articles], tmp_path / "index")))
+    question = "How many reports of injury had Zoomco received?"
+    answer, single = twice.ask(question, top_k=5), two_articles.ask(question, top_k=5)
+    assert answer.found and "37" in answer.answer
+    texts = [c.text for c in answer.citations]
+    assert len(texts) == len(set(texts)) == 5, texts  # the 3 + 2 distinct paragraphs, none twice
+    assert answer.confidence == pytest.approx(single.confidence, abs=0.1)
+
+
 def test_a_followup_is_resolved_with_the_previous_turn(two_articles: Answerer):
     first = two_articles.ask("Which toy company recalled its electric scooters?")
     assert first.found and first.citations[0].article_id == "scooters"
