@@ -168,24 +168,35 @@ class Server:
                  env: dict[str, str] | None = None, require_index: bool = True) -> None:
         self.index_dir = index_dir
         self.log = log
+        self.host = host
+        self.env = env
+        self.require_index = require_index
+        self._start()
+
+    def _start(self) -> None:
         self.port = free_port()
         self.base = f"http://{LOOPBACK}:{self.port}"
-        command = [PYTHON, "-m", "qa.cli", "serve", "--index-dir", str(index_dir), "--port", str(self.port)]
-        if host:
-            command += ["--host", host]
-        with open(log, "wb") as out:
-            self.proc = subprocess.Popen(command, cwd=REPO, env=child_env(**(env or {})), stdout=out,
+        command = [PYTHON, "-m", "qa.cli", "serve", "--index-dir", str(self.index_dir), "--port", str(self.port)]
+        if self.host:
+            command += ["--host", self.host]
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(command, cwd=REPO, env=child_env(**(self.env or {})), stdout=out,
                                          stderr=subprocess.STDOUT)
         self.process = psutil.Process(self.proc.pid)
-        self.require_index = require_index
 
     def __enter__(self) -> Server:
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        attempts = 3
+        while True:
+            try:
+                self.wait_ready()
+                return self
+            except BaseException:
+                self.stop()
+                attempts -= 1
+                # another process took the free port between free_port() and the server's bind: a new port
+                if not attempts or "address already in use" not in self.output().lower():
+                    raise
+            self._start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

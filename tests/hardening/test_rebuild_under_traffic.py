@@ -32,7 +32,8 @@ from tests.hardening.support import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 CLIENTS = 6
-SWAP_SECONDS = 5.0  # the server polls the manifest every second (QA_RELOAD_CHECK_SECONDS default)
+SWAP_SECONDS = 30.0  # the server polls the manifest every second (QA_RELOAD_CHECK_SECONDS default) and swaps in
+# about 1 s (BENCHMARKS.md): 30 s leaves room for a loaded 2-core machine; the swap time is recorded, not asserted
 FRESH = NewsArticle(
     "fresh/lighthouse", "Skerryvane lighthouse keeper retires after 41 years",
     ["Margaret Tull retired on Sunday after 41 years as keeper of the Skerryvane light.",
@@ -156,6 +157,13 @@ def test_a_build_killed_half_way_leaves_the_old_index_serving_and_the_next_build
     assert [p.name for p in old_index.glob("gen-*")] == [Manifest.read(old_index).generation]
 
 
+def settled_fds(server: Server) -> int:
+    """The server's open files, read after a pause: a client socket it is closing or the manifest its reload
+    check has open for a moment would otherwise count."""
+    time.sleep(0.2)
+    return server.process.num_fds()
+
+
 def test_repeated_rebuilds_do_not_grow_the_servers_memory_or_open_files(old_index: Path, news_corpus: Path,
                                                                          news: list[NewsArticle], tmp_path: Path,
                                                                          record_property):
@@ -173,7 +181,7 @@ def test_repeated_rebuilds_do_not_grow_the_servers_memory_or_open_files(old_inde
             wait_for(lambda: generation(server) != before, SWAP_SECONDS, what="the swap")  # noqa: B023
             warm_up(server.port, news, n=3)
             rss.append(server.rss() >> 20)
-            fds.append(server.process.num_fds())
+            fds.append(min(settled_fds(server) for _ in range(3)))
         record_property("rss_mb_after_each_swap", rss)
         print(f"server RSS after each swap (MB): {rss}; open fds: {fds}")
         assert max(rss) - rss[0] < 40, rss
