@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import faiss
@@ -80,7 +80,10 @@ class Answerer:
     @classmethod
     def load(cls, settings: Settings) -> Answerer:
         int8_cache = settings.cache_dir if settings.query_int8 else None
-        return cls(LoadedIndex.open(settings.index_dir, int8_cache), Weights.load(settings.weights_file),
+        weights = Weights.load(settings.weights_file)
+        if settings.answer_threshold is not None:
+            weights = replace(weights, threshold=settings.answer_threshold)
+        return cls(LoadedIndex.open(settings.index_dir, int8_cache), weights,
                    Reader.load(exported_encoder(DEFAULT_MODEL, settings.cache_dir), settings.cache_dir),
                    SessionStore(settings.max_sessions, settings.session_ttl_seconds), settings.index_dir,
                    Spare.for_machine(settings.read_ahead))

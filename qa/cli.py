@@ -24,11 +24,13 @@ class UserError(Exception):
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings()
-    overrides = {k: getattr(args, k) for k in ("index_dir", "model", "host", "port", "build_int8")
-                 if getattr(args, k, None)}
-    settings = settings.model_copy(update=overrides)
     try:
+        settings = _settings()
+        overrides = {k: getattr(args, k) for k in ("index_dir", "model", "host", "port", "build_int8")
+                     if getattr(args, k, None)}
+        if getattr(args, "answer_threshold", None) is not None:
+            overrides["answer_threshold"] = args.answer_threshold
+        settings = settings.model_copy(update=overrides)
         return args.run(args, settings) or 0
     except UserError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
@@ -36,6 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+
+
+def _settings() -> Settings:
+    """The `QA_*` environment read into `Settings`; a value that does not fit is a one-line error."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']} (got {e['input']!r})"
+                             for e in exc.errors())
+        raise UserError(f"bad setting: {problems}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the API's response body")
     ask.add_argument("--top-k", type=int, default=None, help="how many citations to return")
     _index_dir_flag(ask)
+    _threshold_flag(ask)
     ask.set_defaults(run=_ask)
 
     evaluate = commands.add_parser("eval", help="score questions.jsonl of a dataset against the index")
@@ -83,14 +98,32 @@ def _parser() -> argparse.ArgumentParser:
                           help="only questions of even- or odd-numbered articles (tuning split)")
     evaluate.add_argument("--json", action="store_true", help="print metrics as JSON")
     _index_dir_flag(evaluate)
+    _threshold_flag(evaluate)
     evaluate.set_defaults(run=_eval)
 
     serve = commands.add_parser("serve", help="the web chat page and the API")
     serve.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     _index_dir_flag(serve)
+    _threshold_flag(serve)
     serve.set_defaults(run=_serve)
     return parser
+
+
+def _threshold_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threshold", type=_unit_interval, default=None, dest="answer_threshold", metavar="0..1",
+                        help="the confidence an answer needs to be given (default: $QA_ANSWER_THRESHOLD, else the "
+                        "fitted one); lower answers more, declines less")
+
+
+def _unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
+    return value
 
 
 def _index_dir_flag(parser: argparse.ArgumentParser) -> None:

@@ -128,13 +128,18 @@ def evaluate_dataset(answerer: Asks, dataset: Path, limit: int | None = None, sa
         report |= evaluate_conversations(answerer, dataset / "conversations.jsonl")
     if not (dataset / "questions.jsonl").exists():
         return report
+    questions = select_questions(dataset, articles, sample, seed, limit)
+    outcomes = [judge(answerer.ask(q.question, top_k=5), q) for q in questions]
+    return summarize(outcomes) | report
+
+
+def select_questions(dataset: Path, articles: str = "all", sample: int | None = None, seed: int = 650,
+                     limit: int | None = None) -> list[GoldQuestion]:
+    """The questions `qa eval` scores: of even, odd or all articles, then a seeded sample, then the first `limit`."""
     questions = load_questions(dataset, articles)
     if sample is not None and sample < len(questions):
         questions = random.Random(seed).sample(questions, sample)
-    if limit is not None:
-        questions = questions[:limit]
-    outcomes = [judge(answerer.ask(q.question, top_k=5), q) for q in questions]
-    return summarize(outcomes) | report
+    return questions[:limit] if limit is not None else questions
 
 
 def evaluate_conversations(answerer: Asks, path: Path) -> dict:

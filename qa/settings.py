@@ -27,6 +27,10 @@ class Settings(BaseSettings):
                              "fp32, answers as good on SQuAD and BBC")
     read_ahead: bool = Field(True, description="while only one question is being answered, read its next answer "
                              "candidate on an idle core as the first is read: same answers, lower latency")
+    answer_threshold: float | None = Field(None, ge=0.0, le=1.0, description="the confidence an answer needs to be "
+                                           "given (`found`); default: the one fitted into weights_file. Lower answers "
+                                           "more of the questions the articles answer and more of those they do not "
+                                           "(BENCHMARKS.md: the answering threshold)")
     weights_file: Path = Field(WEIGHTS_FILE, description="ranking and confidence weights (benchmarks/tune.py "
                                "writes them; the shipped ones are fitted on SQuAD and news tuning questions)")
     host: str = "127.0.0.1"
