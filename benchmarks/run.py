@@ -92,7 +92,7 @@ def _kill_all() -> None:
 
 def _env() -> dict[str, str]:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    for name in ("QA_API_TOKEN", "QA_INDEX_DIR", "QA_HOST", "QA_PORT"):
+    for name in ("QA_API_TOKEN", "QA_INDEX_DIR", "QA_HOST", "QA_PORT", "QA_ANSWER_THRESHOLD", "QA_WEIGHTS_FILE"):
         env.pop(name, None)
     return env
 

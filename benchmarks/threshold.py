@@ -92,7 +92,7 @@ def main() -> int:
                                   "all", None),
     }
     seconds = time.perf_counter() - started
-    fitted = Weights.load().threshold
+    fitted = round(Weights.load(Settings().weights_file).threshold, 4)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     (RESULTS / "threshold.json").write_text(json.dumps(
         {"date": when, "seconds": round(seconds, 1), "fitted": fitted,

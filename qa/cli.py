@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import reprlib
 import sys
 from pathlib import Path
 
@@ -25,12 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = _settings()
-        overrides = {k: getattr(args, k) for k in ("index_dir", "model", "host", "port", "build_int8")
-                     if getattr(args, k, None)}
-        if getattr(args, "answer_threshold", None) is not None:
-            overrides["answer_threshold"] = args.answer_threshold
-        settings = settings.model_copy(update=overrides)
+        flags = ("index_dir", "model", "host", "port", "build_int8", "answer_threshold")
+        settings = _settings({k: v for k in flags if (v := getattr(args, k, None)) is not None})
         return args.run(args, settings) or 0
     except UserError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
@@ -40,16 +37,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _settings() -> Settings:
-    """The `QA_*` environment read into `Settings`; a value that does not fit is a one-line error."""
+def _settings(flags: dict) -> Settings:
+    """The `QA_*` environment read into `Settings`, command-line flags over it; a value that does not fit is a
+    one-line error naming the setting (not echoing values that are not plain strings, nor long ones)."""
     from pydantic import ValidationError
 
     try:
-        return Settings()
+        return Settings(**flags)
     except ValidationError as exc:
-        problems = "; ".join(f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']} (got {e['input']!r})"
-                             for e in exc.errors())
-        raise UserError(f"bad setting: {problems}") from None
+        problems = []
+        for error in exc.errors():
+            name = "QA_" + "_".join(map(str, error["loc"])).upper() if error["loc"] else "settings"
+            got = error.get("input")
+            shown = f" (got {reprlib.repr(got)})" if isinstance(got, str | int | float) else ""
+            problems.append(f"{name}: {error['msg']}{shown}")
+        raise UserError(f"bad setting: {'; '.join(problems)}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -251,7 +253,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     except IndexMissingError as exc:
         raise UserError(str(exc)) from exc
     report = evaluate_dataset(answerer, args.dataset, limit=args.limit, sample=args.sample, seed=args.seed,
-                              articles=args.articles)
+                              articles=args.articles) | {"threshold": round(answerer.weights.threshold, 4)}
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 

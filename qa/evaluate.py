@@ -220,7 +220,8 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
 
 def format_report(report: dict) -> str:
     lines = [f"{report.get('questions', 0)} questions ({report.get('answerable', 0)} answerable, "
-             f"{report.get('unanswerable', 0)} unanswerable) from {report['dataset']} [{report['articles']} articles]"]
+             f"{report.get('unanswerable', 0)} unanswerable) from {report['dataset']} [{report['articles']} articles]"
+             + (f", answered at confidence >= {report['threshold']:.2f}" if "threshold" in report else "")]
     if "followup_turns" in report:
         lines.append(f"  {report['followup_turns']} follow-up turns, {report['topic_change_turns']} topic changes")
     labels = {

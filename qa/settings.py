@@ -14,7 +14,7 @@ from qa.scoring import WEIGHTS_FILE
 class Settings(BaseSettings):
     """Everything configurable, read once at the edge (CLI or server start) and passed down."""
 
-    model_config = SettingsConfigDict(env_prefix="QA_", protected_namespaces=())
+    model_config = SettingsConfigDict(env_prefix="QA_", protected_namespaces=(), env_ignore_empty=True)
 
     index_dir: Path = Field(Path("var/index"), description="where the index lives")
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path (build time)")

@@ -292,11 +292,13 @@ class LoadReport:
     def failures(self, allowed: tuple[int, ...] = (200,)) -> list[Sample]:
         return [s for s in self.samples if s.status not in allowed]
 
-    def latencies(self, status: int | None = 200) -> list[float]:
-        return sorted(s.seconds for s in self.samples if status is None or s.status == status)
+    def latencies(self, status: int | None = 200, saying: str = "") -> list[float]:
+        """Seconds of the requests answered with `status` (any if None) whose error message holds `saying`."""
+        return sorted(s.seconds for s in self.samples
+                      if (status is None or s.status == status) and saying in (s.error or ""))
 
-    def percentile(self, q: float, status: int | None = 200) -> float:
-        values = self.latencies(status)
+    def percentile(self, q: float, status: int | None = 200, saying: str = "") -> float:
+        values = self.latencies(status, saying)
         if not values:
             return float("nan")
         rank = max(0, min(len(values) - 1, math.ceil(q / 100 * len(values)) - 1))  # nearest rank

@@ -206,7 +206,7 @@ def test_incremental_add_and_remove_under_traffic_lose_no_result(old_index: Path
     """`qa index add` and `qa index remove` while clients ask (incremental FAISS updates are where Haystack
     lost results): no request fails, the change is served within seconds, and every article that was
     answerable before still is."""
-    removed = news[-1]
+    (removed,) = [a for a in news if a not in kept]
     added = write_news_corpus(tmp_path / "added", [FRESH])
     with Server(old_index, tmp_path / "serve.log") as server:
         warm_up(server.port, news)

@@ -22,7 +22,7 @@ class Run:
 
 
 def qa(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> Run:
-    environment = {k: v for k, v in os.environ.items() if k != "QA_INDEX_DIR"}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("QA_") or k == "QA_CACHE_DIR"}
     environment.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}, **(env or {}))
     done = subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -50,6 +51,8 @@ def test_a_threshold_above_the_answers_confidence_declines_it_and_changes_nothin
     assert declined["confidence"] == answered["confidence"]
     assert declined["citations"], "the closest passages are still listed"
     assert ask_json(seed_index, ANSWERABLE, env={"QA_ANSWER_THRESHOLD": "1"})["found"] is False
+    assert ask_json(seed_index, ANSWERABLE, env={"QA_ANSWER_THRESHOLD": ""}) == answered | {  # empty: unset
+        "session_id": ANY, "took_ms": ANY}
 
 
 def test_eval_reports_at_the_threshold_asked_for(seed_index: Path, dataset: Path):
@@ -60,8 +63,10 @@ def test_eval_reports_at_the_threshold_asked_for(seed_index: Path, dataset: Path
 
     fitted = report()
     assert fitted["answer_correct_with_citation"] == 1.0 and fitted["unanswerable_declined"] == 1.0
+    assert 0.0 < fitted["threshold"] < 1.0
     eager = report("--threshold", "0")  # every question gets its best sentence as the answer
     assert eager["answer_correct_with_citation"] == 1.0 and eager["unanswerable_declined"] == 0.0
+    assert eager["threshold"] == 0.0
 
 
 @pytest.mark.parametrize(("env", "words"), [
