@@ -114,19 +114,34 @@ def test_citations_are_numbered_best_first_and_bounded_by_top_k(seed_answerer: A
         assert 0 <= c.start < c.end <= len(c.text)
 
 
-def test_an_article_saved_twice_is_cited_once_and_answered_as_surely_as_one_copy(
-        two_articles: Answerer, tmp_path: Path):
-    articles = tmp_path / "articles"
-    articles.mkdir()
+@pytest.fixture(scope="module")
+def saved_twice(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    """The scooter article under two names, and the football one."""
+    articles = tmp_path_factory.mktemp("saved-twice")
     for name, text in (("scooters", SCOOTER), ("scooters-again", SCOOTER), ("football", FOOTBALL)):
         (articles / f"{name}.txt").write_text(text)
-    twice = Answerer.load(Settings(index_dir=make_index([articles], tmp_path / "index")))
+    return Answerer.load(Settings(index_dir=make_index([articles], tmp_path_factory.mktemp("twice") / "index")))
+
+
+def test_an_article_saved_twice_is_cited_once_and_answered_as_surely_as_one_copy(
+        saved_twice: Answerer, two_articles: Answerer):
+    twice = saved_twice
     question = "How many reports of injury had Zoomco received?"
     answer, single = twice.ask(question, top_k=5), two_articles.ask(question, top_k=5)
     assert answer.found and "37" in answer.answer
     texts = [c.text for c in answer.citations]
     assert len(texts) == len(set(texts)) == 5, texts  # the 3 + 2 distinct paragraphs, none twice
     assert answer.confidence == pytest.approx(single.confidence, abs=0.01)  # no margin lost to its own copy
+
+
+def test_a_followup_stays_with_the_copy_the_conversation_was_answered_from(saved_twice: Answerer):
+    first = saved_twice.ask("Which toy company recalled its electric scooters?")
+    assert first.found and first.citations[0].article_id in ("scooters", "scooters-again")
+    followup = saved_twice.ask("How many reports of injury had it received?", session_id=first.session_id)
+    assert followup.found and "37" in followup.answer
+    assert followup.citations[0].article_id == first.citations[0].article_id
+    texts = [c.text for c in followup.citations]
+    assert len(texts) == len(set(texts)), texts
 
 
 def test_a_followup_is_resolved_with_the_previous_turn(two_articles: Answerer):
