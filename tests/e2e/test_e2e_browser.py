@@ -8,17 +8,12 @@ Screenshots go to test-artifacts/ (gitignored). The browser is never downloaded:
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.hardening.support import Server
 
 pytestmark = pytest.mark.slow
 
@@ -31,48 +26,17 @@ SEED_QUESTION = "How many casualties have North Korean troops suffered?"
 FOLLOW_UP = "What weapons has the North supplied to them?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real `qa serve` in a subprocess on a free loopback port; yields its base URL."""
-    port = free_port()
+    """The real `qa serve` in a subprocess on a free loopback port (`tests.hardening.support.Server`, which
+    takes another port if that one is taken before the server binds it); yields its base URL."""
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_RELOAD_CHECK_SECONDS": "0.5"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--index-dir", str(seed_index),
-                                 "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"qa serve exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"qa serve did not become healthy:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    output = log.read_text()
-    assert proc.returncode == 0, f"Ctrl+C should stop `qa serve` cleanly:\n{output}"
-    assert "serving" in output and f"http://127.0.0.1:{port}/" in output
+    with Server(seed_index, log, host="127.0.0.1", env={"QA_RELOAD_CHECK_SECONDS": "0.5"}) as live:
+        yield live.base
+        returncode = live.stop()
+    output = live.output()
+    assert returncode == 0, f"Ctrl+C should stop `qa serve` cleanly:\n{output}"
+    assert "serving" in output and f"{live.base}/" in output
     assert "Traceback" not in output, output
 
 
