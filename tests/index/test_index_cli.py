@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hardening.support import child_env
 from tests.index.index_corpus import REPO, plain_article, write
 
 
@@ -22,8 +22,7 @@ class Run:
 
 
 def qa(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> Run:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("QA_") or k == "QA_CACHE_DIR"}
-    environment.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}, **(env or {}))
+    environment = child_env(PYTHONPATH=str(REPO), **(env or {}))
     done = subprocess.run([sys.executable, "-m", "qa.cli", *map(str, args)], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=120)
     return Run(done.returncode, done.stdout, done.stderr)
