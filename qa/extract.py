@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from index.lexical import terms
+from qa.balance import balanced
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence, typed_near
 from qa.question import AnswerType, Question
 from qa.reader import Reader, ReaderResult
@@ -147,7 +148,8 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
             among: list[ParagraphEvidence] | None = None, spare: Spare | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
-    the reading; its short span is kept when likely enough, and its scores join the confidence features.
+    the reading; its short span is kept when likely enough (with whole brackets and quotations: `balanced`), and
+    its scores join the confidence features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
     the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`)."""
     found = options(ranked if among is None else among, query, weights, reader, spare=spare)
@@ -181,8 +183,10 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
         "span_probability": read.probability if read else 0.0,
         **_mismatch(query, paragraph, start, end),
     }
-    given = read is not None and read.probability >= weights.span_threshold
-    short = (start + read.start, start + read.end) if given else (None, None)
+    short: tuple[int, int] | tuple[None, None] = (None, None)
+    if read is not None and read.probability >= weights.span_threshold:
+        a, b = balanced(paragraph.text[start:end], read.start, read.end)
+        short = (start + a, start + b)
     return Extraction(paragraph, start, end, *short, features)
 
 

@@ -69,6 +69,19 @@ def test_the_seed_question_is_answered_with_an_exact_citation(seed_answerer: Ans
     assert 0.0 <= answer.confidence <= 1.0
 
 
+@pytest.mark.parametrize("question", [
+    "What might Russia offer North Korea?",  # the reader's span starts inside one quotation and ends in another
+    "drones",  # ... or stops one character short of a closing quote
+    "What has the North supplied?",
+])
+def test_short_answers_from_quoted_sentences_have_their_quotes_paired(seed_answerer: Answerer, question: str):
+    answer = seed_answerer.ask(question)
+    assert answer.found and answer.short_answer
+    inside = answer.answer.count('"', 0, answer.answer.index(answer.short_answer)) % 2 == 1
+    marks = answer.short_answer.count('"')
+    assert marks == 0 if inside else marks % 2 == 0, "a quote mark of the short answer has no partner in it"
+
+
 def test_questions_are_encoded_in_int8_unless_turned_off(seed_settings: Settings, tmp_path: Path):
     question = "How many casualties have North Korean troops suffered?"
     fp32 = Answerer.load(seed_settings.model_copy(update={"query_int8": False}))

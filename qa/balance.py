@@ -1,0 +1,70 @@
+"""Short answers with whole brackets and quotations: a span the reader cut inside "(...)" or a quotation is
+closed when its closing mark follows at once, else cut before the mark it cannot close."""
+
+from __future__ import annotations
+
+import re
+
+REACH = 3  # how far (characters) past the span a closing mark may be to be taken in: no more words
+_DIRECTED = (("(", ")"), ("[", "]"), ("“", "”"))
+_STRAIGHT = '"'
+_SENTENCE_END = re.compile(r"[.!?]\s")
+_LOOSE = " \t\n,;:"
+
+
+def balanced(text: str, start: int, end: int, reach: int = REACH) -> tuple[int, int]:
+    """`text[start:end]` widened or narrowed so that every bracket and quotation mark in it has its partner, and
+    without loose spaces or commas at its ends (the span as given if nothing would be left)."""
+    span = start, end
+    for _ in range(3):  # a cut can leave another mark unpaired
+        before = span
+        for opener, closer in _DIRECTED:
+            span = _directed(text, *span, opener, closer, reach)
+        span = _straight(text, *span, reach)
+        if span == before:
+            break
+    a, b = span
+    while a < b and text[a] in _LOOSE:
+        a += 1
+    while b > a and text[b - 1] in _LOOSE:
+        b -= 1
+    return (a, b) if a < b else (start, end)
+
+
+def _directed(text: str, start: int, end: int, opener: str, closer: str, reach: int) -> tuple[int, int]:
+    open_at: list[int] = []
+    for i in range(start, end):
+        if text[i] == opener:
+            open_at.append(i)
+        elif text[i] == closer:
+            if not open_at:  # closes a bracket opened before the span
+                return _cut(start, end, i)
+            open_at.pop()
+    if open_at:
+        return _close(text, start, end, open_at[0], closer, reach)
+    return start, end
+
+
+def _straight(text: str, start: int, end: int, reach: int) -> tuple[int, int]:
+    """Straight quotes alternate: one is an opener when an even number of them come before it in `text`."""
+    inside = text.count(_STRAIGHT, 0, start) % 2 == 1
+    marks = [i for i in range(start, end) if text[i] == _STRAIGHT]
+    if inside and marks:  # the first mark closes a quotation opened before the span
+        return _cut(start, end, marks[0])
+    if len(marks) % 2:
+        return _close(text, start, end, marks[-1], _STRAIGHT, reach)
+    return start, end
+
+
+def _close(text: str, start: int, end: int, opened: int, closer: str, reach: int) -> tuple[int, int]:
+    """Take in the closing mark of the one opened at `opened` when it follows within `reach` in the same
+    sentence, else cut the span before the opening mark."""
+    found = text.find(closer, end, end + reach + 1)
+    if found != -1 and not _SENTENCE_END.search(text, end, found):
+        return start, found + 1
+    return _cut(start, end, opened)
+
+
+def _cut(start: int, end: int, mark: int) -> tuple[int, int]:
+    """The span before `mark`, or after it when nothing comes before it."""
+    return (start, mark) if mark > start else (mark + 1, end)

@@ -1,0 +1,54 @@
+"""Short answers keep brackets and quotations whole (spans the reader returned on real sentences)."""
+
+import pytest
+
+from qa.balance import balanced
+
+
+def tidy(text: str, span: str) -> str:
+    start = text.index(span)
+    a, b = balanced(text, start, start + len(span))
+    return text[a:b]
+
+
+@pytest.mark.parametrize(("text", "span", "expected"), [
+    # a bracket closed just after the span is taken in
+    ("It was priced at $2,115 (£1,140) in the UK.", "$2,115 (£1,140", "$2,115 (£1,140)"),
+    ("The cylindrical Service Module (SM) supported it.", "cylindrical Service Module (SM",
+     "cylindrical Service Module (SM)"),
+    # a bracket opened before the span ends it
+    ("Most are Asian (Hmong or Laotian) populations.", "Hmong or Laotian) populations", "Hmong or Laotian"),
+    # a quotation closed just after the span is taken in
+    ('Pyongyang is "producing and providing self-destructible drones" to Russia.',
+     'Pyongyang is "producing and providing self-destructible drones',
+     'Pyongyang is "producing and providing self-destructible drones"'),
+    # a quotation opened before the span ends it, however far the span runs on
+    ('Kennedy spoke of a "missile gap" that he and many senators felt had formed.',
+     'missile gap" that he and many senators felt had formed', "missile gap"),
+    ('The episode is called "Utopia".', 'Utopia"', "Utopia"),
+    # a closing mark too far away: the span stops before the mark it cannot close
+    ("It runs for 13 episodes (each of them 60 minutes long, with adverts and trailers) a year.",
+     "13 episodes (each of them", "13 episodes"),
+    # a closing mark in the next sentence is not taken in
+    ('He said "we will win. Then we go home" and left.', 'said "we will win', "said"),
+    # curly quotes and square brackets are paired too
+    ("She called it “a triumph” on stage.", "a triumph” on stage", "a triumph"),
+    ("The ruling [issued in May] was final.", "The ruling [issued in", "The ruling"),
+    # loose commas and spaces at the ends go
+    ("Goals came from Owen, Rooney and Gerrard.", "Owen,", "Owen"),
+])
+def test_short_answers_keep_marks_paired(text: str, span: str, expected: str) -> None:
+    assert tidy(text, span) == expected
+
+
+@pytest.mark.parametrize(("text", "span"), [
+    ("Shares rose 4.75% on Monday.", "4.75%"),
+    ('The band "Keane" (from Sussex) won.', '"Keane" (from Sussex)'),
+    ('He said "yes" and then "no" twice.', '"yes" and then "no"'),
+])
+def test_a_span_whose_marks_are_paired_is_kept_as_it_is(text: str, span: str) -> None:
+    assert tidy(text, span) == span
+
+
+def test_a_span_of_nothing_but_a_mark_is_kept_rather_than_emptied() -> None:
+    assert tidy('He paused: " then went on.', '"') == '"'
