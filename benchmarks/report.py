@@ -448,12 +448,12 @@ def _quality(r: dict) -> str:
             rep = ev[name]["report"]
             conversation_rows += [
                 [f"{name} ({label})", "follow-ups (depend on the turns before)", rep.get("followup_turns"),
-                 _num(rep.get("followup_right_with_citation"))],
+                 _num(rep.get("followup_right_with_citation")), _num(rep.get("followup_short_answer_f1"))],
                 ["", "topic changes (must not carry context over)", rep.get("topic_change_turns"),
-                 _num(rep.get("topic_change_right_with_citation"))]]
+                 _num(rep.get("topic_change_right_with_citation")), ""]]
     if conversation_rows:
         out += ["### Conversations: BBC follow-ups", "",
-                _table(["set", "turns after the first", "turns", "right + cited"], conversation_rows), "",
+                _table(["set", "turns after the first", "turns", "right + cited", "short F1"], conversation_rows), "",
                 "The dev set was looked at while the follow-up resolution was written, and its follow-up turns "
                 "join the choice of the answering threshold (`benchmarks/tune.py --followups`); the held-out set "
                 "was written afterwards and only measured.", ""]

@@ -113,7 +113,8 @@ class Answerer:
         resolved = resolve(question, session)
         with self.spare.asking():
             query, ranked = self.rank(index, resolved)
-            extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=self.spare)
+            extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=self.spare,
+                                 avoid=resolved.answered_before)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)
@@ -128,7 +129,7 @@ class Answerer:
             else (None, None)
         self.sessions.record(session, Turn(question, resolved.text, article, answer_text,
                                            focus_of(question, short, resolved, session), paragraph,
-                                           _rivals(ranked, article, resolved)))
+                                           _rivals(ranked, article, resolved), short))
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 

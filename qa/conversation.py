@@ -43,6 +43,8 @@ _FRAGMENT = re.compile(r"^\s*(?:and|but|what about|how about|and what about|also
 _QUESTION_START = re.compile(r"(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|has|"
                              r"have|had|can|could|will|would)\b", re.IGNORECASE)
 _LEADING_AND = re.compile(r"\s*(?:and|but|also|so)\b", re.IGNORECASE)
+# "And in the US?", "What about Mozilla?": asks for the counterpart of the last answer, so not the same value again.
+_COUNTERPART = re.compile(r"\s*(?:and|what about|how about)\b", re.IGNORECASE)
 _PREPOSITION = re.compile(r"(in|on|at|to|for|from|by|over|during|among|with)\s", re.IGNORECASE)
 # The object of a preposition phrase a place fragment ("And in the US?") can replace: a name or a number.
 _OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
@@ -60,6 +62,7 @@ class Turn:
     focus: tuple[str, ...] = ()
     paragraph_id: int | None = None
     rivals: tuple[str, ...] = ()
+    short_answer: str | None = None
 
 
 @dataclass
@@ -70,7 +73,9 @@ class Session:
 
 @dataclass(frozen=True)
 class Resolved:
-    """A question as the retriever should see it, with what it borrowed from the conversation."""
+    """A question as the retriever should see it, with what it borrowed from the conversation;
+    `answered_before`: the last turn's short answer, which a question asking for its counterpart ("And in the
+    US?") is not answered with again."""
 
     text: str
     extra_terms: tuple[str, ...] = ()
@@ -79,6 +84,7 @@ class Resolved:
     context_paragraph: int | None = None
     focus: tuple[str, ...] = ()
     rivals: tuple[str, ...] = ()
+    answered_before: str | None = None
 
     @property
     def encoded(self) -> str:
@@ -137,17 +143,18 @@ def resolve(question: str, session: Session) -> Resolved:
     if not session.turns:
         return Resolved(question)
     last = session.turns[-1]
+    before = last.short_answer if _COUNTERPART.match(question) else None
     fragment = _FRAGMENT.match(question)
     if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
         return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
-                        rivals=last.rivals)
+                        rivals=last.rivals, answered_before=before)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals)
     if last.article_id is not None or not last.focus:
-        return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals)
+        return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals, before)
     own = set(terms(question))
     borrowed = tuple(t for phrase in last.focus for t in terms(phrase) if t not in own)
-    return Resolved(question, borrowed, followup=True, focus=last.focus)
+    return Resolved(question, borrowed, followup=True, focus=last.focus, answered_before=before)
 
 
 def stays(ranked: list[ParagraphEvidence], resolved: Resolved, question: Question) -> bool:

@@ -143,8 +143,10 @@ def select_questions(dataset: Path, articles: str = "all", sample: int | None = 
 
 
 def evaluate_conversations(answerer: Asks, path: Path) -> dict:
-    """Run `conversations.jsonl` turn by turn in one session each; score the turns after the first."""
-    followups, topic_changes = [], []
+    """Run `conversations.jsonl` turn by turn in one session each; score the turns after the first (right +
+    cited, and the follow-ups' short-answer F1, 0 when none is given)."""
+    followups: list[dict] = []
+    topic_changes: list[dict] = []
     for line in path.read_text().splitlines():
         if not line.strip():
             continue
@@ -155,12 +157,13 @@ def evaluate_conversations(answerer: Asks, path: Path) -> dict:
             gold = GoldQuestion(f"turn-{n}", turn["question"], tuple(turn["answers"]), turn["article_id"],
                                 turn["paragraph_index"], False)
             if n:
-                (topic_changes if turn.get("topic_change") else followups).append(judge(answer, gold)["correct"])
+                (topic_changes if turn.get("topic_change") else followups).append(judge(answer, gold))
     return {
         "followup_turns": len(followups),
-        "followup_right_with_citation": _mean(followups),
+        "followup_right_with_citation": _mean(o["correct"] for o in followups),
+        "followup_short_answer_f1": _mean(o["f1"] for o in followups),
         "topic_change_turns": len(topic_changes),
-        "topic_change_right_with_citation": _mean(topic_changes),
+        "topic_change_right_with_citation": _mean(o["correct"] for o in topic_changes),
     }
 
 
@@ -232,6 +235,7 @@ def format_report(report: dict) -> str:
         "short_answer_f1_when_given": "short answer F1 when given",
         "unanswerable_declined": "unanswerable declined", "balanced_accuracy": "balanced (answered right, declined)",
         "followup_right_with_citation": "follow-up turns right + cited",
+        "followup_short_answer_f1": "follow-up turns short answer F1",
         "topic_change_right_with_citation": "topic-change turns right + cited",
         "latency_ms_p50": "latency p50 (ms)", "latency_ms_p95": "latency p95 (ms)",
     }

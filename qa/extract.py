@@ -146,12 +146,14 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 
 
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            among: list[ParagraphEvidence] | None = None, spare: Spare | None = None) -> Extraction | None:
+            among: list[ParagraphEvidence] | None = None, spare: Spare | None = None,
+            avoid: str | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
     the reading; its short span is kept when likely enough (with whole brackets and quotations: `balanced`), and
     its scores join the confidence features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
-    the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`)."""
+    the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`).
+    `avoid`: a short answer not to give again (`_short_span`)."""
     found = options(ranked if among is None else among, query, weights, reader, spare=spare)
     if not found:
         return None
@@ -183,11 +185,23 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
         "span_probability": read.probability if read else 0.0,
         **_mismatch(query, paragraph, start, end),
     }
-    short: tuple[int, int] | tuple[None, None] = (None, None)
-    if read is not None and read.probability >= weights.span_threshold:
-        a, b = balanced(paragraph.text[start:end], read.start, read.end)
-        short = (start + a, start + b)
-    return Extraction(paragraph, start, end, *short, features)
+    short = _short_span(paragraph.text[start:end], read, reader, question.text, avoid, weights.span_threshold)
+    short_start, short_end = (start + short[0], start + short[1]) if short else (None, None)
+    return Extraction(paragraph, start, end, short_start, short_end, features)
+
+
+def _short_span(window: str, read: ReaderResult | None, reader: Reader, question: str, avoid: str | None,
+                threshold: float) -> tuple[int, int] | None:
+    """The reader's span in `window` when likely enough, with whole brackets and quotations (`balanced`); if it
+    overlaps `avoid` (the short answer the question asks a counterpart of), the best span elsewhere instead."""
+    if read is None:
+        return None
+    places = tuple((m.start(), m.end()) for m in re.finditer(re.escape(avoid), window)) if avoid else ()
+    if any(a < read.end and b > read.start for a, b in places):
+        read = reader.read(question, window, avoid=places)
+    if read is None or read.probability < threshold:
+        return None
+    return balanced(window, read.start, read.end)
 
 
 def _logit(p: float) -> float:

@@ -79,13 +79,14 @@ class Reader:
         head |= {k[len("head."):]: v.astype(np.float32) for k, v in arrays.items() if k.startswith("head.")}
         return cls(session, tokenizer, head)
 
-    def read(self, question: str, window: str) -> ReaderResult | None:
-        """The best short span of `window` for `question`, or None if the window has no words."""
+    def read(self, question: str, window: str, avoid: tuple[tuple[int, int], ...] = ()) -> ReaderResult | None:
+        """The best short span of `window` for `question` that overlaps none of the character ranges in `avoid`
+        (probability 0 if every span does), or None if the window has no words."""
         asked = self._question_tokenizer.encode(question, add_special_tokens=False)
         if len(asked.ids) > MAX_QUESTION_TOKENS:  # keep room for the window
             question = question[:asked.offsets[MAX_QUESTION_TOKENS - 1][1]]
         encoding = self.tokenizer.encode(question, window)
-        return self._decode(encoding, self._hidden(encoding), len(window))
+        return self._decode(encoding, self._hidden(encoding), len(window), avoid)
 
     def _hidden(self, encoding) -> np.ndarray:
         feed = {
@@ -95,7 +96,8 @@ class Reader:
         }
         return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0][0]
 
-    def _decode(self, encoding, hidden: np.ndarray, window_chars: int) -> ReaderResult | None:
+    def _decode(self, encoding, hidden: np.ndarray, window_chars: int,
+                avoid: tuple[tuple[int, int], ...] = ()) -> ReaderResult | None:
         sequence = np.array([s if s is not None else -1 for s in encoding.sequence_ids])
         offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
         in_window = (sequence == 1) & (offsets[:, 1] > offsets[:, 0])
@@ -112,6 +114,8 @@ class Reader:
         end_p = _softmax(end_logits)
         # P(start i) P(end j) for spans of 1..MAX_ANSWER_TOKENS tokens (j - i in 0..MAX_ANSWER_TOKENS - 1)
         joint = np.tril(np.triu(np.outer(start_p, end_p)), MAX_ANSWER_TOKENS - 1)
+        for a, b in avoid:  # span (i, j) covers characters offsets[i, 0] .. offsets[j, 1]
+            joint[np.outer(offsets[:, 0] < b, offsets[:, 1] > a)] = 0.0
         i, j = divmod(int(joint.argmax()), len(start_p))
         head = float(pooled @ self.head["answer_w"] + self.head["answer_b"][0])
         null = float(logits[i, 0] + logits[j, 1] - logits[0, 0] - logits[0, 1])

@@ -57,6 +57,39 @@ def test_a_place_fragment_replaces_the_same_preposition_phrase():
     assert resolved.text == "How much will it cost in the US?"
 
 
+@pytest.mark.parametrize(("question", "counterpart"), [
+    ("And a monthly pass?", True),
+    ("And how much would a year cost?", True),
+    ("What about a monthly pass?", True),
+    ("Who set the price?", False),
+    ("How many visitors does it get each day?", False),
+])
+def test_a_question_asking_for_a_counterpart_carries_the_short_answer_it_must_not_repeat(question: str,
+                                                                                         counterpart: bool):
+    session = Session()
+    session.turns.append(Turn("How much will an hour cost?", "How much will an hour cost?", "a/1",
+                              "An hour costs £4.50 and a monthly pass £35.", (), 7, short_answer="£4.50"))
+    assert resolve(question, session).answered_before == ("£4.50" if counterpart else None)
+
+
+FUEL = """Indonesia to raise fuel prices
+
+Indonesia's government has confirmed it is considering raising fuel prices by as much as 30%.
+
+It spent 59.2 trillion rupiah on fuel subsidies in 2004, a sum far in excess of its original projection of 14.5
+trillion rupiah.
+"""
+
+
+def test_a_counterpart_question_is_not_given_the_last_short_answer_again(tmp_path_factory: pytest.TempPathFactory):
+    answerer = answerer_over(tmp_path_factory, {"fuel": FUEL, "tower": TOWER})
+    spent = answerer.ask("How much did Indonesia spend on fuel subsidies in 2004?")
+    assert spent.short_answer and "59.2" in spent.short_answer
+    expected = answerer.ask("And how much had it originally expected to spend?", session_id=spent.session_id)
+    assert expected.answer == spent.answer, "the same sentence holds both"
+    assert expected.short_answer and "14.5" in expected.short_answer
+
+
 @pytest.mark.parametrize(("previous", "fragment", "expected"), [
     ("In which year did Arsenal win the league in England?", "And in Spain?",
      "In which year did Arsenal win the league in Spain?"),

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from qa.evaluate import calibration, contains_answer, exact_match, f1_score, normalize_answer, summarize
+from qa.evaluate import (
+    calibration,
+    contains_answer,
+    evaluate_conversations,
+    exact_match,
+    f1_score,
+    normalize_answer,
+    summarize,
+)
+from qa.types import Answer, Citation
 
 
 def test_normalisation_follows_squad():
@@ -57,3 +68,38 @@ def test_calibration_bins_answers_by_confidence():
         {"bin": "0.0-0.2", "answers": 1, "mean_confidence": 0.1, "right": 0.0},
         {"bin": "0.8-1.0", "answers": 2, "mean_confidence": 0.9, "right": 0.5},
     ]
+
+
+class Scripted:
+    """Answers a conversation's turns from a script: (answer sentence, short answer, cited article, paragraph)."""
+
+    def __init__(self, script: list[tuple[str, str | None, str, int]]) -> None:
+        self.script = iter(script)
+
+    def ask(self, question: str, session_id: str | None = None, top_k: int | None = None) -> Answer:
+        sentence, short, article, paragraph = next(self.script)
+        cited = Citation(1, article, "title", None, paragraph, sentence, 0, len(sentence), 1.0)
+        return Answer(True, sentence, short, 0.9, (cited,), "s", 1.0)
+
+
+def test_conversations_score_the_turns_after_the_first(tmp_path):
+    turns = [
+        {"question": "How much did it spend?", "answers": ["59.2 trillion"], "article_id": "a", "paragraph_index": 2},
+        {"question": "And what had it expected?", "answers": ["14.5 trillion rupiah"], "article_id": "a",
+         "paragraph_index": 2},
+        {"question": "Who is the minister?", "answers": ["Sri Mulyani"], "article_id": "a", "paragraph_index": 3},
+        {"question": "Who won the cup?", "answers": ["Arsenal"], "article_id": "b", "paragraph_index": 0,
+         "topic_change": True},
+    ]
+    (tmp_path / "conversations.jsonl").write_text(json.dumps({"id": "c", "turns": turns}) + "\n")
+    sentence = "It spent 59.2 trillion, not the 14.5 trillion rupiah it expected."
+    report = evaluate_conversations(Scripted([
+        (sentence, "59.2 trillion", "a", 2),  # the first turn is not scored
+        (sentence, "14.5 trillion", "a", 2),  # right + cited; short F1 2 * (2/2 * 2/3) / (2/2 + 2/3) = 0.8
+        ("Sri Mulyani is the minister.", None, "a", 2),  # wrong paragraph; no short answer: F1 0
+        ("Arsenal won the cup.", "Arsenal", "b", 0),
+    ]), tmp_path / "conversations.jsonl")
+    assert report["followup_turns"] == 2 and report["topic_change_turns"] == 1
+    assert report["followup_right_with_citation"] == 0.5
+    assert report["followup_short_answer_f1"] == 0.4
+    assert report["topic_change_right_with_citation"] == 1.0

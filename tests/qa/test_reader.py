@@ -110,3 +110,22 @@ def test_the_cache_keeps_only_the_graph_in_use_and_remakes_fp32_when_asked(cache
     assert fp32 is not None and "1,100" in CASUALTIES[fp32.start:fp32.end]
     Reader.load(encoder, tmp_path)
     assert [p.name for p in entry.iterdir()] == ["reader-int8.onnx"]
+
+
+SUBSIDY = ("It spent 59.2 trillion rupiah on fuel subsidies in 2004, a sum far in excess of its original projection "
+           "of 14.5 trillion rupiah.")
+
+
+def test_a_span_to_avoid_gives_way_to_the_best_span_elsewhere(reader: Reader) -> None:
+    question = "How much did it spend on fuel subsidies?"
+    first = reader.read(question, SUBSIDY)
+    assert first is not None and "59.2" in SUBSIDY[first.start:first.end]
+    taken = SUBSIDY.index("59.2 trillion")
+    other = reader.read(question, SUBSIDY, avoid=((taken, taken + len("59.2 trillion")),))
+    assert other is not None and "14.5" in SUBSIDY[other.start:other.end]
+    assert other.probability < first.probability and other.answerable == first.answerable
+
+
+def test_a_window_whose_every_span_is_avoided_has_no_likely_span(reader: Reader) -> None:
+    result = reader.read("How much did it spend?", SUBSIDY, avoid=((0, len(SUBSIDY)),))
+    assert result is not None and result.probability == 0.0
