@@ -9,13 +9,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from index.lexical import terms
-from qa.balance import balanced
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence, typed_near
 from qa.question import AnswerType, Question
 from qa.reader import Reader, ReaderResult
 from qa.scoring import Weights
 from qa.spans import typed_spans
 from qa.spare import Spare
+from qa.tidy import tidy
 
 TOP_PARAGRAPHS = 3
 READ_OPTIONS = 3  # the reader reads the best three sentences; its reading can reorder them
@@ -149,8 +149,8 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
             among: list[ParagraphEvidence] | None = None, spare: Spare | None = None,
             avoid: str | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
-    the reading; its short span is kept when likely enough (with whole brackets and quotations: `balanced`), and
-    its scores join the confidence features.
+    the reading; its short span is kept when likely enough (`_short_span`), and its scores join the confidence
+    features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
     the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`).
     `avoid`: a short answer not to give again (`_short_span`)."""
@@ -192,8 +192,8 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
 
 def _short_span(window: str, read: ReaderResult | None, reader: Reader, question: str, avoid: str | None,
                 threshold: float) -> tuple[int, int] | None:
-    """The reader's span in `window` when likely enough, with whole brackets and quotations (`balanced`); if it
-    overlaps `avoid` (the short answer the question asks a counterpart of), the best span elsewhere instead."""
+    """The reader's span in `window` when likely enough, tidied (`tidy`: whole brackets and quotations, no full
+    stop); if it overlaps `avoid` (the short answer the question asks a counterpart of), the best span elsewhere."""
     if read is None:
         return None
     places = tuple((m.start(), m.end()) for m in re.finditer(re.escape(avoid), window)) if avoid else ()
@@ -201,7 +201,7 @@ def _short_span(window: str, read: ReaderResult | None, reader: Reader, question
         read = reader.read(question, window, avoid=places)
     if read is None or read.probability < threshold:
         return None
-    return balanced(window, read.start, read.end)
+    return tidy(window, read.start, read.end)
 
 
 def _logit(p: float) -> float:

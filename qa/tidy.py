@@ -1,5 +1,5 @@
-"""Short answers with whole brackets and quotations: a span the reader cut inside "(...)" or a quotation is
-closed when its closing mark follows at once, else cut before the mark it cannot close."""
+"""Tidy short answers: a span the reader cut inside "(...)" or a quotation is closed when its closing mark
+follows at once, else cut before the mark it cannot close; loose commas and a sentence's full stop go."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ _DIRECTED = (("(", ")"), ("[", "]"), ("“", "”"))
 _STRAIGHT = '"'
 _SENTENCE_END = re.compile(r"[.!?]\s")
 _LOOSE = " \t\n,;:"
+_LAST_WORD = re.compile(r"(\w+)\.$")
 
 
-def balanced(text: str, start: int, end: int, reach: int = REACH) -> tuple[int, int]:
-    """`text[start:end]` widened or narrowed so that every bracket and quotation mark in it has its partner, and
-    without loose spaces or commas at its ends (the span as given if nothing would be left)."""
+def tidy(text: str, start: int, end: int, reach: int = REACH) -> tuple[int, int]:
+    """`text[start:end]` widened or narrowed so that every bracket and quotation mark in it has its partner,
+    without loose spaces or commas at its ends nor the full stop of the sentence it ends (an abbreviation's
+    stays: "Inc.", "Jr."); the span as given if nothing would be left."""
     span = start, end
     for _ in range(3):  # a cut can leave another mark unpaired
         before = span
@@ -27,6 +29,9 @@ def balanced(text: str, start: int, end: int, reach: int = REACH) -> tuple[int, 
     while a < b and text[a] in _LOOSE:
         a += 1
     while b > a and text[b - 1] in _LOOSE:
+        b -= 1
+    last = _LAST_WORD.search(text, a, b)
+    if last and not (last.group(1)[0].isupper() and len(last.group(1)) <= 4):
         b -= 1
     return (a, b) if a < b else (start, end)
 

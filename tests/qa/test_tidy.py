@@ -1,13 +1,14 @@
-"""Short answers keep brackets and quotations whole (spans the reader returned on real sentences)."""
+"""Short answers keep brackets and quotations whole and drop a sentence's full stop (spans the reader
+returned on real sentences)."""
 
 import pytest
 
-from qa.balance import balanced
+from qa.tidy import tidy
 
 
-def tidy(text: str, span: str) -> str:
+def tidied(text: str, span: str) -> str:
     start = text.index(span)
-    a, b = balanced(text, start, start + len(span))
+    a, b = tidy(text, start, start + len(span))
     return text[a:b]
 
 
@@ -38,7 +39,7 @@ def tidy(text: str, span: str) -> str:
     ("Goals came from Owen, Rooney and Gerrard.", "Owen,", "Owen"),
 ])
 def test_short_answers_keep_marks_paired(text: str, span: str, expected: str) -> None:
-    assert tidy(text, span) == expected
+    assert tidied(text, span) == expected
 
 
 @pytest.mark.parametrize(("text", "span"), [
@@ -47,8 +48,20 @@ def test_short_answers_keep_marks_paired(text: str, span: str, expected: str) ->
     ('He said "yes" and then "no" twice.', '"yes" and then "no"'),
 ])
 def test_a_span_whose_marks_are_paired_is_kept_as_it_is(text: str, span: str) -> None:
-    assert tidy(text, span) == span
+    assert tidied(text, span) == span
+
+
+@pytest.mark.parametrize(("text", "span", "expected"), [
+    ("She walked out after learning she would face a fifth Bushtucker Trial.", "fifth Bushtucker Trial.",
+     "fifth Bushtucker Trial"),
+    ("The phrase was first recorded in 1538.", "in 1538.", "in 1538"),
+    ("It was sold to Capital Cities/ABC, Inc.", "Capital Cities/ABC, Inc.", "Capital Cities/ABC, Inc."),
+    ("The kick was returned by Ted Ginn Jr.", "Ted Ginn Jr.", "Ted Ginn Jr."),
+    ("The bank was Dillon, Read & Co.", "Dillon, Read & Co.", "Dillon, Read & Co."),
+])
+def test_a_sentences_full_stop_goes_and_an_abbreviations_stays(text: str, span: str, expected: str) -> None:
+    assert tidied(text, span) == expected
 
 
 def test_a_span_of_nothing_but_a_mark_is_kept_rather_than_emptied() -> None:
-    assert tidy('He paused: " then went on.', '"') == '"'
+    assert tidied('He paused: " then went on.', '"') == '"'
