@@ -117,7 +117,7 @@ class Answerer:
                                  avoid=resolved.answered_before)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
-        citations = _citations(ranked, extraction if found else None, top_k or DEFAULT_CITATIONS)
+        citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS)
         answer_text = short = None
         if found and extraction:
             text = extraction.paragraph.text
@@ -171,7 +171,8 @@ def _rivals(ranked: list[ParagraphEvidence], article: str | None, resolved: Reso
 
 
 def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, top_k: int) -> list[Citation]:
-    """The answer's source first (when found), then the next best paragraphs at their best sentence."""
+    """The answer's source first, then the next best paragraphs at their best sentence. A declined answer's
+    candidate comes first too: the passage that came closest to answering, at the sentence it would have given."""
     top_k = max(1, min(top_k, MAX_CITATIONS))
     chosen: list[tuple[ParagraphEvidence, int, int]] = []
     if extraction:

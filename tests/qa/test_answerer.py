@@ -120,6 +120,23 @@ def test_a_question_the_articles_do_not_address_is_declined(seed_answerer: Answe
     assert 0.0 <= answer.confidence <= 1.0
 
 
+def test_a_declined_answer_cites_first_the_sentence_it_came_closest_with(tmp_path: Path):
+    """The mayor's paragraph ("a library of its own") ranks first; the reader finds the opening month in the
+    lead. Declined, the first citation is still the lead, at the sentence an answer would have been."""
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "library.txt").write_text(LIBRARY)
+    (tmp_path / "articles" / "football.txt").write_text(FOOTBALL)
+    (tmp_path / "articles" / "scooters.txt").write_text(SCOOTER)
+    settings = Settings(index_dir=make_index([tmp_path / "articles"], tmp_path / "index"))
+    question = "When did the Carrowmore library open?"
+    declined = Answerer.load(settings.model_copy(update={"answer_threshold": 1.0})).ask(question)
+    answered = Answerer.load(settings.model_copy(update={"answer_threshold": 0.0})).ask(question)
+    assert not declined.found and answered.found and "October" in answered.answer
+    closest = declined.citations[0]
+    assert closest.text[closest.start:closest.end] == answered.answer
+    assert [c.paragraph_index for c in declined.citations] == [c.paragraph_index for c in answered.citations]
+
+
 def test_citations_are_numbered_best_first_and_bounded_by_top_k(seed_answerer: Answerer):
     answer = seed_answerer.ask("What weapons has North Korea supplied to Russia?", top_k=4)
     assert [c.n for c in answer.citations] == [1, 2, 3, 4]
