@@ -1,4 +1,4 @@
-"""Replay the reader's cascade (qa/extract.py READ_MARGIN, READ_LIFT, READ_OPTIONS) over a grid on tuning questions.
+"""Replay the reader's cascade (qa/extract.py `Cascade`: margin, lift, options) over a grid on tuning questions.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/read_cascade.py [--followups 2.0:2.5 2.5:3.5 ...]
 
@@ -6,7 +6,7 @@ For each grid point: reads per question, answers right + cited and balanced accu
 SQuAD v1.1 and v2.0 dev articles (seed 7, as `qa eval --articles even`) and on bbc-tune, with the shipped weights
 and confidence; then, for the points given with `--followups` (margin:lift), the bbc-followups turns answered
 right + cited. Readings are cached, so every point costs one reading of each option at most. Only tuning and
-dev sets are read here; the choice and its figures are in the comment above READ_MARGIN.
+dev sets are read here; the choice and its figures are in `qa.extract.Cascade`'s docstring.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import qa.extract as cascade  # noqa: E402
 from qa.answerer import Answerer  # noqa: E402
 from qa.conversation import Resolved  # noqa: E402
 from qa.evaluate import contains_answer, evaluate_conversations, load_questions, tuning_questions  # noqa: E402
+from qa.extract import CASCADE, Cascade, extract  # noqa: E402
 from qa.reader import Reader  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -49,27 +49,23 @@ def cache_readings() -> list[int]:
     cascade's reads (cached or not)."""
     read, seen, reads = Reader.read, {}, [0]
 
-    def cached(self: Reader, question: str, window: str):
+    def cached(self: Reader, question: str, window: str, avoid: tuple[tuple[int, int], ...] = ()):
         reads[0] += 1
-        if (question, window) not in seen:
-            seen[question, window] = read(self, question, window)
-        return seen[question, window]
+        if (question, window, avoid) not in seen:
+            seen[question, window, avoid] = read(self, question, window, avoid)
+        return seen[question, window, avoid]
 
     Reader.read = cached
     return reads
 
 
-def use(margin: float, lift: float, count: int) -> None:
-    cascade.READ_MARGIN, cascade.READ_LIFT, cascade.READ_OPTIONS = margin, lift, count
-
-
-def score(answerer: Answerer, rows: list, reads: list[int]) -> tuple[float, float, float | None]:
+def score(answerer: Answerer, rows: list, reads: list[int], cascade: Cascade) -> tuple[float, float, float | None]:
     """Reads per question (`reads`: the reading counter), answerable questions right + cited, balanced accuracy
     (None without unanswerables)."""
     right = declined = impossible = 0
     reads[0] = 0
     for q, query, ranked in rows:
-        extraction = cascade.extract(ranked, query, answerer.weights, answerer.reader)
+        extraction = extract(ranked, query, answerer.weights, answerer.reader, cascade=cascade)
         found = extraction is not None and (
             answerer.weights.confidence.probability(extraction.features) >= answerer.weights.threshold)
         if q.is_impossible:
@@ -89,7 +85,6 @@ def main() -> None:
     ap.add_argument("--followups", nargs="*", default=[], metavar="MARGIN:LIFT")
     args = ap.parse_args()
     reads = cache_readings()
-    options = cascade.READ_OPTIONS
     sets = {}
     for name, (index, questions) in question_sets().items():
         answerer = Answerer.load(Settings(index_dir=index, read_ahead=False))
@@ -97,15 +92,15 @@ def main() -> None:
     for count in (2, 3):
         for margin in MARGINS:
             for lift in LIFTS:
-                use(margin, lift, count)
-                figures = {name: score(answerer, rows, reads) for name, (answerer, rows) in sets.items()}
+                cascade = Cascade(count, margin, lift)
+                figures = {name: score(answerer, rows, reads, cascade) for name, (answerer, rows) in sets.items()}
                 print(f"margin {margin} lift {lift} options {count}: " + "; ".join(
                     f"{name} reads {r:.3f} right {s:.4f}" + (f" balanced {b:.4f}" if b is not None else "")
                     for name, (r, s, b) in figures.items()), flush=True)
     answerer = sets["bbc-tune"][0]
     for point in args.followups:
         margin, lift = map(float, point.split(":"))
-        use(margin, lift, options)
+        answerer.cascade = Cascade(CASCADE.options, margin, lift)
         turns = evaluate_conversations(answerer, ROOT / "benchmarks/data/bbc-followups/conversations.jsonl")
         print(f"margin {margin} lift {lift}: follow-ups right + cited "
               f"{turns['followup_right_with_citation'] * turns['followup_turns']:.0f} of {turns['followup_turns']}")

@@ -43,7 +43,7 @@ from qa.evaluate import (
     tuning_questions,
 )
 from qa.evidence import PARAGRAPH_FEATURES, SENTENCE_FEATURES, typed_near
-from qa.extract import TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
+from qa.extract import CASCADE, TOP_PARAGRAPHS, extract, options, rank_paragraphs, reading_features
 from qa.reader import Reader
 from qa.scoring import WEIGHTS_FILE, LinearModel, Weights
 from qa.settings import Settings
@@ -136,7 +136,7 @@ READING_GRID = [(a, s) for a in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0) for s in (0.0, 0.
 
 
 def fit_reading(weights: Weights, reader: Reader, squad: list, news: list) -> LinearModel:
-    """How much the reader's reading of the best `READ_OPTIONS` sentences weighs in choosing among them: the
+    """How much the reader's reading of the best `CASCADE.options` sentences weighs in choosing among them: the
     grid point whose choices hold a gold answer in the gold paragraph most often (SQuAD and news averaged)."""
     reading_on = replace(weights, reading=LinearModel({"answerable": 1.0}))  # non-empty: read them all
     sets = [[_graded_options(q, query, evidence, reading_on, reader) for q, query, evidence in rows]
@@ -157,7 +157,8 @@ def fit_reading(weights: Weights, reader: Reader, squad: list, news: list) -> Li
 
 def _graded_options(q: GoldQuestion, query, evidence, weights: Weights, reader: Reader) -> list:
     """(sentence score, reading features, holds a gold answer in the gold paragraph) of each read option."""
-    found = [o for o in options(rank_paragraphs(evidence, weights), query, weights, reader, lift=math.inf)
+    found = [o for o in options(rank_paragraphs(evidence, weights), query, weights, reader,
+                                replace(CASCADE, lift=math.inf))
              if o.read is not None]
     return [(o.score, reading_features(o.read),
              (o.paragraph.article_id, o.paragraph.index) == (q.article_id, q.paragraph_index)

@@ -26,7 +26,7 @@ from qa.conversation import (
     with_context,
 )
 from qa.evidence import ParagraphEvidence, Query, gather
-from qa.extract import Extraction, extract, rank_paragraphs
+from qa.extract import CASCADE, Cascade, Extraction, extract, rank_paragraphs
 from qa.question import Question
 from qa.reader import Reader
 from qa.retrieve import Lexicon, search
@@ -67,10 +67,11 @@ class Answerer:
     """Answers questions from a loaded index; thread-safe; `reload_if_changed` swaps in a rebuilt index."""
 
     def __init__(self, index: LoadedIndex, weights: Weights, reader: Reader, sessions: SessionStore,
-                 index_dir: Path, spare: Spare | None = None) -> None:
+                 index_dir: Path, spare: Spare | None = None, cascade: Cascade = CASCADE) -> None:
         self.index = index
         self.spare = spare or Spare(0)
         self.weights = weights
+        self.cascade = cascade
         self.reader = reader
         self.sessions = sessions
         self.index_dir = index_dir
@@ -114,7 +115,7 @@ class Answerer:
         with self.spare.asking():
             query, ranked = self.rank(index, resolved)
             extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=self.spare,
-                                 avoid=resolved.answered_before)
+                                 avoid=resolved.answered_before, cascade=self.cascade)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS)

@@ -18,19 +18,30 @@ from qa.spare import Spare
 from qa.tidy import tidy
 
 TOP_PARAGRAPHS = 3
-READ_OPTIONS = 3  # the reader reads the best three sentences; its reading can reorder them
-# ... but not one that scores this far below the best, nor (READ_LIFT) one that could no longer win: its score plus
-# READ_LIFT must beat the best reading so far (sentence score plus `weights.reading`). Chosen with
-# benchmarks/read_cascade.py, which replays the cascade over a grid (margin 1.5-3, lift 1-3.5 and none, 2 or 3
-# options) on the tuning questions (1500 of even SQuAD v1.1 and v2.0 dev articles, seed 7; bbc-tune) with the shipped
-# weights, then runs bbc-followups for a few. Against the former 2.5 / 3.5: reads per question 1.61 -> 1.38 (v1.1),
-# 1.93 -> 1.65 (v2.0), 2.04 -> 1.75 (bbc-tune), 14% fewer; right + cited +0.5, +0.75, +1.0 points; balanced
-# accuracy +0.7 (v2.0), -0.1 (bbc-tune); follow-ups 41 of 63 turns against 43. Reading more lets the reader overrule
-# the sentence model where it is less often right. Points cheaper still (two options, or lift 1.5) were within 0.3
-# points of 2.5 / 3.5 on every measure but not above it on SQuAD, where 2.0 / 2.0 gains 0.5-0.75; neighbouring points
-# differ by a few questions, so re-check it when the reader or the weights change.
-READ_MARGIN = 2.0
-READ_LIFT = 2.0
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """Which answer options the reader reads: the best sentence, then the next while it is among the first
+    `options`, scores at most `margin` below the best, and could still win: its score plus `lift` must beat the
+    best reading so far (sentence score plus `weights.reading`).
+
+    The shipped `CASCADE` was chosen with benchmarks/read_cascade.py, which replays it over a grid (margin 1.5-3,
+    lift 1-3.5 and none, 2 or 3 options) on the tuning questions (1500 of even SQuAD v1.1 and v2.0 dev articles, seed
+    7; bbc-tune) with the shipped weights, then runs bbc-followups for a few. Against the former 2.5 / 3.5: reads per
+    question 1.61 -> 1.38 (v1.1), 1.93 -> 1.65 (v2.0), 2.04 -> 1.75 (bbc-tune), 14% fewer; right + cited +0.5,
+    +0.75, +1.0 points; balanced accuracy +0.7 (v2.0), -0.1 (bbc-tune); follow-ups 41 of 63 turns against 43.
+    Reading more lets the reader overrule the sentence model where it is less often right. Points cheaper still
+    (two options, or lift 1.5) were within 0.3 points of 2.5 / 3.5 on every measure but not above it on SQuAD,
+    where 2.0 / 2.0 gains 0.5-0.75; neighbouring points differ by a few questions, so re-check it when the reader
+    or the weights change."""
+
+    options: int = 3
+    margin: float = 2.0
+    lift: float = 2.0
+
+
+CASCADE = Cascade()
 _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without|cannot|fail(?:ed|s)?)\b|n't\b",
                        re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*")
@@ -69,11 +80,9 @@ class Option:
 
 
 def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            lift: float | None = None, spare: Spare | None = None) -> list[Option]:
+            cascade: Cascade = CASCADE, spare: Spare | None = None) -> list[Option]:
     """The sentences of the top paragraphs, best first by the sentence model, each widened to its answer window;
-    the reader reads the best, then the next while they are among the first `READ_OPTIONS`, within `READ_MARGIN`
-    of the best and within `lift` (default `READ_LIFT`) of the best reading so far (only the best when
-    `weights.reading` is empty).
+    the reader reads the ones `cascade` picks (only the best when `weights.reading` is empty).
     With `spare` threads lent, the next option that may still be read is read on one of them while this one is:
     the same readings, sooner, for some reads the cascade then does not use (BENCHMARKS.md: CPU per question)."""
     scored: list[tuple[float, ParagraphEvidence, int]] = []
@@ -84,13 +93,12 @@ def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
             s.score = weights.sentence.score(s.features)
             scored.append((s.score, p, k))
     scored.sort(key=lambda o: o[0], reverse=True)
-    count = READ_OPTIONS if weights.reading.weights else 1
-    lift = READ_LIFT if lift is None else lift
+    count = cascade.options if weights.reading.weights else 1
     windows = [_widen(p, k, query.question) for _, p, k in scored]
     texts = [p.text[a:b] for (_, p, _), (a, b) in zip(scored, windows, strict=True)]
 
     def could_win(n: int, best: float) -> bool:
-        return n < count and scored[n][0] >= scored[0][0] - READ_MARGIN and scored[n][0] + lift > best
+        return n < count and scored[n][0] >= scored[0][0] - cascade.margin and scored[n][0] + cascade.lift > best
 
     found = []
     best = -math.inf
@@ -147,14 +155,14 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
             among: list[ParagraphEvidence] | None = None, spare: Spare | None = None,
-            avoid: str | None = None) -> Extraction | None:
+            avoid: str | None = None, cascade: Cascade = CASCADE) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
     the reading; its short span is kept when likely enough (`_short_span`), and its scores join the confidence
     features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
     the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`).
-    `avoid`: a short answer not to give again (`_short_span`)."""
-    found = options(ranked if among is None else among, query, weights, reader, spare=spare)
+    `avoid`: a short answer not to give again (`_short_span`); `cascade`: which options are read."""
+    found = options(ranked if among is None else among, query, weights, reader, cascade, spare)
     if not found:
         return None
     readable = [n for n, o in enumerate(found) if o.read is not None] or [0]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from functools import partial
+from dataclasses import replace
 
 import pytest
 
-import qa.extract
 from qa.answerer import Answerer
 from qa.conversation import Resolved
-from qa.extract import READ_LIFT, READ_MARGIN, READ_OPTIONS, extract, options, reading_features
+from qa.extract import CASCADE, extract, options, reading_features
 from qa.reader import Reader, ReaderResult
 from qa.settings import Settings
 from qa.spare import Spare
@@ -43,21 +42,19 @@ def test_a_later_option_is_read_only_while_it_could_win(answerer: Answerer, ques
     assert found[0].read is not None
     best = -math.inf
     for n, option in enumerate(found):
-        near = n < READ_OPTIONS and option.score >= found[0].score - READ_MARGIN
-        could_win = near and option.score + READ_LIFT > best
+        near = n < CASCADE.options and option.score >= found[0].score - CASCADE.margin
+        could_win = near and option.score + CASCADE.lift > best
         assert (option.read is not None) == (n == 0 or could_win)
         if option.read is not None:
             best = max(best, option.score + answerer.weights.reading.score(reading_features(option.read)))
 
 
-def test_a_clear_answer_is_read_once_and_chosen_as_when_reading_all(answerer: Answerer,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_clear_answer_is_read_once_and_chosen_as_when_reading_all(answerer: Answerer) -> None:
     query, ranked = answerer.rank(answerer.index, Resolved(QUESTIONS[0]))
     cascade = CountingReader(answerer.reader)
     chosen = extract(ranked, query, answerer.weights, cascade)
-    monkeypatch.setattr(qa.extract, "options", partial(options, lift=math.inf))
     everything = CountingReader(answerer.reader)
-    alone = extract(ranked, query, answerer.weights, everything)
+    alone = extract(ranked, query, answerer.weights, everything, cascade=replace(CASCADE, lift=math.inf))
     assert chosen is not None and alone is not None
     assert cascade.reads == 1 < everything.reads
     span = (chosen.paragraph.paragraph_id, chosen.start, chosen.end, chosen.short_start, chosen.short_end)
