@@ -42,12 +42,10 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
 )
 
 
-# Words that shape a question but say nothing about its topic (BM25's English stop list lacks them): question
-# words, and pronouns, which stand for a topic named elsewhere ("How old is she?"; not "us": the US).
+# Words that shape a question but say nothing about its topic (BM25's English stop list lacks them).
 _QUESTION_STEMS = frozenset(stem(w) for w in (
-    "who whom whose what which when where why how many much did does do were has have had s "
-    "he him his himself she her hers herself its itself them themselves theirs i me my mine we our ours you your "
-    "yours".split()))
+    "who whom whose what which when where why how many much did does do were has have had "
+    "s".split()))
 
 
 # "How old/long/far..." asks for a measure: the adjective names the answer's type, not the topic.
