@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import bm25s
 import faiss
@@ -352,6 +353,17 @@ class ArticleRecord:
     paragraph_count: int
 
 
+class ParagraphRow(NamedTuple):
+    """A paragraph's text and where it stands: its article (title, url, date) and its index there."""
+
+    article_id: str
+    index: int
+    title: str
+    url: str | None
+    text: str
+    date: str | None
+
+
 class IndexReader:
     """A loaded generation: vectors memory-mapped, row arrays in memory, texts fetched from SQLite on demand
     (thread-safe)."""
@@ -366,7 +378,7 @@ class IndexReader:
         self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True,
                                    check_same_thread=False)
         self._lock = threading.Lock()
-        self._paragraph_rows: OrderedDict[int, tuple[str, int, str, str | None, str]] = OrderedDict()
+        self._paragraph_rows: OrderedDict[int, ParagraphRow] = OrderedDict()
         self.faiss = faiss.read_index(str(self.directory / FAISS_FILE), FAISS_MMAP)
         self.vector_index = VectorIndexInfo.read(self.directory)
         try:  # memory-mapped, so that several workers share one copy; never unpickled
@@ -431,10 +443,10 @@ class IndexReader:
             hi += 1
         return rows[lo:hi, 0]
 
-    def paragraphs(self, paragraph_ids: list[int]) -> dict[int, tuple[str, int, str, str | None, str]]:
-        """paragraph id -> (article_id, paragraph index, title, url, text). The rows last read are kept in
-        memory (a generation never changes; the same paragraphs come back question after question), the
-        others are read with one query."""
+    def paragraphs(self, paragraph_ids: list[int]) -> dict[int, ParagraphRow]:
+        """paragraph id -> its text and where it stands. The rows last read are kept in memory (a generation
+        never changes; the same paragraphs come back question after question), the others are read with one
+        query."""
         wanted = [int(i) for i in paragraph_ids]
         with self._lock:
             found = {i: self._paragraph_rows[i] for i in wanted if i in self._paragraph_rows}
@@ -443,11 +455,11 @@ class IndexReader:
         missing = [i for i in wanted if i not in found]
         if missing:
             rows = self._query(
-                f"SELECT p.id, a.article_id, p.idx, a.title, a.url, p.text FROM paragraphs p"
+                f"SELECT p.id, a.article_id, p.idx, a.title, a.url, p.text, a.date FROM paragraphs p"
                 f" JOIN articles a ON a.id = p.article WHERE p.id IN ({','.join('?' * len(missing))})",
                 tuple(missing),
             )
-            read = {row[0]: row[1:] for row in rows}
+            read = {row[0]: ParagraphRow(*row[1:]) for row in rows}
             with self._lock:
                 self._paragraph_rows.update(read)
                 while len(self._paragraph_rows) > PARAGRAPH_CACHE:

@@ -186,6 +186,6 @@ def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, t
         best = max(p.sentences, key=lambda s: s.score or s.features.get("cos", 0.0))
         chosen.append((p, best.start, best.end))
     return [
-        Citation(n, p.article_id, p.title, p.url, p.index, p.text, start, end, round(p.score, 4))
+        Citation(n, p.article_id, p.title, p.url, p.index, p.text, start, end, round(p.score, 4), p.date)
         for n, (p, start, end) in enumerate(chosen, start=1)
     ]

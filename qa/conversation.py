@@ -266,7 +266,7 @@ def with_context(reader: IndexReader, candidates: list[Candidate], resolved: Res
     if resolved.context_paragraph is None:
         return candidates
     anchor = reader.paragraphs([resolved.context_paragraph]).get(resolved.context_paragraph)
-    if anchor is None or anchor[0] != resolved.context_article:  # the index changed under the session
+    if anchor is None or anchor.article_id != resolved.context_article:  # the index changed under the session
         return candidates
     chosen = {c.paragraph_id for c in candidates}
     extra = [Candidate(int(p)) for p in reader.same_article(resolved.context_paragraph) if int(p) not in chosen]

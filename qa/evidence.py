@@ -48,6 +48,7 @@ class ParagraphEvidence:
     title: str
     url: str | None
     text: str
+    date: str | None = None
     features: dict[str, float] = field(default_factory=dict)
     sentences: list[SentenceEvidence] = field(default_factory=list)
     score: float = 0.0
@@ -111,16 +112,16 @@ def gather(reader: IndexReader, lexicon: Lexicon, query: Query, candidates: list
     rows = reader.paragraphs(ids)
     dense, lexical = _best_passages(reader, ids, query, bm25)
     spans, cos, bounds = _all_sentences(reader, ids, query)
-    leads = _leads(reader, lexicon, query, {rows[i][0]: i for i in ids})
+    leads = _leads(reader, lexicon, query, {rows[i].article_id: i for i in ids})
     best_bm25 = max((c.bm25 for c in candidates), default=0.0) or 1.0
     idf_total = sum(query.idf.values()) or 1.0
     evidence = []
     for k, c in enumerate(candidates):
-        article_id, index, title, url, text = rows[c.paragraph_id]
-        p = ParagraphEvidence(c.paragraph_id, article_id, index, title, url, text)
+        row = rows[c.paragraph_id]
+        p = ParagraphEvidence(c.paragraph_id, row.article_id, row.index, row.title, row.url, row.text, row.date)
         run = slice(bounds[k], bounds[k + 1])
-        in_title = query.found_in(lexicon.title_terms(title))
-        around = in_title | leads.get(article_id, frozenset())
+        in_title = query.found_in(lexicon.title_terms(row.title))
+        around = in_title | leads.get(row.article_id, frozenset())
         summary = _sentences(lexicon, query, p, tuple(spans[run]), cos[run], around)
         p.found = summary.found | in_title
         p.features = {
@@ -156,8 +157,9 @@ def _leads(reader: IndexReader, lexicon: Lexicon, query: Query, articles: dict[s
     for k, paragraph_id in enumerate(firsts):
         run = sentences[bounds[k]:bounds[k + 1]]
         if paragraph_id in rows and len(run):
-            article_id, _, _, _, text = rows[paragraph_id]
-            leads[article_id] = query.found_in(lexicon.sentence_terms(paragraph_id, text, _spans(reader, run[:1]))[0])
+            row = rows[paragraph_id]
+            leads[row.article_id] = query.found_in(
+                lexicon.sentence_terms(paragraph_id, row.text, _spans(reader, run[:1]))[0])
     return leads
 
 

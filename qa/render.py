@@ -15,6 +15,7 @@ def answer_text(answer: Answer) -> str:
     else:
         lines.append("Not in the articles. Closest passages:")
     for c in answer.citations:
-        lines.append(f"[{c.n}] {c.title} ({c.article_id}, paragraph {c.paragraph_index}): "
+        dated = f", {c.date}" if c.date else ""
+        lines.append(f"[{c.n}] {c.title}{dated} ({c.article_id}, paragraph {c.paragraph_index}): "
                      f"{c.text[c.start:c.end]}")
     return "\n".join(lines)

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Citation:
-    """Where an answer (or a close passage) comes from: `text[start:end]` is the cited span."""
+    """Where an answer (or a close passage) comes from: `text[start:end]` is the cited span; `date` is the
+    article's date, when it gives one (YYYY-MM-DD for text and HTML articles, as given for JSON ones)."""
 
     n: int
     article_id: str
@@ -18,6 +19,7 @@ class Citation:
     start: int
     end: int
     score: float
+    date: str | None = None
 
 
 @dataclass(frozen=True)

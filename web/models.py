@@ -69,6 +69,9 @@ class CitationModel(BaseModel):
     end: int = Field(description="end of the cited span (exclusive): `text[start:end]` is the cited span")
     score: float = Field(description="ranking score of the paragraph for this question, in a conversation with "
                                "its lean towards the article being discussed (higher is better; not a probability)")
+    date: str | None = Field(default=None, description="the article's date, when it gives one (YYYY-MM-DD for text "
+                                                     "and HTML articles; as given for JSON ones); added to the first "
+                                                     "contract")
 
 
 class AnswerModel(BaseModel):

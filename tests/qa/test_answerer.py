@@ -199,11 +199,18 @@ def test_sessions_are_independent(two_articles: Answerer):
 
 
 def test_answer_serialises_to_the_contract_fields(seed_answerer: Answerer):
+    """The contract's fields, and one added since: the article's date."""
     body = seed_answerer.ask("How many casualties have North Korean troops suffered?").to_dict()
     assert set(body) == {"found", "answer", "short_answer", "confidence", "citations", "session_id", "took_ms"}
     assert set(body["citations"][0]) == {"n", "article_id", "title", "url", "paragraph_index", "text", "start",
-                                         "end", "score"}
+                                         "end", "score", "date"}
     assert body["citations"][0]["url"].startswith("https://www.themoscowtimes.com/")
+    assert body["citations"][0]["date"] == "2024-12-23"  # "December 23, 2024" in the file
+
+
+def test_a_citation_of_an_article_without_a_date_has_none(two_articles: Answerer):
+    answer = two_articles.ask("Who scored the winning goal?")
+    assert answer.citations and all(c.date is None for c in answer.citations)
 
 
 def test_a_rebuilt_index_is_swapped_in(tmp_path: Path):

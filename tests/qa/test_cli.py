@@ -44,6 +44,15 @@ def test_ask_json_prints_the_api_answer(seed_index: Path):
     assert cited["text"][cited["start"]:cited["end"]] == answer["answer"]
 
 
+def test_ask_prints_the_answer_and_its_sources_with_their_dates(seed_index: Path):
+    run = qa("ask", ANSWERABLE, "--index-dir", seed_index, cwd=seed_index.parent)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert "1,100" in lines[0] and lines[1] == "  -> 1,100"
+    assert any(line.startswith("[1] North Korean Soldiers Suffer 1,100 Casualties") and ", 2024-12-23 (" in line
+               and f"({SEED_ID}, paragraph 2)" in line for line in lines)
+
+
 def test_a_threshold_above_the_answers_confidence_declines_it_and_changes_nothing_else(seed_index: Path):
     answered = ask_json(seed_index, ANSWERABLE)
     declined = ask_json(seed_index, ANSWERABLE, "--threshold", "1")

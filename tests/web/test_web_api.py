@@ -22,10 +22,11 @@ def check_answer_shape(body: dict) -> None:
     assert isinstance(body["took_ms"], float)
     assert isinstance(body["citations"], list) and body["citations"]
     for n, c in enumerate(body["citations"], start=1):
-        assert set(c) == {*CITATION_FIELDS, "url"}
+        assert set(c) == {*CITATION_FIELDS, "url", "date"}  # "date": added to the contract's fields
         for name, kind in CITATION_FIELDS.items():
             assert isinstance(c[name], kind), (name, c[name])
         assert c["url"] is None or isinstance(c["url"], str)
+        assert c["date"] is None or isinstance(c["date"], str)
         assert c["n"] == n
         assert 0 <= c["start"] < c["end"] <= len(c["text"])
     if body["found"]:

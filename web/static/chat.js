@@ -40,9 +40,12 @@
   function chip(c) {
     var a = el("a", "chip");
     a.href = articleHref(c);
-    a.setAttribute("aria-label", "Source " + c.n + ": " + c.title + ", paragraph " + (c.paragraph_index + 1));
-    a.title = c.title + " (paragraph " + (c.paragraph_index + 1) + ")";
-    a.append(el("span", "n", String(c.n)), el("span", "t", c.title), el("span", "p", "¶ " + (c.paragraph_index + 1)));
+    var dated = c.date ? ", " + c.date : "";
+    a.setAttribute("aria-label", "Source " + c.n + ": " + c.title + dated + ", paragraph " + (c.paragraph_index + 1));
+    a.title = c.title + dated + " (paragraph " + (c.paragraph_index + 1) + ")";
+    a.append(el("span", "n", String(c.n)), el("span", "t", c.title));
+    if (c.date) a.append(el("span", "d", c.date));
+    a.append(el("span", "p", "¶ " + (c.paragraph_index + 1)));
     return a;
   }
 
