@@ -10,13 +10,13 @@ _DIRECTED = (("(", ")"), ("[", "]"), ("“", "”"))
 _STRAIGHT = '"'
 _SENTENCE_END = re.compile(r"[.!?]\s")
 _LOOSE = " \t\n,;:"
-_LAST_WORD = re.compile(r"(\w+)\.$")
+_LAST_WORD = re.compile(r"(?<!\.)\b(\w+)\.$")  # not the last letter of "a.m." or "U.S."
 
 
 def tidy(text: str, start: int, end: int, reach: int = REACH) -> tuple[int, int]:
     """`text[start:end]` widened or narrowed so that every bracket and quotation mark in it has its partner,
     without loose spaces or commas at its ends nor the full stop of the sentence it ends (an abbreviation's
-    stays: "Inc.", "Jr."); the span as given if nothing would be left."""
+    stays: "Inc.", "Jr.", "a.m."); the span as given if nothing would be left."""
     span = start, end
     for _ in range(3):  # a cut can leave another mark unpaired
         before = span

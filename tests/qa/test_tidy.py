@@ -58,6 +58,7 @@ def test_a_span_whose_marks_are_paired_is_kept_as_it_is(text: str, span: str) ->
     ("It was sold to Capital Cities/ABC, Inc.", "Capital Cities/ABC, Inc.", "Capital Cities/ABC, Inc."),
     ("The kick was returned by Ted Ginn Jr.", "Ted Ginn Jr.", "Ted Ginn Jr."),
     ("The bank was Dillon, Read & Co.", "Dillon, Read & Co.", "Dillon, Read & Co."),
+    ("The polls close at 10 p.m.", "10 p.m.", "10 p.m."),
 ])
 def test_a_sentences_full_stop_goes_and_an_abbreviations_stays(text: str, span: str, expected: str) -> None:
     assert tidied(text, span) == expected
