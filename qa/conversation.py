@@ -44,7 +44,7 @@ _QUESTION_START = re.compile(r"(?:who|whom|whose|what|which|when|where|why|how|i
                              r"have|had|can|could|will|would)\b", re.IGNORECASE)
 _LEADING_AND = re.compile(r"\s*(?:and|but|also|so)\b", re.IGNORECASE)
 # "And in the US?", "What about Mozilla?": asks for the counterpart of the last answer, so not the same value again.
-_COUNTERPART = re.compile(r"\s*(?:and|what about|how about)\b", re.IGNORECASE)
+_COUNTERPART = re.compile(r"\s*(?:and|but|what about|how about)\b", re.IGNORECASE)
 _PREPOSITION = re.compile(r"(in|on|at|to|for|from|by|over|during|among|with)\s", re.IGNORECASE)
 # The object of a preposition phrase a place fragment ("And in the US?") can replace: a name or a number.
 _OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
@@ -149,7 +149,8 @@ def resolve(question: str, session: Session) -> Resolved:
         return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
                         rivals=last.rivals, answered_before=before)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
-        return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals)
+        return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
+                        answered_before=before)
     if last.article_id is not None or not last.focus:
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals, before)
     own = set(terms(question))

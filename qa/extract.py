@@ -193,23 +193,26 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
         "span_probability": read.probability if read else 0.0,
         **_mismatch(query, paragraph, start, end),
     }
-    short = _short_span(paragraph.text[start:end], read, reader, question.text, avoid, weights.span_threshold)
-    short_start, short_end = (start + short[0], start + short[1]) if short else (None, None)
+    short_start, short_end = _short_span(paragraph.text, start, end, read, reader, question.text, avoid,
+                                         weights.span_threshold) or (None, None)
     return Extraction(paragraph, start, end, short_start, short_end, features)
 
 
-def _short_span(window: str, read: ReaderResult | None, reader: Reader, question: str, avoid: str | None,
-                threshold: float) -> tuple[int, int] | None:
-    """The reader's span in `window` when likely enough, tidied (`tidy`: whole brackets and quotations, no full
-    stop); if it overlaps `avoid` (the short answer the question asks a counterpart of), the best span elsewhere."""
-    if read is None:
-        return None
-    places = tuple((m.start(), m.end()) for m in re.finditer(re.escape(avoid), window)) if avoid else ()
-    if any(a < read.end and b > read.start for a, b in places):
-        read = reader.read(question, window, avoid=places)
+def _short_span(text: str, start: int, end: int, read: ReaderResult | None, reader: Reader, question: str,
+                avoid: str | None, threshold: float) -> tuple[int, int] | None:
+    """The reader's span in the window `text[start:end]`, as offsets into `text`, when likely enough; tidied
+    (`tidy`: whole brackets and quotations, no full stop). If it overlaps `avoid` (the short answer the question
+    asks a counterpart of, as a whole word or phrase), the best span elsewhere in the window instead."""
     if read is None or read.probability < threshold:
         return None
-    return tidy(window, read.start, read.end)
+    window = text[start:end]
+    places = tuple((m.start(), m.end()) for m in re.finditer(rf"(?<!\w){re.escape(avoid)}(?!\w)", window,
+                                                             re.IGNORECASE)) if avoid else ()
+    if any(a < read.end and b > read.start for a, b in places):
+        read = reader.read(question, window, avoid=places)
+        if read is None or read.probability < threshold or read.end <= read.start:
+            return None
+    return tidy(text, start + read.start, start + read.end, limit=end)
 
 
 def _logit(p: float) -> float:

@@ -77,7 +77,8 @@ def test_the_seed_question_is_answered_with_an_exact_citation(seed_answerer: Ans
 def test_short_answers_from_quoted_sentences_have_their_quotes_paired(seed_answerer: Answerer, question: str):
     answer = seed_answerer.ask(question)
     assert answer.found and answer.short_answer
-    inside = answer.answer.count('"', 0, answer.answer.index(answer.short_answer)) % 2 == 1
+    cited = answer.citations[0]
+    inside = cited.text.count('"', 0, cited.start + answer.answer.index(answer.short_answer)) % 2 == 1
     marks = answer.short_answer.count('"')
     assert marks == 0 if inside else marks % 2 == 0, "a quote mark of the short answer has no partner in it"
 

@@ -61,6 +61,8 @@ def test_a_place_fragment_replaces_the_same_preposition_phrase():
     ("And a monthly pass?", True),
     ("And how much would a year cost?", True),
     ("What about a monthly pass?", True),
+    ("What about a monthly pass for students living abroad?", True),  # not read as a follow-up: still a counterpart
+    ("But a monthly pass?", True),
     ("Who set the price?", False),
     ("How many visitors does it get each day?", False),
 ])

@@ -9,7 +9,7 @@ import pytest
 
 from qa.answerer import Answerer
 from qa.conversation import Resolved
-from qa.extract import CASCADE, extract, options, reading_features
+from qa.extract import CASCADE, _short_span, extract, options, reading_features
 from qa.reader import Reader, ReaderResult
 from qa.settings import Settings
 from qa.spare import Spare
@@ -94,3 +94,15 @@ def test_a_clear_answer_reads_the_next_option_ahead_and_leaves_it_unused(answere
         found = options(ranked, query, answerer.weights, answerer.reader, spare=spare)
     assert spare.started == 1
     assert found[0].read is not None and all(o.read is None for o in found[1:])
+
+
+def test_the_short_answer_to_avoid_is_matched_as_a_whole_word(answerer: Answerer) -> None:
+    """A counterpart question must not get the last short answer again, but "5" is not in "15"."""
+    text = "Police said 15 people were hurt in the crash, against 5 a year earlier."
+    question = "How many people were hurt in the crash?"
+    read = answerer.reader.read(question, text)
+    assert read is not None and text[read.start:read.end] == "15"
+    kept = _short_span(text, 0, len(text), read, answerer.reader, question, "5", 0.0)
+    assert kept is not None and text[slice(*kept)] == "15"
+    other = _short_span(text, 0, len(text), read, answerer.reader, question, "15", 0.0)
+    assert other is None or "15" not in text[slice(*other)]

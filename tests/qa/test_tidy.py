@@ -59,9 +59,33 @@ def test_a_span_whose_marks_are_paired_is_kept_as_it_is(text: str, span: str) ->
     ("The kick was returned by Ted Ginn Jr.", "Ted Ginn Jr.", "Ted Ginn Jr."),
     ("The bank was Dillon, Read & Co.", "Dillon, Read & Co.", "Dillon, Read & Co."),
     ("The polls close at 10 p.m.", "10 p.m.", "10 p.m."),
+    ("Troops were sent to Iraq.", "Iraq.", "Iraq"),
+    ("The vote is due in May.", "in May.", "in May"),
+    ("It sells books, music, games etc.", "books, music, games etc.", "books, music, games etc."),
+    ('The episode was called "Utopia".', '"Utopia".', '"Utopia"'),
+    ("Shares rose by 4.75%.", "4.75%.", "4.75%"),
 ])
 def test_a_sentences_full_stop_goes_and_an_abbreviations_stays(text: str, span: str, expected: str) -> None:
     assert tidied(text, span) == expected
+
+
+def test_whether_a_straight_quote_opens_is_counted_from_the_start_of_the_paragraph() -> None:
+    """The window (the second sentence) starts inside a quotation opened in the first."""
+    text = '"We are ready. The team is strong," he said, adding that "nothing" would stop them.'
+    assert tidied(text, 'that "nothing') == 'that "nothing"'
+    assert tidied(text[text.index("The team"):], 'that "nothing') == "that", "the window alone miscounts"
+
+
+def test_a_closing_mark_past_the_limit_is_not_taken_in() -> None:
+    text = "It was priced at $2,115 (£1,140) in the UK."
+    start = text.index("$2,115")
+    end = text.index(")")
+    assert text[slice(*tidy(text, start, end))] == "$2,115 (£1,140)"
+    assert text[slice(*tidy(text, start, end, limit=end))] == "$2,115"
+
+
+def test_marks_with_no_word_before_them_are_dropped_not_cut_to() -> None:
+    assert tidied("A reading of [(12 was taken.", "[(12") == "12"
 
 
 def test_a_span_of_nothing_but_a_mark_is_kept_rather_than_emptied() -> None:
