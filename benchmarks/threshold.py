@@ -56,11 +56,11 @@ def at(rows: list[dict], threshold: float) -> dict:
     return point
 
 
-def markdown(sets: dict[str, list[dict]], fitted: float, when: str, seconds: float) -> str:
-    """A table: a row per threshold, the shipped one in bold; for each set right + cited (and for sets with
-    unanswerable questions: declined and balanced accuracy)."""
-    measures = {name: ("right", "declined", "balanced") if any(r["impossible"] for r in rows) else ("right",)
-                for name, rows in sets.items()}
+def markdown(curves: dict[str, list[dict]], fitted: float, when: str, seconds: float) -> str:
+    """A table: a row per threshold (the points of each set's curve, in the same order), the shipped one in bold;
+    for each set right + cited (and for sets with unanswerable questions: declined and balanced accuracy)."""
+    measures = {name: ("right", "declined", "balanced") if "declined" in points[0] else ("right",)
+                for name, points in curves.items()}
     labels = {"right": "right + cited", "declined": "declined", "balanced": "balanced"}
     header = ["threshold"] + [f"{name}: {labels[m]}" for name, ms in measures.items() for m in ms]
     lines = ["### The answering threshold: answers against declines", "",
@@ -72,8 +72,8 @@ def markdown(sets: dict[str, list[dict]], fitted: float, when: str, seconds: flo
              "are the report sets, where nothing is chosen. `--threshold` (`qa ask`, `qa eval`, `qa serve`) or "
              "`QA_ANSWER_THRESHOLD` sets another.", "",
              "| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
-    for threshold in sorted({*THRESHOLDS, fitted}):
-        cells = [f"{at(rows, threshold)[m]:.3f}" for name, rows in sets.items() for m in measures[name]]
+    for k, threshold in enumerate(sorted({*THRESHOLDS, fitted})):
+        cells = [f"{points[k][m]:.3f}" for name, points in curves.items() for m in measures[name]]
         label = f"**{threshold:.2f}** (shipped)" if threshold == fitted else f"{threshold:.2f}"
         lines.append("| " + " | ".join([label, *cells]) + " |")
     return "\n".join(lines) + "\n"
@@ -94,11 +94,10 @@ def main() -> int:
     seconds = time.perf_counter() - started
     fitted = round(Weights.load(Settings().weights_file).threshold, 4)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    curves = {name: [at(rows, t) for t in sorted({*THRESHOLDS, fitted})] for name, rows in sets.items()}
     (RESULTS / "threshold.json").write_text(json.dumps(
-        {"date": when, "seconds": round(seconds, 1), "fitted": fitted,
-         "curves": {name: [at(rows, t) for t in sorted({*THRESHOLDS, fitted})] for name, rows in sets.items()}},
-        indent=2) + "\n")
-    table = markdown(sets, fitted, when, seconds)
+        {"date": when, "seconds": round(seconds, 1), "fitted": fitted, "curves": curves}, indent=2) + "\n")
+    table = markdown(curves, fitted, when, seconds)
     (RESULTS / "threshold.md").write_text(table)
     print(table)
     return 0

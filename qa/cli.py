@@ -12,6 +12,8 @@ import reprlib
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from qa.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,8 +42,6 @@ def main(argv: list[str] | None = None) -> int:
 def _settings(flags: dict) -> Settings:
     """The `QA_*` environment read into `Settings`, command-line flags over it; a value that does not fit is a
     one-line error naming the setting (not echoing values that are not plain strings, nor long ones)."""
-    from pydantic import ValidationError
-
     try:
         return Settings(**flags)
     except ValidationError as exc:

@@ -43,6 +43,14 @@ def make_index(paths: list[Path], index_dir: Path) -> Path:
     return index_dir
 
 
+def index_over(factory: pytest.TempPathFactory, articles: dict[str, str]) -> Path:
+    """A real index of a few articles (file name without .txt -> text); its directory."""
+    folder = factory.mktemp("articles")
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text)
+    return make_index([folder], factory.mktemp("index") / "index")
+
+
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the demo seed article alone."""

@@ -14,7 +14,8 @@ from qa.evidence import _leads, typed_near
 from qa.extract import extract
 from qa.scoring import WEIGHTS_FILE
 from qa.settings import Settings
-from tests.conftest import SEED_ID, make_index
+from tests.conftest import SEED_ID, index_over, make_index
+from tests.qa.test_conversation import answerer_over
 
 SCOOTER = """Toy maker recalls 40,000 scooters
 
@@ -50,11 +51,7 @@ def seed_answerer(seed_settings: Settings) -> Answerer:
 
 @pytest.fixture(scope="module")
 def two_articles(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    articles = tmp_path_factory.mktemp("two-articles")
-    (articles / "scooters.txt").write_text(SCOOTER)
-    (articles / "football.txt").write_text(FOOTBALL)
-    index_dir = make_index([articles], tmp_path_factory.mktemp("two-index") / "index")
-    return Answerer.load(Settings(index_dir=index_dir))
+    return answerer_over(tmp_path_factory, {"scooters": SCOOTER, "football": FOOTBALL})
 
 
 def test_the_seed_question_is_answered_with_an_exact_citation(seed_answerer: Answerer):
@@ -121,14 +118,11 @@ def test_a_question_the_articles_do_not_address_is_declined(seed_answerer: Answe
     assert 0.0 <= answer.confidence <= 1.0
 
 
-def test_a_declined_answer_cites_first_the_sentence_it_came_closest_with(tmp_path: Path):
+def test_a_declined_answer_cites_first_the_sentence_it_came_closest_with(tmp_path_factory: pytest.TempPathFactory):
     """The mayor's paragraph ("a library of its own") ranks first; the reader finds the opening month in the
     lead. Declined, the first citation is still the lead, at the sentence an answer would have been."""
-    (tmp_path / "articles").mkdir()
-    (tmp_path / "articles" / "library.txt").write_text(LIBRARY)
-    (tmp_path / "articles" / "football.txt").write_text(FOOTBALL)
-    (tmp_path / "articles" / "scooters.txt").write_text(SCOOTER)
-    settings = Settings(index_dir=make_index([tmp_path / "articles"], tmp_path / "index"))
+    settings = Settings(index_dir=index_over(tmp_path_factory,
+                                             {"library": LIBRARY, "football": FOOTBALL, "scooters": SCOOTER}))
     question = "When did the Carrowmore library open?"
     declined = Answerer.load(settings.model_copy(update={"answer_threshold": 1.0})).ask(question)
     answered = Answerer.load(settings.model_copy(update={"answer_threshold": 0.0})).ask(question)
@@ -148,10 +142,7 @@ def test_citations_are_numbered_best_first_and_bounded_by_top_k(seed_answerer: A
 @pytest.fixture(scope="module")
 def saved_twice(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     """The scooter article under two names, and the football one."""
-    articles = tmp_path_factory.mktemp("saved-twice")
-    for name, text in (("scooters", SCOOTER), ("scooters-again", SCOOTER), ("football", FOOTBALL)):
-        (articles / f"{name}.txt").write_text(text)
-    return Answerer.load(Settings(index_dir=make_index([articles], tmp_path_factory.mktemp("twice") / "index")))
+    return answerer_over(tmp_path_factory, {"scooters": SCOOTER, "scooters-again": SCOOTER, "football": FOOTBALL})
 
 
 def test_an_article_saved_twice_is_cited_once_and_answered_as_surely_as_one_copy(
@@ -246,13 +237,11 @@ def test_a_deployment_can_use_its_own_weights_file(seed_settings: Settings, tmp_
     assert answer.citations[0].paragraph_index == 2  # still shows where it looked
 
 
-def test_the_answer_is_the_sentence_that_answers_not_the_lead_that_names_the_subject(tmp_path: Path):
+def test_the_answer_is_the_sentence_that_answers_not_the_lead_that_names_the_subject(
+        tmp_path_factory: pytest.TempPathFactory):
     """The lead repeats the question's words; the answer is in a later paragraph that says "the project". The
     extraction (found or not: `extract` is what the confidence then judges) picks it, and the reader its span."""
-    (tmp_path / "articles").mkdir()
-    (tmp_path / "articles" / "library.txt").write_text(LIBRARY)
-    (tmp_path / "articles" / "football.txt").write_text(FOOTBALL)
-    answerer = Answerer.load(Settings(index_dir=make_index([tmp_path / "articles"], tmp_path / "index")))
+    answerer = answerer_over(tmp_path_factory, {"library": LIBRARY, "football": FOOTBALL})
     query, ranked = answerer.rank(answerer.index, Resolved("How much did the new library in Carrowmore cost?"))
     extraction = extract(ranked, query, answerer.weights, answerer.reader)
     assert extraction is not None and extraction.paragraph.index == 1

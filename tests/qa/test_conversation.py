@@ -9,7 +9,7 @@ import pytest
 from qa.answerer import Answerer
 from qa.conversation import Resolved, Session, SessionStore, Turn, focus_of, resolve
 from qa.settings import Settings
-from tests.conftest import make_index
+from tests.conftest import index_over
 
 # Two articles that share words ("the company", "jobs", "profits"), so that a follow-up asked alone could
 # go to either; the detail each follow-up asks for sits below the lead paragraph.
@@ -40,10 +40,7 @@ def session_after(question: str, article: str | None = "a/1", short: str | None 
 
 def answerer_over(factory: pytest.TempPathFactory, articles: dict[str, str]) -> Answerer:
     """An answerer over a real index of a few articles (file name without .txt -> text)."""
-    folder = factory.mktemp("articles")
-    for name, text in articles.items():
-        (folder / f"{name}.txt").write_text(text)
-    return Answerer.load(Settings(index_dir=make_index([folder], factory.mktemp("index") / "index")))
+    return Answerer.load(Settings(index_dir=index_over(factory, articles)))
 
 
 @pytest.fixture(scope="module")
