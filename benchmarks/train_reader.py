@@ -11,8 +11,9 @@ into $READER_CACHE/validate.npz and prints figures on them, for choosing a recip
 articles). The defaults are the shipped reader's recipe; `--null` was tried and not shipped (see git log of
 qa/reader.npz). Epochs were chosen with `--validate`: 2 -> 3 -> 4 moved every figure up (span F1 on validation
 windows 0.621 -> 0.646 -> 0.653, answerability AUC there 0.773 -> 0.786 -> 0.794; on the v2.0 pipeline windows
-0.649 -> 0.654 -> 0.673; reader F1 on the v1.1 pipeline windows 0.471 -> 0.491 -> 0.499); more was not tried. `eval` applies qa.reader to the pipeline windows of odd articles (thresholds chosen on even
-ones) and prints short-answer EM/F1, the share given, answerability AUC/balanced accuracy and ms per call.
+0.649 -> 0.654 -> 0.673; reader F1 on the v1.1 pipeline windows 0.471 -> 0.491 -> 0.499); more was not tried.
+`eval` applies qa.reader to the pipeline windows of odd articles (thresholds chosen on even ones) and prints
+short-answer EM/F1, the share given, answerability AUC/balanced accuracy and ms per call.
 
 Honest split: v2.0 dev's 35 articles are all in v1.1 dev, and their even/odd positions differ between the
 two files, so fitting uses only articles that are even in every file they appear in, and reporting uses
