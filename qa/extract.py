@@ -34,7 +34,10 @@ class Cascade:
     Reading more lets the reader overrule the sentence model where it is less often right. Points cheaper still
     (two options, or lift 1.5) were within 0.3 points of 2.5 / 3.5 on every measure but not above it on SQuAD,
     where 2.0 / 2.0 gains 0.5-0.75; neighbouring points differ by a few questions, so re-check it when the reader
-    or the weights change."""
+    or the weights change. Re-checked for the 4-epoch reader and its weights: 2.0 / 2.0 reads 1.23 (v1.1), 1.47
+    (v2.0), 1.57 (bbc-tune) options a question; every point with 3 options, margin 1.5-3 and lift 1-3.5 is within
+    about 1 point of it on each measure (follow-ups 40-41 of 63), two options lose about 1 point of right + cited on
+    SQuAD, and reading every option in the margin (lift none) loses 6-7, so it stays."""
 
     options: int = 3
     margin: float = 2.0
