@@ -117,12 +117,14 @@ SUBSIDY = ("It spent 59.2 trillion rupiah on fuel subsidies in 2004, a sum far i
 
 
 def test_a_span_to_avoid_gives_way_to_the_best_span_elsewhere(reader: Reader) -> None:
+    """Two sums answer the question; with the first one's span avoided, the reader gives the other."""
+    window = "It spent 59.2 trillion rupiah on fuel subsidies in 2004 and 14.5 trillion rupiah on them in 2003."
     question = "How much did it spend on fuel subsidies?"
-    first = reader.read(question, SUBSIDY)
-    assert first is not None and "59.2" in SUBSIDY[first.start:first.end]
-    taken = SUBSIDY.index("59.2 trillion")
-    other = reader.read(question, SUBSIDY, avoid=((taken, taken + len("59.2 trillion")),))
-    assert other is not None and "14.5" in SUBSIDY[other.start:other.end]
+    first = reader.read(question, window)
+    assert first is not None and "59.2" in window[first.start:first.end]
+    other = reader.read(question, window, avoid=((first.start, first.end),))
+    assert other is not None and "14.5" in window[other.start:other.end]
+    assert other.start >= first.end
     assert other.probability < first.probability and other.answerable == first.answerable
 
 
