@@ -441,6 +441,7 @@ def save_reader(model, lora: dict, out: Path, fuse_w: np.ndarray, fuse_b: np.nda
     arrays["head.answer_w"] = model.answer.weight.detach().numpy()[0].astype(np.float32)
     arrays["head.answer_b"] = model.answer.bias.detach().numpy().astype(np.float32)
     arrays["head.fuse_w"], arrays["head.fuse_b"] = fuse_w.astype(np.float32), fuse_b.astype(np.float32)
+    out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **arrays)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
 
