@@ -11,7 +11,9 @@ into $READER_CACHE/validate.npz and prints figures on them, for choosing a recip
 articles). The defaults are the shipped reader's recipe; `--null` was tried and not shipped (see git log of
 qa/reader.npz). Epochs were chosen with `--validate`: 2 -> 3 -> 4 moved every figure up (span F1 on validation
 windows 0.621 -> 0.646 -> 0.653, answerability AUC there 0.773 -> 0.786 -> 0.794; on the v2.0 pipeline windows
-0.649 -> 0.654 -> 0.673; reader F1 on the v1.1 pipeline windows 0.471 -> 0.491 -> 0.499); more was not tried.
+0.649 -> 0.654 -> 0.673; reader F1 on the v1.1 pipeline windows 0.471 -> 0.491 -> 0.499). 6 epochs, against 4
+re-run on the same pipeline windows (2026-12-06): validation windows span F1 0.655 -> 0.654, AUC 0.795 -> 0.798;
+v1.1 pipeline windows reader F1 0.579 -> 0.572; v2.0 ones F1 0.309 -> 0.298, AUC 0.672 -> 0.659: 4 stays.
 `eval` applies qa.reader to the pipeline windows of odd articles (thresholds chosen on even ones) and prints
 short-answer EM/F1, the share given, answerability AUC/balanced accuracy and ms per call.
 
