@@ -327,6 +327,7 @@ def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: 
     from index.export import DEFAULT_MODEL, exported_encoder
     from qa.reader import MAX_TOKENS
 
+    out.parent.mkdir(parents=True, exist_ok=True)  # before training: a bad --out fails now, not after it
     torch.manual_seed(SEED)
     torch.set_num_threads(threads)
     rng = random.Random(SEED)
@@ -443,7 +444,6 @@ def save_reader(model, lora: dict, out: Path, fuse_w: np.ndarray, fuse_b: np.nda
     arrays["head.answer_w"] = model.answer.weight.detach().numpy()[0].astype(np.float32)
     arrays["head.answer_b"] = model.answer.bias.detach().numpy().astype(np.float32)
     arrays["head.fuse_w"], arrays["head.fuse_b"] = fuse_w.astype(np.float32), fuse_b.astype(np.float32)
-    out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **arrays)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
 
