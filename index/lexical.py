@@ -8,7 +8,10 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-_TOKEN = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
+# A dot joins a word only after a single character or before a digit ("U.S.", "e.g.", "1.5", "No.1"): a web
+# address is its names ("OneStat.com" -> "onestat", "com"), so "OneStat" finds it, and so does a missing space
+# after a full stop ("website.He").
+_TOKEN = re.compile(r"\w+(?:(?:['’]|(?<!\w\w)\.|\.(?=\d))\w+)*", re.UNICODE)
 _STOP = frozenset(STOPWORDS_EN)
 # No cache inside the stemmer: `stem` keeps its own, and PyStemmer's (10,000 words, purged when full) makes a
 # word it has not seen cost about three times the stemming itself.
@@ -21,7 +24,7 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens (dots and apostrophes inside a word kept: 'U.S.', '1.5', "it's")."""
+    """Lower-cased word tokens (apostrophes inside a word kept, "it's", and dots as `_TOKEN` says)."""
     if text.isascii():  # lower-casing ASCII keeps every character, so the text can be lowered once
         return _TOKEN.findall(text.lower())
     lowered = [w.lower() for w in _TOKEN.findall(text)]

@@ -1,0 +1,32 @@
+"""The words BM25 and term matching see: stop words out, stems, and what a dot inside a word means."""
+
+import pytest
+
+from index.lexical import terms, word_spans, words
+
+
+def test_terms_are_lower_cased_stems_without_stop_words():
+    assert terms("The Reports of the injuries") == ["report", "injuri"]
+
+
+def test_a_web_address_is_its_names_so_the_bare_name_finds_it():
+    assert words("Net monitor OneStat.com said") == ["net", "monitor", "onestat", "com", "said"]
+    assert "onestat" in terms("Net monitor OneStat.com said")
+
+
+@pytest.mark.parametrize("text, word", [
+    ("U.S. troops", "u.s"), ("e.g. this", "e.g"), ("up 1.5% today", "1.5"), ("a No.1 hit", "no.1"),
+    ("it's late", "it's"),
+])
+def test_abbreviations_decimals_and_apostrophes_stay_one_word(text: str, word: str):
+    assert word in words(text)
+
+
+def test_a_missing_space_after_a_full_stop_does_not_glue_two_words():
+    assert words("on the website.He said") == ["on", "the", "website", "he", "said"]
+
+
+def test_word_spans_give_each_word_where_it_stands():
+    text = "See OneStat.com now"
+    assert [(text[a:b].lower(), w) for a, b, w in word_spans(text)] == [
+        ("see", "see"), ("onestat", "onestat"), ("com", "com"), ("now", "now")]
