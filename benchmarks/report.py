@@ -399,7 +399,7 @@ def _quality(r: dict) -> str:
     out = ["## Answer quality", "", _meta(r), "",
            f"`qa eval` on the evaluation sets; SQuAD with `--sample {r['sample']} --seed 650`, on the odd-numbered "
            "articles (never seen by `benchmarks/tune.py` and `benchmarks/train_reader.py`, which fit the weights "
-           "and the reader on articles even-numbered in both SQuAD dev sets, and both also on the bbc-tune news "
+           "and the reader on articles even-numbered in both SQuAD dev sets; tune.py also on the bbc-tune news "
            "questions, whose articles no evaluation set uses) and on all articles. Each SQuAD dev set is "
            "indexed on its own (`articles.jsonl`); the BBC sets use the BBC "
            "index. P@1 / R@5: the gold paragraph is the first / among the first 5 citations. \"Right + cited\": "
