@@ -177,12 +177,16 @@ def news_examples(questions: Path, corpus: Path, rng: random.Random) -> list[tup
     an answerable question at its paragraph; a near-miss (an article but no paragraph) at the article's paragraph
     sharing most of its words, with no answer; off-topic questions (no article) give none."""
     from index.formats.text import parse_text
+    from index.types import Skipped
 
     examples = []
     for q in load_questions(questions):
         if q.article_id is None:
             continue
         article = parse_text((corpus / f"{q.article_id}.txt").read_bytes(), q.article_id, q.article_id)
+        if isinstance(article, Skipped):
+            print(f"news question {q.id} left out: {article.where}: {article.reason}", flush=True)
+            continue
         texts = article.paragraphs
         index = q.paragraph_index
         if index is None:

@@ -8,9 +8,9 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-# A dot joins a word only after a single character or before a digit ("U.S.", "e.g.", "1.5", "No.1"): a web
-# address is its names ("OneStat.com" -> "onestat", "com"), so "OneStat" finds it, and so does a missing space
-# after a full stop ("website.He").
+# A dot joins a word only after a single character or before a digit ("U.S.", "e.g.", "1.5", "No.1"). Elsewhere it
+# splits: a web address is its names ("OneStat.com" -> "onestat", "com"), so "OneStat" finds it, and a missing
+# space after a full stop ("website.He") does not glue two words together.
 _TOKEN = re.compile(r"\w+(?:(?:['’]|(?<!\w\w)\.|\.(?=\d))\w+)*", re.UNICODE)
 _STOP = frozenset(STOPWORDS_EN)
 # No cache inside the stemmer: `stem` keeps its own, and PyStemmer's (10,000 words, purged when full) makes a
