@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import random
-import re
 import sys
 import time
 from collections import Counter
@@ -154,11 +153,9 @@ def validation_articles() -> set[str]:
     return set(rng.sample(v2, 2) + rng.sample(v1, 1))
 
 
-def training_examples(rng: random.Random, held_out: bool | None = None, perturb: float = 0.0
-                      ) -> list[tuple[str, str, int, int, int]]:
+def training_examples(rng: random.Random, held_out: bool | None = None) -> list[tuple[str, str, int, int, int]]:
     """(question, window, start, end, answerable) from articles even everywhere (only the validation articles if
-    `held_out`, all but them if False, all if None); start = end = -1 if none. With `perturb`, that share of the
-    answerable questions also gives a perturbed copy at its answer's window, unanswerable (`perturbed_question`)."""
+    `held_out`, all but them if False, all if None); start = end = -1 if none."""
     examples = []
     seen = set()
     validation = validation_articles()
@@ -170,64 +167,9 @@ def training_examples(rng: random.Random, held_out: bool | None = None, perturb:
             if held_out is not None and (q.article_id in validation) != held_out:
                 continue
             seen.add(q.id)
-            found = question_examples(q, texts[q.article_id][q.paragraph_index], rng)
-            examples.extend(found)
-            if perturb and found and found[0][4] and rng.random() < perturb:
-                others = _mentions(" ".join(t for k, t in enumerate(texts[q.article_id]) if k != q.paragraph_index))
-                question = perturbed_question(q.question, found[0][1], others, rng)
-                examples.extend([(question, found[0][1], -1, -1, 0)] if question else [])
+            examples.extend(question_examples(q, texts[q.article_id][q.paragraph_index], rng))
     rng.shuffle(examples)
     return examples
-
-
-_NAME = re.compile(r"[A-Z][\w'-]+(?: (?:of |de |the )?[A-Z][\w'-]+)*")
-_NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
-_LEADING = frozenset("what who whom whose when where which why how in on at the a an by for during after before to "
-                     "from of is was are were did does do name according along since until".split())
-_OPPOSITES = dict(pair for a, b in (
-    ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"), ("before", "after"),
-    ("highest", "lowest"), ("earliest", "latest"), ("increase", "decrease"), ("increased", "decreased"),
-    ("more", "fewer"), ("won", "lost"), ("win", "lose"), ("maximum", "minimum"), ("north", "south"),
-    ("east", "west"), ("oldest", "youngest"), ("older", "younger"), ("longest", "shortest"), ("above", "below"),
-    ("top", "bottom"), ("began", "ended"), ("start", "end"), ("inside", "outside"), ("major", "minor"),
-    ("best", "worst"), ("higher", "lower"), ("larger", "smaller"), ("early", "late"), ("positive", "negative"),
-) for pair in ((a, b), (b, a)))
-
-
-def _mentions(text: str) -> dict[str, set[str]]:
-    """The names (capitalised runs, leading question and function words dropped; a lone word only if `text` never
-    has it in lower case, as "That" or "It" at a sentence's start), years and other numbers in `text`, by kind."""
-    found: dict[str, set[str]] = {"name": set(), "year": set(), "number": set()}
-    lower = set(re.findall(r"\b[a-z][\w'-]*", text))
-    for match in _NAME.finditer(text):
-        words = match.group().split()
-        while words and words[0].lower() in _LEADING:
-            words.pop(0)
-        if len(words) > 1 or (words and words[0].lower() not in lower):
-            found["name"].add(" ".join(words))
-    for match in _NUMBER.finditer(text):
-        found["year" if re.fullmatch(r"1[5-9]\d\d|20\d\d", match.group()) else "number"].add(match.group())
-    return found
-
-
-def perturbed_question(question: str, window: str, others: dict[str, set[str]], rng: random.Random) -> str | None:
-    """`question` made unanswerable by `window`, as SQuAD 2.0's writers did: a name, year or number of it that the
-    window states swapped for one of the same kind from elsewhere in the article (`others`, by `_mentions`) that
-    the window does not state, or a word swapped for its opposite that the window does not use; None if neither
-    can be done."""
-    options = []
-    for kind, mentions in _mentions(question).items():
-        for mention in mentions:
-            if mention in window:
-                swaps = sorted(m for m in others[kind] if m not in window and m not in question)
-                options.extend((mention, m) for m in rng.sample(swaps, min(2, len(swaps))))
-    used = set(re.findall(r"\w+", window.lower()))
-    options.extend((word, _OPPOSITES[word]) for word in re.findall(r"\w+", question.lower())
-                   if word in _OPPOSITES and _OPPOSITES[word] not in used)
-    if not options:
-        return None
-    old, new = rng.choice(options)
-    return re.sub(rf"\b{re.escape(old)}\b", new, question, count=1)
 
 
 def news_examples(questions: Path, corpus: Path, rng: random.Random) -> list[tuple[str, str, int, int, int]]:
@@ -417,7 +359,7 @@ def encode_batch(tokenizer, batch, null_target: bool):
 
 
 def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: bool, threads: int,
-                news: Path | None = None, perturb: float = 0.0) -> None:
+                news: Path | None = None) -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -428,7 +370,7 @@ def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: 
     torch.manual_seed(SEED)
     torch.set_num_threads(threads)
     rng = random.Random(SEED)
-    examples = training_examples(rng, False if held_out else None, perturb)
+    examples = training_examples(rng, False if held_out else None)
     if news:
         examples += news_examples(news, DATA / "bbc-news", rng)
     print(f"training examples: {len(examples)} ({sum(e[4] for e in examples)} answerable)"
@@ -714,15 +656,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the shipped reader: 2)")
     parser.add_argument("--news", type=Path, help="also train on a news question set over the BBC corpus (e.g. "
                         "benchmarks/data/bbc-tune; never an evaluation set)")
-    parser.add_argument("--perturb", type=float, default=0.0, help="share of answerable training questions that "
-                        "also give a perturbed, unanswerable copy at their answer (a name, number or word swapped)")
     args = parser.parse_args()
     args.out = args.out or (CACHE / "validate.npz" if args.validate else ROOT / "qa" / "reader.npz")
     if args.stage in ("windows", "all"):
         stage_windows()
     if args.stage in ("train", "all"):
-        stage_train(args.rank, args.epochs, args.out, args.validate, args.null, args.threads, args.news,
-                    args.perturb)
+        stage_train(args.rank, args.epochs, args.out, args.validate, args.null, args.threads, args.news)
     if args.stage in ("eval", "all"):
         stage_eval(args.out, not args.fp32)
 
