@@ -177,6 +177,15 @@ def index_code_hash() -> str:
     return digest.hexdigest()[:12]
 
 
+def _generation(directory: Path) -> str | None:
+    """The generation an index directory's manifest points at (None without a readable manifest): a build
+    outside the suite changes it, so a bench stamp that names another generation no longer describes the index."""
+    try:
+        return json.loads((directory / "manifest.json").read_text()).get("generation")
+    except (OSError, ValueError):
+        return None
+
+
 class Run:
     """One invocation: options, machine, floors measured so far, cached indexes, sections' results."""
 
@@ -213,8 +222,12 @@ class Run:
         directory = self.bench / f"index-{name}"
         stamp_file = directory / "bench-stamp.json"
         wanted = self.args.rebuild and name not in self.rebuilt
-        if not wanted and (directory / "manifest.json").exists() and stamp_file.exists():
-            stamp = json.loads(stamp_file.read_text())
+        stamp = json.loads(stamp_file.read_text()) if stamp_file.exists() else None
+        if stamp and (stamp.get("generation") is None or stamp["generation"] != _generation(directory)):
+            print(f"  note: {directory.name} was built outside this suite since its stamp; rebuilding it",
+                  file=sys.stderr)
+            stamp = None
+        if not wanted and stamp:
             if stamp.get("index_code") != index_code_hash():
                 stamp["stale"] = True
                 print(f"  note: index/ code changed since {directory.name} was built; --rebuild rebuilds it",
@@ -230,7 +243,8 @@ class Run:
 
     def adopt(self, name: str, directory: Path, cmd: list, seconds: float, out: str) -> None:
         stamp = {"command": shown(cmd), "built_at": now(), "seconds": round(seconds, 1),
-                 "index_code": index_code_hash(), "summary": out.strip().splitlines()[0] if out.strip() else ""}
+                 "index_code": index_code_hash(), "generation": _generation(directory),
+                 "summary": out.strip().splitlines()[0] if out.strip() else ""}
         (directory / "bench-stamp.json").write_text(json.dumps(stamp, indent=2))
         self.rebuilt.add(name)
         self.built[name] = stamp
