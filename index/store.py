@@ -69,7 +69,11 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 
 
 class IndexMissingError(FileNotFoundError):
-    """No usable index in the directory."""
+    """No usable index in the directory: none built yet (`built` False), or one that cannot be read."""
+
+    def __init__(self, message: str, built: bool = True) -> None:
+        super().__init__(message)
+        self.built = built
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ class Manifest:
             data = json.loads(path.read_text())
             manifest = cls(**data)
         except FileNotFoundError as exc:
-            raise IndexMissingError(f"no index in {index_dir}: run `qa index build PATH...` first") from exc
+            raise IndexMissingError(f"no index in {index_dir}: run `qa index build PATH...` first",
+                                    built=False) from exc
         except (ValueError, TypeError) as exc:
             raise IndexMissingError(f"unreadable manifest {path}: {exc}") from exc
         if manifest.format_version != FORMAT_VERSION:

@@ -28,8 +28,8 @@ log = logging.getLogger("web")
 DESCRIPTION = """Extractive, cited answers to questions about a folder of news articles.
 
 Every answer is quoted verbatim from an article, with numbered citations (article, paragraph, character
-offsets). Errors are JSON `{"detail": ...}`; 503 means no index has been built yet (run `qa index build`)
-or the server is busy (see `Retry-After`)."""
+offsets). Errors are JSON `{"detail": ...}`; 503 means no index has been built yet (run `qa index build`),
+the index could not be loaded (rebuild it), or the server is busy (see `Retry-After`)."""
 
 
 def create_app(settings: Settings | None = None, answerer: Answerer | None = None) -> FastAPI:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from web.examples import example_questions
-from web.state import IndexNotReady, IndexState
+from web.state import IndexState
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -107,15 +107,13 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
     async def chat(request: Request) -> HTMLResponse:
         answerer = state.answerer
         context: dict[str, Any] = {
-            "ready": answerer is not None, "examples": [], "article_count": 0, "not_ready": None,
+            "ready": answerer is not None, "examples": [], "article_count": 0, "broken": state.broken,
             "max_question_chars": settings.max_question_chars, "token_required": bool(settings.api_token),
         }
         if answerer is not None:
             reader = answerer.index.reader
             context["examples"] = await anyio.to_thread.run_sync(examples.get, reader)
             context["article_count"] = reader.manifest.counts.get("articles", 0)
-        else:
-            context["not_ready"] = IndexNotReady().detail
         return templates.TemplateResponse(request, "chat.html", context,
                                           status_code=200 if answerer is not None else 503)
 
@@ -125,7 +123,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
         answerer = state.answerer
         if answerer is None:
             return templates.TemplateResponse(request, "error.html", {
-                "title": "No index yet", "message": IndexNotReady().detail}, status_code=503)
+                "title": "No index to answer from", "message": state.unavailable}, status_code=503)
         reader = answerer.index.reader
         found = await anyio.to_thread.run_sync(reader.article, article_id)
         if found is None:

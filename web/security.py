@@ -30,7 +30,8 @@ JSON_TYPES = (b"application/json", b"+json")
 class GuardMiddleware:
     """Adds security headers to every response; refuses bodies over `max_body_bytes` (413), bodies that
     do not arrive within `body_timeout` seconds (408: a stalled upload must not hold a slot forever) and
-    bodies that declare JSON but are not UTF-8 (422); sheds requests beyond `max_concurrent` with 503."""
+    bodies that declare JSON but are not UTF-8 or not readable as JSON (422); sheds requests beyond
+    `max_concurrent` with 503; answers HEAD as GET without the body."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_concurrent: int, body_timeout: float = 10.0,
                  unlimited_prefixes: Iterable[str] = ("/healthz", "/static/")) -> None:
@@ -46,6 +47,8 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         send = _with_headers(send, scope)
+        if scope["method"] == "HEAD":  # HTTP wants HEAD wherever GET is (uptime checks use it): a GET, no body
+            scope, send = {**scope, "method": "GET"}, _headless(send)
         counted = not scope["path"].startswith(self.unlimited)
         if counted and self.in_flight >= self.max_concurrent:
             await _json(send, 503, "the server is busy: retry in a moment", ((b"retry-after", b"1"),))
@@ -59,7 +62,9 @@ class GuardMiddleware:
                 self.in_flight -= 1
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope["headers"])
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name, value)  # the first of a repeated header, as Starlette reads it
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
@@ -90,11 +95,9 @@ class GuardMiddleware:
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if body and content_type.endswith(JSON_TYPES):
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                await _json(send, 422, [{"loc": ["body"], "type": "utf8_invalid",
-                                         "msg": f"the body is not UTF-8 text (byte {exc.start})"}])
+            problem = _unreadable(body)
+            if problem:
+                await _json(send, 422, [{"loc": ["body"], **problem}])
                 return
         replayed = False
 
@@ -106,6 +109,34 @@ class GuardMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _unreadable(body: bytes) -> dict[str, str] | None:
+    """Why a JSON body cannot be read, as an error's type and message: not UTF-8, or JSON that the parser gives
+    up on past its syntax (an integer of thousands of digits, arrays nested thousands deep), which FastAPI
+    would answer with a bare 400; None if readable (syntax errors are left to FastAPI, which gives the position)."""
+    try:
+        json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return {"type": "utf8_invalid", "msg": f"the body is not UTF-8 text (byte {exc.start})"}
+    except json.JSONDecodeError:
+        return None
+    except RecursionError:
+        return {"type": "json_invalid", "msg": "JSON decode error: the body is nested too deeply"}
+    except ValueError as exc:
+        return {"type": "json_invalid", "msg": f"JSON decode error: {str(exc).split(';')[0]}"}
+    return None
+
+
+def _headless(send: Send) -> Send:
+    """`send` for a HEAD request answered as a GET: the response's status and headers, none of its body."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return wrapped
 
 
 def _with_headers(send: Send, scope: Scope) -> Send:

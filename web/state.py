@@ -21,6 +21,9 @@ log = logging.getLogger("web")
 
 NO_INDEX = ("No index has been built yet: run `qa index build PATH...` to index some articles. "
             "The server starts answering as soon as the index is ready, without a restart.")
+BROKEN_INDEX = ("The index could not be loaded: it is damaged, unfinished or from another version of article-qa "
+                "(the server log says which). Rebuild it with `qa index build PATH...`; the server starts "
+                "answering from the new index without a restart.")
 
 
 class IndexNotReady(Exception):
@@ -48,6 +51,7 @@ class IndexState:
         self.loader = loader
         self.started = time.monotonic()
         self.problem: str | None = None
+        self.broken = False
         self._lock = threading.Lock()
         self._last_logged: str | None = None
         self._release_again = False
@@ -59,10 +63,16 @@ class IndexState:
     def uptime(self) -> float:
         return time.monotonic() - self.started
 
+    @property
+    def unavailable(self) -> str:
+        """Why there is nothing to answer from, for clients: no index yet, or one that could not be loaded (the
+        reason itself, which names paths and internals, stays in the server log)."""
+        return BROKEN_INDEX if self.broken else NO_INDEX
+
     def require(self) -> Answerer:
         answerer = self.answerer
         if answerer is None:
-            raise IndexNotReady()
+            raise IndexNotReady(self.unavailable)
         return answerer
 
     def refresh(self) -> bool:
@@ -86,15 +96,16 @@ class IndexState:
                     _release_memory()
                 return False
             except IndexMissingError as exc:
-                self._note(str(exc), level=logging.WARNING)
+                self._note(str(exc), level=logging.WARNING, broken=exc.built)
             except Exception as exc:  # a half-written or broken index must not stop the server
                 self._note(f"could not load the index in {self.settings.index_dir}: {exc!r}",
-                           level=logging.ERROR)
+                           level=logging.ERROR, broken=True)
             return False
 
-    def _note(self, problem: str | None, level: int = logging.INFO) -> None:
+    def _note(self, problem: str | None, level: int = logging.INFO, broken: bool = False) -> None:
         """Remember why the index could not be (re)loaded; log each distinct reason once, not every poll."""
         self.problem = problem
+        self.broken = broken
         if problem and problem != self._last_logged:
             log.log(level, "%s", problem)
         self._last_logged = problem

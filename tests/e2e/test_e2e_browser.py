@@ -200,3 +200,25 @@ def test_an_unreachable_or_failing_server_is_reported_politely(server: str, brow
         assert [p for p in page.problems if "Failed to load resource" not in p] == []
     finally:
         context.close()
+
+
+def test_a_citation_link_keeps_an_article_id_with_dot_segments_whole(server: str, browser) -> None:
+    """Ids come from the articles (a JSONL `id` may be "../notes"): the link must reach that id, not a path the
+    browser resolved the dots of; ordinary ids keep their slashes."""
+    context, page = new_page(browser, server, viewport={"width": 1024, "height": 700})
+    try:
+        page.goto(f"{server}/")
+        _, answer = ask(page, SEED_QUESTION)
+        citations = [dict(answer["citations"][0], article_id=article_id, n=n)
+                     for n, article_id in enumerate(("../../etc/passwd", "news/./x", "world/asia/korea"), 1)]
+        page.route("**/api/ask", lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(dict(answer, citations=citations))))
+        ask(page, SEED_QUESTION)
+        chips = page.locator("#conversation > li.msg.bot").last.locator("a.chip")
+        hrefs = [chips.nth(k).evaluate("a => a.href") for k in range(3)]
+        assert hrefs[0].startswith(f"{server}/articles/..%2F..%2Fetc%2Fpasswd?p=")
+        assert hrefs[1].startswith(f"{server}/articles/news%2F.%2Fx?p=")
+        assert hrefs[2].startswith(f"{server}/articles/world/asia/korea?p=")
+        assert page.problems == []
+    finally:
+        context.close()

@@ -134,7 +134,7 @@ def test_the_chat_script_only_ever_inserts_text():
             assert sink not in code, (script.name, sink)
     chat = (REPO / "web" / "static" / "chat.js").read_text()
     assert chat.count(".href =") == 1 and 'return "/articles/" + id' in chat
-    assert 'split("/").map(encodeURIComponent)' in chat
+    assert "segments.map(encodeURIComponent)" in chat and "encodeURIComponent(c.article_id)" in chat
 
 
 # ------------------------------------------------------------------------------------------------- headers

@@ -112,6 +112,9 @@ BAD_REQUESTS = [
     ("form body", b"question=Why%3F", "application/x-www-form-urlencoded", 422, "JSON"),
     ("text body", b'{"question": "Why?"}', "text/plain", 422, "JSON"),
     ("body too large", json.dumps({"question": "x" * 20_000}).encode(), "application/json", 413, "larger"),
+    ("integer of 5000 digits", b'{"question": "Why?", "top_k": ' + b"9" * 5000 + b"}", "application/json", 422,
+     "JSON"),
+    ("arrays nested 5000 deep", b"[" * 5000 + b"]" * 5000, "application/json", 422, "nested"),
 ]
 
 
@@ -124,6 +127,18 @@ def test_every_bad_request_gets_a_4xx_json_detail(client, case, body, content_ty
     detail = r.json()["detail"]
     assert detail
     assert word.lower() in json.dumps(detail).lower(), detail
+
+
+def test_a_repeated_content_type_is_read_as_the_app_reads_it_the_first_one(client):
+    body = '{"question": "caf\u00e9 prices?"}'.encode("latin-1")
+    r = client.post("/api/ask", content=body,
+                    headers=[("Content-Type", "application/json"), ("Content-Type", "text/plain")])
+    assert r.status_code == 422 and "UTF-8" in json.dumps(r.json()["detail"])
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/articles", f"/api/articles/{SEED_ID}", "/"])
+def test_every_get_route_answers_head_too(client, path):
+    assert client.head(path).status_code == client.get(path).status_code == 200
 
 
 def test_a_body_over_the_limit_is_refused_without_a_content_length(client):

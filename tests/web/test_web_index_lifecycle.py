@@ -83,3 +83,21 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart_while_answers_keep_flowi
         assert r.status_code == 200
         assert r.json()["citations"][0]["article_id"] == "town/bakery"
         assert "Mill Lane" in c.get("/articles/town/bakery").text
+
+
+def test_a_damaged_index_is_a_503_that_says_so_and_a_rebuild_recovers_it(tmp_path: Path, app_client):
+    index_dir = make_index([write_jsonl(tmp_path / "a" / "a.jsonl", [BAKERY])], tmp_path / "index")
+    (index_dir / "manifest.json").write_text("{not json")
+    settings = Settings(index_dir=index_dir, reload_check_seconds=0.1)
+    with app_client(settings) as c:
+        r = c.post("/api/ask", json={"question": "How many loaves a day?"})
+        assert r.status_code == 503 and r.headers["retry-after"]
+        assert "could not be loaded" in r.json()["detail"] and "qa index build" in r.json()["detail"]
+        assert "not json" not in r.json()["detail"]  # the reason is for the server log, not for clients
+        health = c.get("/healthz")
+        assert health.status_code == 503 and "could not be loaded" in health.json()["detail"]
+        assert "could not be loaded" in c.get("/").text
+
+        make_index([write_jsonl(tmp_path / "b" / "b.jsonl", [LIGHTHOUSE])], index_dir)
+        wait_for(lambda: c.get("/healthz").status_code == 200)
+        assert c.get("/api/articles").json()["articles"][0]["article_id"] == "coast/lighthouse"

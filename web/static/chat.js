@@ -19,8 +19,12 @@
     return e;
   }
 
+  // Ids keep their slashes in the link (business/001), unless a segment is "." or "..", which the browser would
+  // resolve away: then the whole id is one encoded segment (the server decodes %2F back to "/").
   function articleHref(c) {
-    var id = String(c.article_id).split("/").map(encodeURIComponent).join("/");
+    var segments = String(c.article_id).split("/");
+    var dotted = segments.some(function (s) { return s === "." || s === ".."; });
+    var id = dotted ? encodeURIComponent(c.article_id) : segments.map(encodeURIComponent).join("/");
     return "/articles/" + id + "?p=" + c.paragraph_index + "&start=" + c.start + "&end=" + c.end +
       "#p-" + c.paragraph_index;
   }
