@@ -30,7 +30,7 @@ from index.formats import read_file
 from index.graph_cache import int8_graph
 from index.lexical import terms
 from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, IndexReader, Manifest
-from index.types import Article, Passage, Skipped, first_of_each_id
+from index.types import Article, Passage, Skipped, encodable, first_of_each_id
 from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -243,7 +243,7 @@ def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) 
                 if isinstance(result, Skipped):
                     summary.skipped.append(result)
                 else:
-                    yield result, str(item.path)
+                    yield result, encodable(str(item.path))
             advance()
 
 
@@ -294,7 +294,10 @@ def _read(item: Found) -> Iterator[Article | Skipped]:
     except OSError as exc:
         yield Skipped(str(item.path), f"cannot read file ({exc.strerror or exc})")
         return
-    yield from read_file(item.path, item.article_id, data)
+    try:
+        yield from read_file(item.path, item.article_id, data)
+    except Exception as exc:  # a parser that fails on one file costs that file (and says why), not the build
+        yield Skipped(str(item.path), f"could not be parsed ({type(exc).__name__}: {exc})")
 
 
 def content_hash(article: Article) -> str:

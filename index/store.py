@@ -15,6 +15,7 @@ the page cache. Nothing here uses pickle.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -297,9 +298,11 @@ class GenerationWriter:
         raise ValueError("an approximate index needs questions to tune its search on")
 
     def abort(self) -> None:
-        self._sentence_file.close()
-        self._vector_file.close()
-        self.db.close()
+        """Close what is open, whatever fails: closing flushes, and the disk that failed the write may fail the
+        flush too; the caller removes the directory next, and must get to."""
+        for close in (self._sentence_file.close, self._vector_file.close, self.db.close):
+            with contextlib.suppress(OSError, sqlite3.Error):
+                close()
 
 
 class _RowReader:

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with each lone surrogate (a JSON escape such as "\\ud800", an undecodable byte of a file name) as
+    U+FFFD: such text cannot be stored or printed as UTF-8. One code point for one, so offsets still hold."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+class _Encodable:
+    """Frozen dataclasses whose text fields (strings, tuples of strings) are made `encodable` on creation."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                object.__setattr__(self, f.name, encodable(value))
+            elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+                object.__setattr__(self, f.name, tuple(encodable(v) for v in value))
 
 
 @dataclass(frozen=True)
-class Article:
+class Article(_Encodable):
     """One parsed article: metadata plus body paragraphs (title and metadata lines excluded)."""
 
     article_id: str
@@ -20,7 +41,7 @@ class Article:
 
 
 @dataclass(frozen=True)
-class Skipped:
+class Skipped(_Encodable):
     """A file (or JSON line) that could not be read, and why."""
 
     where: str

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from index.formats.jsonl import parse_json
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -112,20 +114,15 @@ class GuardMiddleware:
 
 
 def _unreadable(body: bytes) -> dict[str, str] | None:
-    """Why a JSON body cannot be read, as an error's type and message: not UTF-8, or JSON that the parser gives
-    up on past its syntax (an integer of thousands of digits, arrays nested thousands deep), which FastAPI
-    would answer with a bare 400; None if readable (syntax errors are left to FastAPI, which gives the position)."""
+    """Why a JSON body cannot be read, as an error's type and message (not UTF-8, not JSON, or JSON the parser
+    gives up on: an integer of thousands of digits, arrays nested thousands deep, where FastAPI would answer a
+    bare 400); None if it can."""
     try:
-        json.loads(body.decode("utf-8"))
+        text = body.decode("utf-8-sig")  # FastAPI accepts a byte-order mark too
     except UnicodeDecodeError as exc:
         return {"type": "utf8_invalid", "msg": f"the body is not UTF-8 text (byte {exc.start})"}
-    except json.JSONDecodeError:
-        return None
-    except RecursionError:
-        return {"type": "json_invalid", "msg": "JSON decode error: the body is nested too deeply"}
-    except ValueError as exc:
-        return {"type": "json_invalid", "msg": f"JSON decode error: {str(exc).split(';')[0]}"}
-    return None
+    _, problem = parse_json(text)
+    return {"type": "json_invalid", "msg": f"invalid JSON ({problem})"} if problem else None
 
 
 def _headless(send: Send) -> Send:

@@ -23,10 +23,7 @@ def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
     if not text.strip():
         yield Skipped(where, "empty file")
         return
-    try:
-        whole = json.loads(text)
-    except json.JSONDecodeError:
-        whole = None
+    whole, _ = parse_json(text)
     if isinstance(whole, dict):
         yield article_from_object(whole, where)
     elif isinstance(whole, list):
@@ -42,12 +39,21 @@ def _read_lines(text: str, where: str) -> Iterator[tuple[Article | Skipped, str]
         if not line.strip():
             continue
         at = f"{where}:{line_no}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Skipped(at, f"invalid JSON ({exc.msg})"), at
-            continue
-        yield article_from_object(obj, at), at
+        obj, problem = parse_json(line)
+        yield (Skipped(at, f"invalid JSON ({problem})") if problem else article_from_object(obj, at)), at
+
+
+def parse_json(text: str) -> tuple[Any, str | None]:
+    """The JSON value of `text`, or None and why not: a syntax error, or what the parser gives up on (an
+    integer of thousands of digits, arrays nested thousands deep)."""
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, exc.msg
+    except RecursionError:
+        return None, "nested too deeply"
+    except ValueError as exc:
+        return None, str(exc).split(";")[0]
 
 
 def article_from_object(obj: Any, where: str) -> Article | Skipped:

@@ -4,11 +4,14 @@ the kill comes between writing it and renaming it into place). The live index is
 
 from __future__ import annotations
 
+import resource
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 from index.store import MANIFEST, Manifest
-from tests.hardening.support import run_build
+from tests.hardening.support import PYTHON, REPO, child_env, run_build
 
 
 def test_the_next_build_removes_every_kind_of_leftover_of_a_killed_build(news_index: Path, news_corpus: Path,
@@ -31,3 +34,22 @@ def test_the_next_build_removes_every_kind_of_leftover_of_a_killed_build(news_in
     manifest = Manifest.read(index_dir)
     assert manifest.generation != live.generation
     assert sorted(p.name for p in index_dir.iterdir() if p.name != ".lock") == [manifest.generation, MANIFEST]
+
+
+def test_a_build_that_runs_out_of_space_leaves_the_live_index_and_no_partial_generation(
+        news_index: Path, news_corpus: Path, tmp_path: Path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(news_index, index_dir, symlinks=True)
+    live = Manifest.read(index_dir)
+
+    def disk_of_64_kib() -> None:  # writes past 64 KiB fail with EFBIG, as on a full disk (not a kill)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    result = subprocess.run([PYTHON, "-m", "tests.hardening.fake_encoder", "index", "build", str(news_corpus),
+                             "--index-dir", str(index_dir)], cwd=REPO, env=child_env(), capture_output=True,
+                            text=True, timeout=120, check=False, preexec_fn=disk_of_64_kib)
+    assert result.returncode != 0
+    assert "File too large" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert Manifest.read(index_dir) == live
+    assert sorted(p.name for p in index_dir.iterdir() if p.name != ".lock") == [live.generation, MANIFEST]

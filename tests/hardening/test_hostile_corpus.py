@@ -111,6 +111,18 @@ def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
                     "feeds/feed.jsonl:4": r'no "paragraphs"', "feeds/feed.jsonl:5": r"no non-empty paragraphs",
                     "feeds/feed.jsonl:6": r"not a JSON object", "feeds/feed.jsonl:7": r"invalid JSON",
                     "feeds/feed.jsonl:9": r"duplicate article id 'feed-1'"})
+    put("feeds/odd-json.jsonl", "\n".join([
+        '{"id": "odd-bigint", "title": "x", "paragraphs": ["y"], "n": ' + "9" * 5000 + "}",
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": "odd-surrogate", "title": "Bad \\ud800 title", "paragraphs": ["Lone \\udc00 half of a pair."]}',
+        json.dumps({"id": "odd-after", "title": "Still read", "paragraphs": ["After the odd lines."]}),
+    ]) + "\n")
+    skipped.update({"feeds/odd-json.jsonl:1": r"invalid JSON \(Exceeds the limit",
+                    "feeds/odd-json.jsonl:2": r"invalid JSON \(nested too deeply\)"})
+    articles["odd-surrogate"] = ("Bad \ufffd title", ["Lone \ufffd half of a pair."])
+    articles["odd-after"] = ("Still read", ["After the odd lines."])
+    put(os.fsdecode(b"ok/caf\xe9.txt"), plain("Name not UTF-8", "The file name has a Latin-1 byte."))
+    articles["ok/caf\ufffd"] = ("Name not UTF-8", ["The file name has a Latin-1 byte."])
     put("feeds/list.json", json.dumps([{"id": "list-1", "title": "Listed", "paragraphs": ["In a JSON list."]},
                                        {"id": "list-2", "title": "No paragraphs"}]))
     articles["list-1"] = ("Listed", ["In a JSON list."])
