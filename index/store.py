@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -98,12 +99,22 @@ class Manifest:
                                     built=False) from exc
         except (ValueError, TypeError) as exc:
             raise IndexMissingError(f"unreadable manifest {path}: {exc}") from exc
+        except OSError as exc:  # the index folder is a file, the manifest a folder, ...
+            raise IndexMissingError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if manifest.format_version != FORMAT_VERSION:
             raise IndexMissingError(
-                f"index format {manifest.format_version} in {index_dir}, this version reads {FORMAT_VERSION}:"
+                f"index format {manifest.format_version!r} in {index_dir}, this version reads {FORMAT_VERSION}:"
                 " rebuild with `qa index build`"
             )
+        if not manifest.well_formed():
+            raise IndexMissingError(f"unreadable manifest {path}: a field has the wrong type or value")
         return manifest
+
+    def well_formed(self) -> bool:
+        """Whether the fields have the types and shapes a build writes (the generation a folder name of it)."""
+        return (isinstance(self.generation, str) and re.fullmatch(r"gen-\w+", self.generation) is not None
+                and isinstance(self.dimension, int) and self.dimension > 0 and isinstance(self.model, str)
+                and isinstance(self.counts, dict) and all(isinstance(v, int) for v in self.counts.values()))
 
     def write(self, index_dir: Path) -> None:
         """Atomically make this manifest (and so its generation) the live index."""
@@ -383,18 +394,26 @@ class IndexReader:
         if not self.directory.is_dir():
             raise IndexMissingError(
                 f"index generation {self.directory} is missing: rebuild with `qa index build`")
+        try:
+            self._open()
+        except (sqlite3.Error, RuntimeError, ValueError, TypeError, OSError) as exc:  # faiss raises RuntimeError
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self._db.close()
+            raise IndexMissingError(f"damaged index files in {self.directory} ({type(exc).__name__}: {exc}): "
+                                    "rebuild with `qa index build`") from exc
+
+    def _open(self) -> None:
         self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True,
                                    check_same_thread=False)
         self._lock = threading.Lock()
         self._paragraph_rows: OrderedDict[int, ParagraphRow] = OrderedDict()
         self.faiss = faiss.read_index(str(self.directory / FAISS_FILE), FAISS_MMAP)
         self.vector_index = VectorIndexInfo.read(self.directory)
-        try:  # memory-mapped, so that several workers share one copy; never unpickled
-            self.bm25 = bm25s.BM25.load(str(self.directory / BM25_DIR), mmap=True)
-        except ValueError as exc:
-            raise IndexMissingError(f"damaged BM25 files in {self.directory}: {exc}; "
-                                    "rebuild with `qa index build`") from exc
+        # memory-mapped, so that several workers share one copy; never unpickled
+        self.bm25 = bm25s.BM25.load(str(self.directory / BM25_DIR), mmap=True)
         dim = self.manifest.dimension
+        if self.faiss.d != dim:
+            raise ValueError(f"the manifest says {dim} dimensions, the vectors have {self.faiss.d}")
         self.sentence_vectors = _map_vectors(self.directory / SENTENCE_VECTORS, np.float16, dim)
         passages = self._query('SELECT paragraph, start, "end", first_sentence, sentence_count FROM passages'
                                " ORDER BY id")

@@ -12,7 +12,7 @@ import faiss
 from index.encoder import Encoder, passage_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.graph_cache import int8_graph
-from index.store import IndexReader, Manifest
+from index.store import IndexMissingError, IndexReader, Manifest
 from qa.conversation import (
     Resolved,
     SessionStore,
@@ -56,7 +56,13 @@ class LoadedIndex:
         faiss.omp_set_num_threads(1)  # one query at a time per thread: OpenMP fan-out only adds latency
         reader = IndexReader(index_dir)
         graph = (passage_graph(reader.directory) or int8_graph(reader.directory, int8_cache)) if int8_cache else None
-        return cls(reader, Lexicon(reader), Encoder(reader.directory, threads=1, graph=graph), int8_cache)
+        try:
+            encoder = Encoder(reader.directory, threads=1, graph=graph)
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types on a damaged file
+            reader.close()
+            raise IndexMissingError(f"damaged encoder files in {reader.directory} ({type(exc).__name__}: {exc}): "
+                                    "rebuild with `qa index build`") from exc
+        return cls(reader, Lexicon(reader), encoder, int8_cache)
 
     @property
     def generation(self) -> str:

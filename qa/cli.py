@@ -10,11 +10,16 @@ import json
 import os
 import reprlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.answerer import Answerer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -32,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings({k: v for k in flags if (v := getattr(args, k, None)) is not None})
         return args.run(args, settings) or 0
     except UserError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # whoever read the output stopped reading (`qa ask ... | head`): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # a file or folder the command needs, named by the error
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -52,6 +63,21 @@ def _settings(flags: dict) -> Settings:
             shown = f" (got {reprlib.repr(got)})" if isinstance(got, str | int | float) else ""
             problems.append(f"{name}: {error['msg']}{shown}")
         raise UserError(f"bad setting: {'; '.join(problems)}") from None
+
+
+def _count(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` (to `high`)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {low}..{high}" if high else f"must be {low} or more")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,15 +112,15 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the API's response body")
-    ask.add_argument("--top-k", type=int, default=None, help="how many citations to return")
+    ask.add_argument("--top-k", type=_count(1, 10), default=None, help="how many citations to return (1-10)")
     _index_dir_flag(ask)
     _threshold_flag(ask)
     ask.set_defaults(run=_ask)
 
     evaluate = commands.add_parser("eval", help="score questions.jsonl of a dataset against the index")
     evaluate.add_argument("dataset", type=Path, metavar="DATASET_DIR")
-    evaluate.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
-    evaluate.add_argument("--sample", type=int, default=None, help="evaluate N questions sampled with a seed")
+    evaluate.add_argument("--limit", type=_count(1), default=None, help="evaluate only the first N questions")
+    evaluate.add_argument("--sample", type=_count(1), default=None, help="evaluate N questions sampled with a seed")
     evaluate.add_argument("--seed", type=int, default=650)
     evaluate.add_argument("--articles", choices=("all", "even", "odd"), default="all",
                           help="only questions of even- or odd-numbered articles (tuning split)")
@@ -225,15 +251,22 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _ask(args: argparse.Namespace, settings: Settings) -> int:
+def _answerer(settings: Settings) -> Answerer:
+    """The answerer over `settings.index_dir`; a missing or damaged index or weights file is a `UserError`."""
     from index.store import IndexMissingError
     from qa.answerer import Answerer
-    from qa.render import answer_text
+    from qa.scoring import WeightsError
 
     try:
-        answerer = Answerer.load(settings)
-    except IndexMissingError as exc:
+        return Answerer.load(settings)
+    except (IndexMissingError, WeightsError) as exc:
         raise UserError(str(exc)) from exc
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.render import answer_text
+
+    answerer = _answerer(settings)
     if not args.question.strip():
         raise UserError("the question is empty")
     answer = answerer.ask(args.question, top_k=args.top_k)
@@ -242,18 +275,16 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from index.store import IndexMissingError
-    from qa.answerer import Answerer
-    from qa.evaluate import evaluate_dataset, format_report
+    from qa.evaluate import DatasetError, evaluate_dataset, format_report
 
     if not any((args.dataset / name).exists() for name in ("questions.jsonl", "conversations.jsonl")):
         raise UserError(f"{args.dataset} has no questions.jsonl or conversations.jsonl")
+    answerer = _answerer(settings)
     try:
-        answerer = Answerer.load(settings)
-    except IndexMissingError as exc:
+        report = evaluate_dataset(answerer, args.dataset, limit=args.limit, sample=args.sample, seed=args.seed,
+                                  articles=args.articles) | {"threshold": round(answerer.weights.threshold, 4)}
+    except DatasetError as exc:
         raise UserError(str(exc)) from exc
-    report = evaluate_dataset(answerer, args.dataset, limit=args.limit, sample=args.sample, seed=args.seed,
-                              articles=args.articles) | {"threshold": round(answerer.weights.threshold, 4)}
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 

@@ -7,17 +7,18 @@ normalisation (lower case, no punctuation, no articles, single spaces).
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import statistics
 import string
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
+from index.formats.jsonl import parse_json
 from qa.types import Answer
 
 CALIBRATION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
@@ -67,26 +68,57 @@ def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
     return any(f" {normalize_answer(a)} " in haystack for a in answers if normalize_answer(a))
 
 
+class DatasetError(ValueError):
+    """A dataset file that cannot be read as one, with the file and line."""
+
+
 def load_questions(dataset: Path, articles: str = "all") -> list[GoldQuestion]:
     """Questions of a dataset; `articles` = 'even' or 'odd' keeps those of even/odd-numbered articles."""
     order = {}
     articles_file = dataset / "articles.jsonl"
     if articles_file.exists():
-        for n, line in enumerate(articles_file.read_text().splitlines()):
-            if line.strip():
-                order[json.loads(line)["id"]] = n
+        for n, (where, record) in enumerate(_records(articles_file)):
+            order[_field(record, "id", where)] = n
     questions = []
-    for line in (dataset / "questions.jsonl").read_text().splitlines():
-        if not line.strip():
-            continue
-        q = json.loads(line)
-        position = order.get(q["article_id"], 0)
+    for where, q in _records(dataset / "questions.jsonl"):
+        question = _gold(q, q.get("id", where), where)
+        position = order.get(question.article_id, 0)
         if (articles == "even" and position % 2) or (articles == "odd" and not position % 2):
             continue
-        questions.append(GoldQuestion(q["id"], q["question"], tuple(q.get("answers") or ()), q["article_id"],
-                                      q.get("paragraph_index"), bool(q.get("is_impossible")),
-                                      tuple(q.get("answer_starts") or ())))
+        questions.append(question)
     return questions
+
+
+def _records(path: Path) -> Iterator[tuple[str, dict]]:
+    """Each non-blank line's JSON object, with where it is (`file:line`)."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            value, problem = parse_json(line)
+            if problem or not isinstance(value, dict):
+                reason = f"invalid JSON ({problem})" if problem else "not a JSON object"
+                raise DatasetError(f"{path}:{n}: {reason}")
+            yield f"{path}:{n}", value
+
+
+def _gold(record: dict, question_id: str, where: str) -> GoldQuestion:
+    """A question or conversation turn as scored (`answers` a list of strings, `paragraph_index` null or int)."""
+    answers = record.get("answers") or []
+    index = record.get("paragraph_index")
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise DatasetError(f'{where}: "answers" must be a list of strings')
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+        raise DatasetError(f'{where}: "paragraph_index" must be an integer or null')
+    return GoldQuestion(str(question_id), _field(record, "question", where), tuple(answers),
+                        record.get("article_id"), index, bool(record.get("is_impossible")),
+                        tuple(record.get("answer_starts") or ()))
+
+
+def _field(record: dict, name: str, where: str) -> str:
+    """A required string field of a record."""
+    value = record.get(name)
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise DatasetError(f'{where}: no "{name}"')
+    return str(value)
 
 
 def tuning_questions(dataset: Path, *others: Path) -> list[GoldQuestion]:
@@ -147,15 +179,15 @@ def evaluate_conversations(answerer: Asks, path: Path) -> dict:
     cited, and the follow-ups' short-answer F1, 0 when none is given)."""
     followups: list[dict] = []
     topic_changes: list[dict] = []
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
+    for where, conversation in _records(path):
+        turns = conversation.get("turns")
+        if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
+            raise DatasetError(f'{where}: no "turns" list of objects')
         session_id = None
-        for n, turn in enumerate(json.loads(line)["turns"]):
-            answer = answerer.ask(turn["question"], session_id=session_id, top_k=5)
+        for n, turn in enumerate(turns):
+            gold = _gold(turn, f"turn-{n}", f"{where} turn {n + 1}")
+            answer = answerer.ask(gold.question, session_id=session_id, top_k=5)
             session_id = answer.session_id
-            gold = GoldQuestion(f"turn-{n}", turn["question"], tuple(turn["answers"]), turn["article_id"],
-                                turn["paragraph_index"], False)
             if n:
                 (topic_changes if turn.get("topic_change") else followups).append(judge(answer, gold))
     return {

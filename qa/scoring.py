@@ -12,6 +12,10 @@ from pathlib import Path
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 
+class WeightsError(ValueError):
+    """A weights file (`QA_WEIGHTS_FILE`) that cannot be read."""
+
+
 @dataclass(frozen=True)
 class LinearModel:
     """`bias + sum(weight * feature)`; features missing from the input count as 0."""
@@ -41,15 +45,19 @@ class Weights:
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Weights:
-        data = json.loads(path.read_text())
-        return cls(
-            paragraph=LinearModel(**data["paragraph"]),
-            sentence=LinearModel(**data["sentence"]),
-            confidence=LinearModel(**data["confidence"]),
-            threshold=float(data["threshold"]),
-            span_threshold=float(data.get("span_threshold", 1.0)),
-            reading=LinearModel(**data.get("reading", {"weights": {}})),
-        )
+        """The weights in `path`; a `WeightsError` naming the file if it cannot be read as weights."""
+        try:
+            data = json.loads(path.read_text())
+            return cls(
+                paragraph=LinearModel(**data["paragraph"]),
+                sentence=LinearModel(**data["sentence"]),
+                confidence=LinearModel(**data["confidence"]),
+                threshold=float(data["threshold"]),
+                span_threshold=float(data.get("span_threshold", 1.0)),
+                reading=LinearModel(**data.get("reading", {"weights": {}})),
+            )
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise WeightsError(f"cannot read the weights file {path} ({type(exc).__name__}: {exc})") from exc
 
     def to_dict(self) -> dict:
         return {

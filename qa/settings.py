@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", protected_namespaces=(), env_ignore_empty=True)
 
     index_dir: Path = Field(Path("var/index"), description="where the index lives")
-    model: str = Field(DEFAULT_MODEL, description="sentence-transformers model name or path (build time)")
+    model: str = Field(DEFAULT_MODEL, min_length=1, description="sentence-transformers model name or path (build time)")
     build_int8: bool = Field(False, description="embed passages with the int8 copy of the encoder graph at build time: "
                              "about 2x faster builds (BENCHMARKS.md, Build, with the answers it costs); updates "
                              "embed as the index was built")
@@ -34,12 +34,12 @@ class Settings(BaseSettings):
     weights_file: Path = Field(WEIGHTS_FILE, description="ranking and confidence weights (benchmarks/tune.py "
                                "writes them; the shipped ones are fitted on SQuAD and news tuning questions)")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
     api_token: str | None = Field(None, description="when set, /api/* requires `Authorization: Bearer <token>`")
-    max_question_chars: int = 1000
-    max_body_bytes: int = 16_384
-    max_concurrent_requests: int = 32
-    request_timeout_seconds: float = 10.0
-    session_ttl_seconds: float = 3600.0
-    max_sessions: int = 10_000
-    reload_check_seconds: float = 1.0
+    max_question_chars: int = Field(1000, ge=1)
+    max_body_bytes: int = Field(16_384, ge=1)
+    max_concurrent_requests: int = Field(32, ge=1)
+    request_timeout_seconds: float = Field(10.0, gt=0)
+    session_ttl_seconds: float = Field(3600.0, gt=0)
+    max_sessions: int = Field(10_000, ge=1)
+    reload_check_seconds: float = Field(1.0, gt=0)

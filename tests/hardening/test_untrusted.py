@@ -273,7 +273,7 @@ def test_a_pickle_planted_in_an_index_is_refused_not_run(news_index: Path, tmp_p
 
     target = index_dir / Manifest.read(index_dir).generation / BM25_DIR / "data.csc.index.npy"
     np.save(target, np.array([Payload()], dtype=object), allow_pickle=True)
-    with pytest.raises(IndexMissingError, match="damaged BM25 files"):
+    with pytest.raises(IndexMissingError, match="damaged index files"):
         Answerer.load(Settings(index_dir=index_dir))
     assert not marker.exists()
 

@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
 
 from tests.conftest import SEED_ID
+from tests.hardening.support import REPO, child_env
 from tests.index.test_index_cli import assert_one_line_error, qa
 
 ANSWERABLE = "How many casualties have North Korean troops suffered?"
@@ -81,6 +85,9 @@ def test_eval_reports_at_the_threshold_asked_for(seed_index: Path, dataset: Path
 @pytest.mark.parametrize(("env", "words"), [
     ({"QA_ANSWER_THRESHOLD": "3"}, ("QA_ANSWER_THRESHOLD", "'3'")),
     ({"QA_PORT": "eighty"}, ("QA_PORT", "'eighty'")),
+    ({"QA_PORT": "70000"}, ("QA_PORT", "65535")),
+    ({"QA_MAX_QUESTION_CHARS": "-1"}, ("QA_MAX_QUESTION_CHARS",)),
+    ({"QA_RELOAD_CHECK_SECONDS": "-1"}, ("QA_RELOAD_CHECK_SECONDS",)),
 ])
 def test_a_setting_that_does_not_fit_is_a_one_line_error(seed_index: Path, env: dict[str, str], words: tuple):
     assert_one_line_error(qa("ask", ANSWERABLE, "--index-dir", seed_index, cwd=seed_index.parent, env=env), *words)
@@ -90,3 +97,69 @@ def test_a_setting_that_does_not_fit_is_a_one_line_error(seed_index: Path, env: 
 def test_a_threshold_flag_outside_0_to_1_is_refused_by_the_parser(seed_index: Path, value: str):
     run = qa("ask", ANSWERABLE, "--index-dir", seed_index, "--threshold", value, cwd=seed_index.parent)
     assert run.returncode == 2 and "--threshold" in run.stderr and "Traceback" not in run.stderr
+
+
+def damaged_copy(seed_index: Path, tmp_path: Path, damage: str) -> Path:
+    """A copy of the seed index with one kind of damage: a generation file cut short, or a manifest field that
+    has the wrong type or value, or the index folder a plain file."""
+    index_dir = tmp_path / "index"
+    if damage == "index folder is a file":
+        index_dir.write_text("not an index")
+        return index_dir
+    shutil.copytree(seed_index, index_dir)
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    if damage.startswith("manifest "):
+        field, value = damage.removeprefix("manifest ").split("=")
+        (index_dir / "manifest.json").write_text(json.dumps(manifest | {field: json.loads(value)}))
+    else:
+        with open(index_dir / manifest["generation"] / damage, "r+b") as f:
+            f.truncate(7)
+    return index_dir
+
+
+@pytest.mark.parametrize("damage", ["index.sqlite", "passages.faiss", "sentences.f16", "vectors.json",
+                                    "encoder.onnx", "tokenizer.json", 'manifest generation=null',
+                                    'manifest generation="../.."', "manifest dimension=10",
+                                    "index folder is a file"])
+def test_a_damaged_index_is_a_one_line_error_saying_to_rebuild_it(seed_index: Path, tmp_path: Path, damage: str):
+    index_dir = damaged_copy(seed_index, tmp_path, damage)
+    run = qa("ask", ANSWERABLE, "--index-dir", index_dir, cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    error = run.stderr.strip().splitlines()[-1]  # a damaged encoder.onnx is first warned about as its int8 copy fails
+    assert error.startswith("qa: error: ") and str(index_dir) in error, run.stderr
+
+
+def test_a_weights_file_that_cannot_be_read_is_a_one_line_error(seed_index: Path, tmp_path: Path):
+    (tmp_path / "weights.json").write_text("")
+    run = qa("ask", ANSWERABLE, "--index-dir", seed_index, cwd=tmp_path,
+             env={"QA_WEIGHTS_FILE": str(tmp_path / "weights.json")})
+    assert_one_line_error(run, "weights file", "weights.json")
+
+
+@pytest.mark.parametrize(("name", "line", "words"), [
+    ("questions.jsonl", "{not json", ("questions.jsonl:1", "invalid JSON")),
+    ("questions.jsonl", json.dumps({"id": "q", "question": "How many?", "answers": "1,100", "article_id": SEED_ID,
+                                    "paragraph_index": 0}), ("questions.jsonl:1", '"answers"')),
+    ("questions.jsonl", json.dumps({"id": "q", "answers": []}), ("questions.jsonl:1", '"question"')),
+    ("conversations.jsonl", "{}", ("conversations.jsonl:1", '"turns"')),
+])
+def test_a_dataset_line_that_cannot_be_read_is_a_one_line_error_naming_it(seed_index: Path, tmp_path: Path,
+                                                                          name: str, line: str, words: tuple):
+    (tmp_path / name).write_text(line + "\n")
+    assert_one_line_error(qa("eval", tmp_path, "--index-dir", seed_index, cwd=tmp_path), *words)
+
+
+@pytest.mark.parametrize("flags", [("--top-k", "0"), ("--top-k", "11"), ("--top-k", "two")])
+def test_a_top_k_outside_1_to_10_is_refused_by_the_parser(seed_index: Path, flags: tuple[str, str]):
+    run = qa("ask", ANSWERABLE, "--index-dir", seed_index, *flags, cwd=seed_index.parent)
+    assert run.returncode == 2 and "--top-k" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_output_into_a_closed_pipe_ends_quietly(seed_index: Path):
+    command = [sys.executable, "-m", "qa.cli", "ask", ANSWERABLE, "--index-dir", str(seed_index)]
+    with subprocess.Popen(command, cwd=REPO, env=child_env(PYTHONPATH=str(REPO)), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        process.stdout.close()  # the reader goes away before the answer is printed, as `| head -0` would
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) != 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
