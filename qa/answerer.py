@@ -121,7 +121,8 @@ class Answerer:
         with self.spare.asking():
             query, ranked = self.rank(index, resolved)
             extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=self.spare,
-                                 avoid=resolved.answered_before, cascade=self.cascade)
+                                 avoid=resolved.answered_before, cascade=self.cascade) \
+                if _asks_something(query, resolved) else None
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS)
@@ -155,6 +156,12 @@ class Answerer:
         for p in evidence:
             p.features["context"] = 1.0 if p.article_id == resolved.context_article else 0.0
         return query, _distinct(context_first(rank_paragraphs(evidence, self.weights), resolved))
+
+
+def _asks_something(query: Query, resolved: Resolved) -> bool:
+    """Whether the question names anything to look for: a content word ("a", "what?" and "🤔" have none, and
+    their best sentence would be an answer to nothing), or a conversation it follows ("Why?")."""
+    return bool(query.idf) or resolved.context_article is not None or bool(resolved.focus)
 
 
 def _distinct(ranked: list[ParagraphEvidence]) -> list[ParagraphEvidence]:

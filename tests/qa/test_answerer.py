@@ -118,6 +118,18 @@ def test_a_question_the_articles_do_not_address_is_declined(seed_answerer: Answe
     assert 0.0 <= answer.confidence <= 1.0
 
 
+@pytest.mark.parametrize("question", ["a", "What?", "the", "🤔", "?"])
+def test_a_question_without_a_content_word_is_declined_with_no_confidence(two_articles: Answerer, question: str):
+    answer = two_articles.ask(question)
+    assert (answer.found, answer.answer, answer.confidence) == (False, None, 0.0)
+
+
+def test_a_followup_without_a_content_word_still_reads_the_conversation(two_articles: Answerer):
+    first = two_articles.ask("Which toy company recalled its electric scooters?")
+    why = two_articles.ask("Why?", session_id=first.session_id)
+    assert why.confidence > 0.0 and why.citations[0].article_id == "scooters"
+
+
 def test_a_declined_answer_cites_first_the_sentence_it_came_closest_with(tmp_path_factory: pytest.TempPathFactory):
     """The mayor's paragraph ("a library of its own") ranks first; the reader finds the opening month in the
     lead. Declined, the first citation is still the lead, at the sentence an answer would have been."""
