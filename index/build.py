@@ -102,7 +102,7 @@ def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
         def fill(writer: GenerationWriter, encoder: Encoder) -> list[list[str]]:
             lexical = _write_articles(paths, writer, encoder, summary, progress)
             if writer.counts["articles"] == 0:
-                raise ValueError("no readable articles found in " + ", ".join(map(str, paths)))
+                raise _nothing_readable(paths, index_dir, summary)
             summary.embedded = writer.counts["passages"]
             return lexical
 
@@ -131,7 +131,7 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
             (summary.added if known is None else summary.changed).append(article.article_id)
             embed.append((article, path))
         if not embed and not summary.unchanged:
-            raise ValueError("no readable articles found in " + ", ".join(map(str, paths)))
+            raise _nothing_readable(paths, index_dir, summary)
         replaced = set(summary.changed)
         return [rowid for article_id, (rowid, _) in stored.items() if article_id not in replaced], embed
 
@@ -190,6 +190,19 @@ def _update(index_dir: Path,
         finally:
             previous.close()
     return summary
+
+
+def _nothing_readable(paths: list[Path], index_dir: Path, summary: BuildSummary) -> ValueError:
+    """The error of a build that found no article: with why the first files were skipped, and whether the index
+    folder is (or holds) a path given, which is never read as articles."""
+    where = ", ".join(map(str, paths))
+    inside = [p for p in paths if p.resolve() == index_dir.resolve() or index_dir.resolve() in p.resolve().parents]
+    notes = [f"{', '.join(map(str, inside))} is in the index folder, which is never read as articles"] * bool(inside)
+    if summary.skipped:
+        more = len(summary.skipped) - 5
+        shown = "; ".join(f"{s.where}: {s.reason}" for s in summary.skipped[:5])
+        notes.append(f"skipped {shown}" + (f"; and {more} more" if more > 0 else ""))
+    return ValueError(f"no readable articles found in {where}" + (f" ({'; '.join(notes)})" if notes else ""))
 
 
 def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: BuildSummary, started: float,

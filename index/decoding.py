@@ -68,6 +68,17 @@ def _checked(text: str) -> str:
 
 
 _WHITESPACE = re.compile(r"\s+")
+MAX_TITLE_CHARS = 200
+
+
+def headline(title: str, paragraphs: list[str] | tuple[str, ...]) -> str:
+    """An article's title: `title` on one line, else the start of its first paragraph; cut at a word to at most
+    MAX_TITLE_CHARS (with "…"), as it goes out with every citation of the article."""
+    text = collapse_whitespace(title) or collapse_whitespace(next((p for p in paragraphs if p.strip()), ""))[:80]
+    if len(text) <= MAX_TITLE_CHARS:
+        return text
+    cut = text[:MAX_TITLE_CHARS]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 def collapse_whitespace(text: str) -> str:

@@ -236,6 +236,9 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         manifest = Manifest.read(settings.index_dir)
     except IndexMissingError as exc:
         raise UserError(str(exc)) from exc
+    if not (settings.index_dir / manifest.generation).is_dir():
+        raise UserError(f"index generation {settings.index_dir / manifest.generation} is missing: "
+                        "rebuild with `qa index build`")
     if args.json:
         print(json.dumps(manifest.__dict__, indent=2))
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.html
 import trafilatura
 
-from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
+from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline
 from index.types import Article, Skipped
 
 
@@ -32,7 +32,7 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
         return Skipped(where, "only navigation links in the HTML, no article text")
     return Article(
         article_id=article_id,
-        title=title or paragraphs[0][:80],
+        title=headline(title, paragraphs),
         paragraphs=tuple(paragraphs),
         byline=doc.author or None,
         date=doc.date or None,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
+from index.decoding import UndecodableError, decode_bytes, headline
 from index.types import Article, Skipped, first_of_each_id
 
 _OPTIONAL = ("url", "date", "byline", "source")
@@ -70,9 +70,7 @@ def article_from_object(obj: Any, where: str) -> Article | Skipped:
         return Skipped(where, 'no "paragraphs" list of strings')
     if not any(p.strip() for p in paragraphs):
         return Skipped(where, "no non-empty paragraphs")
-    title = obj.get("title")
-    first = next(collapse_whitespace(p) for p in paragraphs if p.strip())
-    title = collapse_whitespace(title) if isinstance(title, str) and title.strip() else first[:80]
+    title = headline(obj["title"] if isinstance(obj.get("title"), str) else "", paragraphs)
     extras = {k: str(obj[k]) for k in _OPTIONAL if isinstance(obj.get(k), str | int) and str(obj[k]).strip()}
     # Paragraph text is kept verbatim (and empty ones in place) so indexes and offsets match the source.
     return Article(article_id=str(article_id).strip(), title=title, paragraphs=tuple(paragraphs), **extras)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from index.decoding import UndecodableError, collapse_whitespace, decode_bytes
+from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline
 from index.types import Article, Skipped
 
 _BYLINE = re.compile(r"^(?:by|written by)\s+(.{2,120})$", re.IGNORECASE)
@@ -57,8 +57,7 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
         return Skipped(where, "no title and no body text")
     if not paragraphs:
         return Skipped(where, "no body paragraphs after the headline")
-    title = title or paragraphs[0][:80]
-    return Article(article_id, title, tuple(paragraphs), meta.byline, meta.date, meta.url)
+    return Article(article_id, headline(title, paragraphs), tuple(paragraphs), meta.byline, meta.date, meta.url)
 
 
 def _read_blocks(blocks: list[str]) -> _Meta:

@@ -162,8 +162,9 @@ def test_a_build_with_nothing_readable_fails_and_leaves_the_old_index(old_index:
                                                                        build: Build) -> None:
     write(tmp_path / "junk" / "empty.txt", b"")
     write(tmp_path / "junk" / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00")
-    with pytest.raises(ValueError, match="no readable articles"):
+    with pytest.raises(ValueError, match="no readable articles") as failed:
         build([tmp_path / "junk"], old_index.index_dir)
+    assert "empty.txt: empty file" in str(failed.value) and "image.txt: binary data" in str(failed.value)
     assert generations(old_index.index_dir) == [old_index.manifest.generation]
     assert_still_the_old_index(old_index)
 

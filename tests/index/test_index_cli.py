@@ -100,8 +100,14 @@ def test_build_of_a_missing_path_fails_with_one_line_and_writes_nothing(tmp_path
 def test_build_with_nothing_readable_fails_with_one_line(tmp_path: Path) -> None:
     write(tmp_path / "junk" / "empty.txt", b"")
     run = qa("index", "build", tmp_path / "junk", "--index-dir", tmp_path / "index", cwd=tmp_path)
-    assert_one_line_error(run, "no readable articles")
+    assert_one_line_error(run, "no readable articles", "empty.txt: empty file")
     assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_a_build_into_the_corpus_folder_itself_says_the_index_folder_is_not_read(tmp_path: Path) -> None:
+    write(tmp_path / "corpus" / "a.txt", "Pier reopens\n\nThe pier reopened on Monday.\n")
+    run = qa("index", "build", tmp_path / "corpus", "--index-dir", tmp_path / "corpus", cwd=tmp_path)
+    assert_one_line_error(run, "no readable articles", "never read as articles")
 
 
 def test_build_with_a_model_that_cannot_be_loaded_fails_with_one_line(tmp_path: Path) -> None:
@@ -124,3 +130,11 @@ def test_stats_with_a_corrupt_manifest_fails_with_one_line(tmp_path: Path) -> No
     write(tmp_path / "index" / "manifest.json", '{"format_version": 1, "generat')
     run = qa("index", "stats", "--index-dir", tmp_path / "index", cwd=tmp_path)
     assert_one_line_error(run, "manifest")
+
+
+def test_stats_of_an_index_whose_generation_is_gone_fails_with_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "index" / "manifest.json", json.dumps({
+        "format_version": 1, "generation": "gen-20240101T000000000000", "model": "m", "dimension": 384,
+        "counts": {"articles": 1}, "built_at": "2024-01-01T00:00:00+00:00", "build_seconds": 1.0}))
+    run = qa("index", "stats", "--index-dir", tmp_path / "index", cwd=tmp_path)
+    assert_one_line_error(run, "gen-20240101T000000000000", "missing")

@@ -79,6 +79,16 @@ def test_markdown_links_and_emphasis_keep_their_words(tmp_path: Path) -> None:
     assert article.paragraphs == ("The finance minister said yes.",)
 
 
+@pytest.mark.parametrize("name, text", [
+    ("a.txt", "Harbour " * 5000 + "\n\nThe pier reopened on Monday.\n"),
+    ("a.jsonl", json.dumps({"id": "a", "title": "Harbour " * 5000, "paragraphs": ["The pier reopened on Monday."]})),
+])
+def test_a_headline_too_long_to_be_one_is_cut_at_a_word(tmp_path: Path, name: str, text: str) -> None:
+    article = parse_one(write(tmp_path / name, text))
+    assert article.title == ("Harbour " * 25).strip() + "…"  # 200 characters at most, then the ellipsis
+    assert article.paragraphs == ("The pier reopened on Monday.",)
+
+
 @pytest.mark.parametrize("line, iso", [
     ("December 23, 2024", "2024-12-23"), ("Dec 23, 2024", "2024-12-23"), ("23 December 2024", "2024-12-23"),
     ("2024-12-23", "2024-12-23"), ("Monday, December 23, 2024", "2024-12-23"),
