@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 
 _BOMS = (
@@ -18,8 +19,10 @@ class UndecodableError(ValueError):
     """The bytes are not text in any encoding we accept."""
 
 
-def decode_bytes(data: bytes) -> str:
-    """Decode article bytes, trying the encodings news files really come in; reject binary data."""
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Decode article bytes, trying the encodings news files really come in; reject binary data. `declared`: the
+    encoding the file names for itself (an HTML page's charset), used when the bytes are not UTF-8 (a page
+    labelled Latin-1 but written in UTF-8 is common, and valid UTF-8 is seldom an accident)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -38,6 +41,9 @@ def decode_bytes(data: bytes) -> str:
         return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    if declared:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            return _checked(data.decode(declared))
     try:
         return _checked(data.decode("cp1252"))
     except UnicodeDecodeError:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import trafilatura
 
 from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline
 from index.types import Article, Skipped
 
+_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
 
 def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     """Extract title, author, date, canonical URL and body paragraphs from an HTML page."""
+    declared = _CHARSET.search(data[:4096])
     try:
-        html = decode_bytes(data)
+        html = decode_bytes(data, declared.group(1).decode("ascii") if declared else None)
     except UndecodableError as exc:
         return Skipped(where, str(exc))
     try:

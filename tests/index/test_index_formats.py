@@ -163,6 +163,24 @@ def test_html_scripts_navigation_and_styles_are_dropped(tmp_path: Path) -> None:
     assert "Home" not in article.paragraphs
 
 
+CYRILLIC = ("Мост открыт после ремонта",
+            "Городской мост снова открыт для машин и пешеходов после восьми месяцев ремонта, сообщили власти.")
+
+
+@pytest.mark.parametrize(("meta", "encoding"), [
+    ('<meta charset="windows-1251">', "cp1251"),
+    ('<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">', "koi8-r"),
+    ('<meta charset="iso-8859-1">', "utf-8"),  # labelled Latin-1, written in UTF-8: the bytes win
+])
+def test_html_is_read_in_the_encoding_its_page_declares_unless_it_is_utf8(tmp_path: Path, meta: str,
+                                                                           encoding: str) -> None:
+    title, body = CYRILLIC
+    page = (f"<html><head>{meta}<title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{body}</p><p>{body}</p></article></body></html>")
+    article = parse_one(write(tmp_path / "story.html", page.encode(encoding)))
+    assert article.title == title and article.paragraphs[0] == body
+
+
 def test_html_without_main_text_is_skipped_with_a_reason(tmp_path: Path) -> None:
     page = "<html><head><script>x()</script></head><body></body></html>"
     (result,) = parse(write(tmp_path / "empty.html", page))
