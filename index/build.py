@@ -93,6 +93,8 @@ def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
     by default): about twice as fast, with the answer quality BENCHMARKS.md reports. The generation keeps that
     graph (`PASSAGE_INT8_FILE`), so updates embed the same way."""
     started = time.perf_counter()
+    if index_dir.exists() and not index_dir.is_dir():
+        raise ValueError(f"{index_dir} is a file, not a folder to keep the index in")
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)

@@ -293,8 +293,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.scoring import Weights, WeightsError
     from web.server import serve
 
+    try:  # the server waits for an index to appear, but weights it cannot read are a mistake to say now
+        Weights.load(settings.weights_file)
+    except WeightsError as exc:
+        raise UserError(str(exc)) from exc
     return serve(settings)
 
 

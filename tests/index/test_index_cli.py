@@ -138,3 +138,10 @@ def test_stats_of_an_index_whose_generation_is_gone_fails_with_one_line(tmp_path
         "counts": {"articles": 1}, "built_at": "2024-01-01T00:00:00+00:00", "build_seconds": 1.0}))
     run = qa("index", "stats", "--index-dir", tmp_path / "index", cwd=tmp_path)
     assert_one_line_error(run, "gen-20240101T000000000000", "missing")
+
+
+def test_a_build_into_an_index_folder_that_is_a_file_fails_with_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "corpus" / "a.txt", "Pier reopens\n\nThe pier reopened on Monday.\n")
+    write(tmp_path / "index", "not a folder")
+    run = qa("index", "build", tmp_path / "corpus", "--index-dir", tmp_path / "index", cwd=tmp_path)
+    assert_one_line_error(run, "is a file, not a folder")

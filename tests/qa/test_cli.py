@@ -129,9 +129,10 @@ def test_a_damaged_index_is_a_one_line_error_saying_to_rebuild_it(seed_index: Pa
     assert error.startswith("qa: error: ") and str(index_dir) in error, run.stderr
 
 
-def test_a_weights_file_that_cannot_be_read_is_a_one_line_error(seed_index: Path, tmp_path: Path):
+@pytest.mark.parametrize("command", ["ask", "serve"])
+def test_a_weights_file_that_cannot_be_read_is_a_one_line_error(seed_index: Path, tmp_path: Path, command: str):
     (tmp_path / "weights.json").write_text("")
-    run = qa("ask", ANSWERABLE, "--index-dir", seed_index, cwd=tmp_path,
+    run = qa(*([command, ANSWERABLE] if command == "ask" else [command]), "--index-dir", seed_index, cwd=tmp_path,
              env={"QA_WEIGHTS_FILE": str(tmp_path / "weights.json")})
     assert_one_line_error(run, "weights file", "weights.json")
 
