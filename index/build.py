@@ -198,8 +198,11 @@ def _nothing_readable(paths: list[Path], index_dir: Path, summary: BuildSummary)
     """The error of a build that found no article: with why the first files were skipped, and whether the index
     folder is (or holds) a path given, which is never read as articles."""
     where = ", ".join(map(str, paths))
-    inside = [p for p in paths if p.resolve() == index_dir.resolve() or index_dir.resolve() in p.resolve().parents]
-    notes = [f"{', '.join(map(str, inside))} is in the index folder, which is never read as articles"] * bool(inside)
+    home = index_dir.resolve()
+    inside = [str(p) for p in paths if p.resolve() == home or home in p.resolve().parents]
+    notes = []
+    if inside:
+        notes.append(f"{', '.join(inside)} is in the index folder, which is never read as articles")
     if summary.skipped:
         more = len(summary.skipped) - 5
         shown = "; ".join(f"{s.where}: {s.reason}" for s in summary.skipped[:5])

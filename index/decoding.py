@@ -1,10 +1,13 @@
-"""Bytes to text: UTF-8/16/32 with a BOM, UTF-16 without one, UTF-8, then cp1252 (then Latin-1 for the rest)."""
+"""Bytes to text: UTF-8/16/32 with a BOM, UTF-16 without one, UTF-8, then cp1252 (then Latin-1 for the rest); and
+the small text helpers every reader of outside input shares (titles, whitespace, JSON that may not parse)."""
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import json
 import re
+from typing import Any
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -90,3 +93,16 @@ def headline(title: str, paragraphs: list[str] | tuple[str, ...]) -> str:
 def collapse_whitespace(text: str) -> str:
     """Runs of whitespace to one space, ends trimmed (a regex, so a huge paragraph is never split into words)."""
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def parse_json(text: str) -> tuple[Any, str | None]:
+    """The JSON value of `text`, or None and why not: a syntax error, or what the parser gives up on (an
+    integer of thousands of digits, arrays nested thousands deep)."""
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, exc.msg
+    except RecursionError:
+        return None, "nested too deeply"
+    except ValueError as exc:
+        return None, str(exc).split(";")[0]

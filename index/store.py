@@ -78,6 +78,12 @@ class IndexMissingError(FileNotFoundError):
         self.built = built
 
 
+def damaged(directory: Path, exc: Exception, what: str = "index files") -> IndexMissingError:
+    """The error for files of the index generation in `directory` that cannot be read (`exc` says how)."""
+    return IndexMissingError(f"damaged {what} in {directory} ({type(exc).__name__}: {exc}): "
+                             "rebuild with `qa index build`")
+
+
 @dataclass(frozen=True)
 class Manifest:
     format_version: int
@@ -109,6 +115,13 @@ class Manifest:
         if not manifest.well_formed():
             raise IndexMissingError(f"unreadable manifest {path}: a field has the wrong type or value")
         return manifest
+
+    def generation_dir(self, index_dir: Path) -> Path:
+        """The folder of the generation this manifest makes live; IndexMissingError if it is gone."""
+        directory = index_dir / self.generation
+        if not directory.is_dir():
+            raise IndexMissingError(f"index generation {directory} is missing: rebuild with `qa index build`")
+        return directory
 
     def well_formed(self) -> bool:
         """Whether the fields have the types and shapes a build writes (the generation a folder name of it)."""
@@ -390,17 +403,13 @@ class IndexReader:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self.manifest = Manifest.read(index_dir)
-        self.directory = index_dir / self.manifest.generation
-        if not self.directory.is_dir():
-            raise IndexMissingError(
-                f"index generation {self.directory} is missing: rebuild with `qa index build`")
+        self.directory = self.manifest.generation_dir(index_dir)
         try:
             self._open()
         except (sqlite3.Error, RuntimeError, ValueError, TypeError, OSError) as exc:  # faiss raises RuntimeError
             with contextlib.suppress(AttributeError, sqlite3.Error):
                 self._db.close()
-            raise IndexMissingError(f"damaged index files in {self.directory} ({type(exc).__name__}: {exc}): "
-                                    "rebuild with `qa index build`") from exc
+            raise damaged(self.directory, exc) from exc
 
     def _open(self) -> None:
         self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True,

@@ -12,7 +12,7 @@ import faiss
 from index.encoder import Encoder, passage_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.graph_cache import int8_graph
-from index.store import IndexMissingError, IndexReader, Manifest
+from index.store import IndexReader, Manifest, damaged
 from qa.conversation import (
     Resolved,
     SessionStore,
@@ -60,8 +60,7 @@ class LoadedIndex:
             encoder = Encoder(reader.directory, threads=1, graph=graph)
         except Exception as exc:  # onnxruntime and tokenizers raise their own types on a damaged file
             reader.close()
-            raise IndexMissingError(f"damaged encoder files in {reader.directory} ({type(exc).__name__}: {exc}): "
-                                    "rebuild with `qa index build`") from exc
+            raise damaged(reader.directory, exc, "encoder files") from exc
         return cls(reader, Lexicon(reader), encoder, int8_cache)
 
     @property
@@ -120,9 +119,10 @@ class Answerer:
         resolved = resolve(question, session)
         with self.spare.asking():
             query, ranked = self.rank(index, resolved)
-            extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked), spare=self.spare,
-                                 avoid=resolved.answered_before, cascade=self.cascade) \
-                if _asks_something(query, resolved) else None
+            extraction = None
+            if _asks_something(query, resolved):
+                extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked),
+                                     spare=self.spare, avoid=resolved.answered_before, cascade=self.cascade)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS)

@@ -234,21 +234,19 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         manifest = Manifest.read(settings.index_dir)
+        directory = manifest.generation_dir(settings.index_dir)
     except IndexMissingError as exc:
         raise UserError(str(exc)) from exc
-    if not (settings.index_dir / manifest.generation).is_dir():
-        raise UserError(f"index generation {settings.index_dir / manifest.generation} is missing: "
-                        "rebuild with `qa index build`")
     if args.json:
         print(json.dumps(manifest.__dict__, indent=2))
         return 0
     print(f"index:      {settings.index_dir.resolve()}")
-    int8 = passage_graph(settings.index_dir / manifest.generation) is not None
+    int8 = passage_graph(directory) is not None
     print(f"model:      {manifest.model} ({manifest.dimension} dimensions{'; passages embedded in int8' * int8})")
     print(f"built:      {manifest.built_at} in {manifest.build_seconds} s")
     for name, count in manifest.counts.items():
         print(f"{name + ':':<11} {count:,}")
-    vectors = VectorIndexInfo.read(settings.index_dir / manifest.generation)
+    vectors = VectorIndexInfo.read(directory)
     if vectors:
         print(f"vectors:    {vectors.describe()}")
     return 0

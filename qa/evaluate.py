@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
-from index.formats.jsonl import parse_json
+from index.decoding import parse_json
 from qa.types import Answer
 
 CALIBRATION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)

@@ -103,7 +103,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
     examples = ExampleCache()
     settings = state.settings
 
-    @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse)
     async def chat(request: Request) -> HTMLResponse:
         answerer = state.answerer
         context: dict[str, Any] = {
@@ -117,7 +117,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
         return templates.TemplateResponse(request, "chat.html", context,
                                           status_code=200 if answerer is not None else 503)
 
-    @router.api_route("/articles/{article_id:path}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    @router.get("/articles/{article_id:path}", response_class=HTMLResponse)
     async def article(request: Request, article_id: str, p: str | None = None, start: str | None = None,
                       end: str | None = None) -> HTMLResponse:
         answerer = state.answerer

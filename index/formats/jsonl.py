@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from index.decoding import UndecodableError, decode_bytes, headline
+from index.decoding import UndecodableError, decode_bytes, headline, parse_json
 from index.types import Article, Skipped, first_of_each_id
 
 _OPTIONAL = ("url", "date", "byline", "source")
@@ -41,19 +40,6 @@ def _read_lines(text: str, where: str) -> Iterator[tuple[Article | Skipped, str]
         at = f"{where}:{line_no}"
         obj, problem = parse_json(line)
         yield (Skipped(at, f"invalid JSON ({problem})") if problem else article_from_object(obj, at)), at
-
-
-def parse_json(text: str) -> tuple[Any, str | None]:
-    """The JSON value of `text`, or None and why not: a syntax error, or what the parser gives up on (an
-    integer of thousands of digits, arrays nested thousands deep)."""
-    try:
-        return json.loads(text), None
-    except json.JSONDecodeError as exc:
-        return None, exc.msg
-    except RecursionError:
-        return None, "nested too deeply"
-    except ValueError as exc:
-        return None, str(exc).split(";")[0]
 
 
 def article_from_object(obj: Any, where: str) -> Article | Skipped:

@@ -136,7 +136,7 @@ def test_a_repeated_content_type_is_read_as_the_app_reads_it_the_first_one(clien
     assert r.status_code == 422 and "UTF-8" in json.dumps(r.json()["detail"])
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/api/articles", f"/api/articles/{SEED_ID}", "/"])
+@pytest.mark.parametrize("path", ["/healthz", "/api/articles", f"/api/articles/{SEED_ID}", "/", f"/articles/{SEED_ID}"])
 def test_every_get_route_answers_head_too(client, path):
     assert client.head(path).status_code == client.get(path).status_code == 200
 
