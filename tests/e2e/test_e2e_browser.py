@@ -190,12 +190,14 @@ def test_an_unreachable_or_failing_server_is_reported_politely(server: str, brow
         error = page.locator("#conversation > li.msg.error")
         error.wait_for()
         assert "qa index build" in error.inner_text()
+        assert box.input_value() == "Anything?", "an unanswered question goes back into the box"
         page.unroute("**/api/ask")
         page.route("**/api/ask", lambda route: route.abort())
         box.fill("Again?")
         box.press("Enter")
         page.locator("#conversation > li.msg.error").nth(1).wait_for()
         assert "could not be reached" in page.locator("#conversation > li.msg.error").nth(1).inner_text()
+        assert box.input_value() == "Again?"
         page.screenshot(path=str(ARTIFACTS / "chat-errors.png"))
         assert [p for p in page.problems if "Failed to load resource" not in p] == []
     finally:
@@ -219,6 +221,32 @@ def test_a_citation_link_keeps_an_article_id_with_dot_segments_whole(server: str
         assert hrefs[0].startswith(f"{server}/articles/..%2F..%2Fetc%2Fpasswd?p=")
         assert hrefs[1].startswith(f"{server}/articles/news%2F.%2Fx?p=")
         assert hrefs[2].startswith(f"{server}/articles/world/asia/korea?p=")
+        assert page.problems == []
+    finally:
+        context.close()
+
+
+def test_each_answer_ends_above_the_question_box_and_a_lost_session_is_said(server: str, browser) -> None:
+    """The question box sticks to the bottom of the window: once the conversation scrolls, each new answer with
+    its sources must still be scrolled into view above it. A session the server no longer has (expired, or the
+    server restarted) is answered on its own, and the page says so."""
+    context, page = new_page(browser, server, viewport={"width": 800, "height": 520})
+    try:
+        page.goto(f"{server}/")
+        for _ in range(3):
+            _, answer = ask(page, SEED_QUESTION)
+            page.wait_for_timeout(600)  # the smooth scroll
+            last = page.locator("#conversation > li.msg.bot").last
+            bubble, composer = last.bounding_box(), page.locator("#ask-form").bounding_box()
+            assert bubble and composer
+            assert bubble["y"] + bubble["height"] <= composer["y"] + 1, (bubble, composer)
+        assert f"({round(answer['confidence'] * 100)}%)" in last.locator(".meta").first.inner_text()
+        assert "You asked:" in page.locator("#conversation > li.msg.user").first.inner_text()
+        assert "expired" not in page.locator("#conversation").inner_text()
+        page.evaluate("sessionStorage.setItem('qa.session', 'gone-from-the-server')")
+        sent, answer = ask(page, SEED_QUESTION)
+        assert sent["session_id"] == "gone-from-the-server" != answer["session_id"]
+        assert "expired" in page.locator("#conversation > li.msg.bot").last.inner_text()
         assert page.problems == []
     finally:
         context.close()

@@ -81,6 +81,7 @@ def test_the_article_page_marks_exactly_the_cited_span(client, seed_answerer):
     assert "target" in (target["class"] or "")
     assert len(page.find("p", **{"class": "para"})) == len(paragraphs) - 1
     assert page.find("h1")
+    assert target["data-n"] == "3", "paragraphs are numbered from 1, as the chat's source chips count them (¶ 3)"
 
 
 def test_the_article_page_cites_the_answer_of_the_api(client):

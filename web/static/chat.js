@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  var SESSION = "qa.session", TRANSCRIPT = "qa.transcript", TOKEN = "qa.token", KEEP = 40;
+  var SESSION = "qa.session", TRANSCRIPT = "qa.transcript", TOKEN = "qa.token", SCROLL = "qa.scroll", KEEP = 40;
   var store = (function () {
     try { var s = window.sessionStorage; s.setItem("qa.probe", "1"); s.removeItem("qa.probe"); return s; }
     catch (e) { var m = {}; return { getItem: function (k) { return k in m ? m[k] : null; },
@@ -62,14 +62,20 @@
     return p;
   }
 
-  function renderAnswer(a) {
+  function renderAnswer(a, restarted) {
     var li = el("li", "msg bot");
+    li.append(el("span", "visually-hidden", "Answer:"));
+    if (restarted) {
+      li.append(el("p", "meta", "The earlier conversation had expired on the server, so this question was " +
+        "answered on its own."));
+    }
     var cites = Array.isArray(a.citations) ? a.citations : [];
     if (a.found && a.answer) {
       li.append(sentence(a.answer, a.short_answer));
       var meta = el("p", "meta");
-      meta.append("Confidence: ", el("span", "conf", confidenceWords(Number(a.confidence) || 0)));
-      meta.title = "confidence " + Math.round((Number(a.confidence) || 0) * 100) + "%";
+      var confidence = Number(a.confidence) || 0;
+      meta.append("Confidence: ", el("span", "conf", confidenceWords(confidence)),
+        " (" + Math.round(confidence * 100) + "%)");
       li.append(meta);
       if (cites.length) {
         var ol = el("ol", "sources");
@@ -94,8 +100,12 @@
   }
 
   function render(entry) {
-    if (entry.q !== undefined) return el("li", "msg user", entry.q);
-    if (entry.a !== undefined) return renderAnswer(entry.a);
+    if (entry.q !== undefined) {
+      var li = el("li", "msg user");
+      li.append(el("span", "visually-hidden", "You asked:"), " ", entry.q);
+      return li;
+    }
+    if (entry.a !== undefined) return renderAnswer(entry.a, entry.restarted);
     var li = el("li", "msg bot error");
     li.append(el("p", null, "Sorry: " + entry.e));
     return li;
@@ -124,6 +134,11 @@
     if (typeof d === "string" && d) return d;
     if (status === 503) return "the server is busy. Please try again in a moment.";
     return "something went wrong (HTTP " + status + "). Please try again.";
+  }
+
+  // A question that was not answered goes back into the box (unless another is being typed), to ask again.
+  function keep(question) {
+    if (!box.value) { box.value = question; autosize(); }
   }
 
   function autosize() {
@@ -159,16 +174,19 @@
         var node;
         if (status === 200 && data && typeof data.session_id === "string") {
           store.setItem(SESSION, data.session_id);
-          node = add({ a: data });
+          node = add(sid && data.session_id !== sid ? { a: data, restarted: true } : { a: data });
         } else {
           if (status === 401) { tokenRow.hidden = false; }
           node = add({ e: errorText(status, data) });
+          keep(question);
         }
         node.scrollIntoView({ block: "nearest", behavior: "smooth" });
       })
       .catch(function () {
         pending.remove();
-        add({ e: "the server could not be reached. Check that it is running, then try again." });
+        add({ e: "the server could not be reached. Check that it is running, then try again." })
+          .scrollIntoView({ block: "nearest", behavior: "smooth" });
+        keep(question);
       })
       .then(function () {
         busy = false;
@@ -179,6 +197,7 @@
 
   function reset() {
     store.removeItem(SESSION);
+    store.removeItem(SCROLL);
     store.removeItem(TRANSCRIPT);
     transcript = [];
     log.replaceChildren();
@@ -188,6 +207,8 @@
     box.focus();
   }
 
+  // The transcript of this tab, back where the reader left it (coming back from a source, or on a reload): the
+  // page builds it after loading, too late for the browser's own scroll restoration.
   function restore() {
     var saved = null;
     try { saved = JSON.parse(store.getItem(TRANSCRIPT) || "null"); } catch (e) { saved = null; }
@@ -195,6 +216,22 @@
     saved.forEach(function (entry) {
       if (entry && typeof entry === "object") { transcript.push(entry); add(entry, false); }
     });
+    var y = parseInt(store.getItem(SCROLL), 10);
+    window.scrollTo(0, isNaN(y) ? document.documentElement.scrollHeight : y);
+  }
+
+  // The header and the question box stick to the window's edges: a message scrolled into view must sit between.
+  function trackStickyEdges() {
+    var header = document.querySelector(".top"), root = document.documentElement.style;
+    var set = function () {
+      root.setProperty("--header-height", (header ? header.offsetHeight : 0) + "px");
+      root.setProperty("--composer-height", form.offsetHeight + "px");
+    };
+    set();
+    if (!window.ResizeObserver) { window.addEventListener("resize", set); return; }
+    var watch = new ResizeObserver(set);
+    watch.observe(form);
+    if (header) watch.observe(header);
   }
 
   function waitForIndex() {
@@ -225,6 +262,9 @@
     Array.prototype.forEach.call(document.querySelectorAll(".example"), function (b) {
       b.addEventListener("click", function () { ask(b.textContent); });
     });
+    trackStickyEdges();
+    if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+    window.addEventListener("pagehide", function () { store.setItem(SCROLL, String(Math.round(window.scrollY))); });
     restore();
     if (document.body.getAttribute("data-ready") !== "true") waitForIndex();
   }
