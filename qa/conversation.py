@@ -75,7 +75,8 @@ class Session:
 class Resolved:
     """A question as the retriever should see it, with what it borrowed from the conversation;
     `answered_before`: the last turn's short answer, which a question asking for its counterpart ("And in the
-    US?") is not answered with again."""
+    US?") is not answered with again; `mentions`: the year a fragment asks about ("And in 2003?"), which its
+    answer must mention: the sentence that answered for another year is no answer for this one."""
 
     text: str
     extra_terms: tuple[str, ...] = ()
@@ -85,6 +86,7 @@ class Resolved:
     focus: tuple[str, ...] = ()
     rivals: tuple[str, ...] = ()
     answered_before: str | None = None
+    mentions: str | None = None
 
     @property
     def encoded(self) -> str:
@@ -146,8 +148,9 @@ def resolve(question: str, session: Session) -> Resolved:
     before = last.short_answer if _COUNTERPART.match(question) else None
     fragment = _FRAGMENT.match(question)
     if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
+        year = _YEAR.search(fragment.group(1))
         return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
-                        rivals=last.rivals, answered_before=before)
+                        rivals=last.rivals, answered_before=before, mentions=year.group(0) if year else None)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
                         answered_before=before)

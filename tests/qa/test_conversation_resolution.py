@@ -92,6 +92,31 @@ def test_a_counterpart_question_is_not_given_the_last_short_answer_again(tmp_pat
     assert expected.short_answer and "14.5" in expected.short_answer
 
 
+TAXES = """Oil firm owner sues over tax bill
+
+The government argued that the oil firm owed more than 27bn dollars in back taxes for the years from 2000 onwards.
+
+Its owner said the firm's shares had been worth 17.8bn dollars before the government's tax claims began.
+"""
+
+
+@pytest.mark.parametrize(("fragment", "year"), [("And in 2003?", "2003"), ("What about 1998?", "1998"),
+                                                ("And in the US?", None), ("And the year after?", None)])
+def test_a_year_fragment_must_be_answered_by_a_sentence_that_mentions_the_year(fragment: str, year: str | None):
+    assert resolve(fragment, session_after("How much did it owe in 2004?", "10m")).mentions == year
+
+
+def test_a_year_fragment_is_not_answered_with_the_sentence_about_other_years(tmp_path_factory: pytest.TempPathFactory):
+    """'And in 2003?' after an answer on the years from 2000 onwards: the article gives no figure for 2003, so
+    the answer is not that sentence again at a high confidence (it was, at 0.98, over the BBC articles)."""
+    answerer = answerer_over(tmp_path_factory, {"taxes": TAXES, "tower": TOWER})
+    owed = answerer.ask("How much did the oil firm owe in back taxes?")
+    assert owed.found and "27bn" in owed.answer
+    again = answerer.ask("And in 2003?", session_id=owed.session_id)
+    assert not again.found
+    assert again.citations[0].article_id == "taxes", "the closest passages still come from the conversation's article"
+
+
 @pytest.mark.parametrize(("previous", "fragment", "expected"), [
     ("In which year did Arsenal win the league in England?", "And in Spain?",
      "In which year did Arsenal win the league in Spain?"),
