@@ -160,9 +160,10 @@ class Answerer:
 
 
 def _asks_something(query: Query, resolved: Resolved) -> bool:
-    """Whether the question names anything to look for: a content word ("a", "what?" and "🤔" have none, and
-    their best sentence would be an answer to nothing), or a conversation it follows ("Why?")."""
-    return bool(query.idf) or resolved.context_article is not None or bool(resolved.focus)
+    """Whether the question asks for anything to look for: a content word ("a", "what?" and "🤔" have none) in a
+    text that asks (`Question.asks`: "banana" only names a topic), or a conversation it follows ("Why?"). Else
+    the best sentence would be an answer to nothing; the closest passages are still cited."""
+    return (bool(query.idf) and query.question.asks) or resolved.context_article is not None or bool(resolved.focus)
 
 
 def _distinct(ranked: list[ParagraphEvidence]) -> list[ParagraphEvidence]:

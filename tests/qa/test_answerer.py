@@ -68,11 +68,11 @@ def test_the_seed_question_is_answered_with_an_exact_citation(seed_answerer: Ans
 
 @pytest.mark.parametrize("question", [
     "What might Russia offer North Korea?",  # the reader's span starts inside one quotation and ends in another
-    "drones",  # ... or stops one character short of a closing quote
+    "drones?",  # ... or stops one character short of a closing quote
     "What has the North supplied?",
 ])
-def test_short_answers_from_quoted_sentences_have_their_quotes_paired(seed_answerer: Answerer, question: str):
-    answer = seed_answerer.ask(question)
+def test_short_answers_from_quoted_sentences_have_their_quotes_paired(seed_settings: Settings, question: str):
+    answer = Answerer.load(seed_settings.model_copy(update={"answer_threshold": 0.0})).ask(question)
     assert answer.found and answer.short_answer
     cited = answer.citations[0]
     inside = cited.text.count('"', 0, cited.start + answer.answer.index(answer.short_answer)) % 2 == 1
@@ -122,6 +122,20 @@ def test_a_question_the_articles_do_not_address_is_declined(seed_answerer: Answe
 def test_a_question_without_a_content_word_is_declined_with_no_confidence(two_articles: Answerer, question: str):
     answer = two_articles.ask(question)
     assert (answer.found, answer.answer, answer.confidence) == (False, None, 0.0)
+
+
+@pytest.mark.parametrize("text", ["scooters", "electric scooters", "asdf qwerty"])
+def test_a_topic_named_without_asking_is_declined_but_its_passages_are_cited(two_articles: Answerer, text: str):
+    """A word or two that ask nothing: no sentence answers them, however many of their words it holds; the
+    closest passages serve as search results."""
+    answer = two_articles.ask(text)
+    assert (answer.found, answer.answer, answer.confidence) == (False, None, 0.0)
+    assert answer.citations
+
+
+@pytest.mark.parametrize("text", ["Scooters?", "Who recalled scooters", "Name the toy company", "toy company recalls"])
+def test_a_short_text_that_asks_is_answered(two_articles: Answerer, text: str):
+    assert two_articles.ask(text).confidence > 0.0
 
 
 def test_a_followup_without_a_content_word_still_reads_the_conversation(two_articles: Answerer):
