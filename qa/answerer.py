@@ -15,6 +15,7 @@ from index.graph_cache import int8_graph
 from index.store import IndexReader, Manifest, damaged
 from qa.conversation import (
     Resolved,
+    Session,
     SessionStore,
     Turn,
     context_first,
@@ -111,11 +112,14 @@ class Answerer:
             self._retired, self.index = self.index, fresh
             return True
 
-    def ask(self, question: str, session_id: str | None = None, top_k: int | None = None) -> Answer:
+    def ask(self, question: str, session_id: str | None = None, top_k: int | None = None,
+            remember: bool = True) -> Answer:
+        """The answer to `question` in the conversation `session_id` (a new one if None or unknown); with
+        `remember=False`, a question asked on its own that no session keeps (its `session_id` is empty)."""
         started = time.perf_counter()
         question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be tokenized
         index = self.index
-        session_id, session = self.sessions.get(session_id)
+        session_id, session = self.sessions.get(session_id) if remember else ("", Session())
         resolved = resolve(question, session)
         with self.spare.asking():
             query, ranked = self.rank(index, resolved)

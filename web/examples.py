@@ -10,7 +10,7 @@ Military say?") and short encyclopedic titles ("Genghis_Khan" -> "What do we kno
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 
 _ATTRIBUTION = re.compile(
     r"^(?P<core>.+?)\s*(?:[,:;]|\s[-–—])\s*(?P<who>[A-Z][^,:;'\"‘’“”]{1,60}?)\s+(?:says?|said|claims?)\.?$",
@@ -115,16 +115,24 @@ def questions_for(title: str) -> list[str]:
     return found
 
 
-def example_questions(titles: Iterable[str], k: int = 3) -> list[str]:
-    """Up to k example questions: the first question of as many different articles as possible, then more."""
-    per_article = [q for q in (questions_for(t) for t in titles) if q]
-    chosen: list[str] = []
-    depth = 0
-    while len(chosen) < k and any(len(qs) > depth for qs in per_article):
-        for qs in per_article:
-            if len(qs) > depth and qs[depth] not in chosen:
-                chosen.append(qs[depth])
-                if len(chosen) == k:
-                    break
-        depth += 1
-    return chosen
+def example_questions(titles: Sequence[str], k: int = 3, rate: Callable[[int, str], float] | None = None,
+                      tries: int = 12) -> list[str]:
+    """Up to k example questions: the first question of as many different articles as possible, then more.
+    With `rate` (a title's position and a question -> how well the index answers it, 0 if not at all), the k
+    best rated of the first `tries` questions, leaving out those it does not answer: an example's answer is
+    the first one a newcomer sees."""
+    first: dict[str, int] = {}  # question -> the first title giving it
+    for n, question in _candidates(titles):
+        first.setdefault(question, n)
+    questions = list(first)
+    if rate is None:
+        return questions[:k]
+    rated = [(rate(first[q], q), q) for q in questions[:tries]]
+    return [q for score, q in sorted(rated, key=lambda r: -r[0]) if score > 0][:k]
+
+
+def _candidates(titles: Sequence[str]) -> list[tuple[int, str]]:
+    """(title position, question) of every title's questions: each title's first question, then their second..."""
+    per_title = [(n, questions_for(t)) for n, t in enumerate(titles)]
+    depth = max((len(qs) for _, qs in per_title), default=0)
+    return [(n, qs[d]) for d in range(depth) for n, qs in per_title if len(qs) > d]

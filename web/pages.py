@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -16,6 +16,9 @@ from fastapi.templating import Jinja2Templates
 
 from web.examples import example_questions
 from web.state import IndexState
+
+if TYPE_CHECKING:
+    from qa.answerer import Answerer
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -84,17 +87,26 @@ def paragraph_views(paragraphs: list[str], p: int | None, start: int | None,
 
 
 class ExampleCache:
-    """Example questions of the live index generation, computed once per generation."""
+    """Example questions of the live index generation, computed once per generation: questions made from the
+    titles of its first articles that it answers from the titled article, most confident first."""
 
     def __init__(self) -> None:
         self.generation: str | None = None
         self.questions: list[str] = []
 
-    def get(self, reader: Any) -> list[str]:
+    def get(self, answerer: Answerer) -> list[str]:
+        reader = answerer.index.reader
         generation = reader.manifest.generation
         if generation != self.generation:
-            titles = [r.title for r in reader.articles(0, EXAMPLE_SCAN)]
-            self.questions, self.generation = example_questions(titles, 3), generation
+            rows = reader.articles(0, EXAMPLE_SCAN)
+
+            def rate(n: int, question: str) -> float:
+                answer = answerer.ask(question, remember=False)
+                return answer.confidence if answer.found and answer.citations[0].article_id == rows[n].article_id \
+                    else 0.0
+
+            self.questions = example_questions([r.title for r in rows], 3, rate)
+            self.generation = generation
         return self.questions
 
 
@@ -112,7 +124,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
         }
         if answerer is not None:
             reader = answerer.index.reader
-            context["examples"] = await anyio.to_thread.run_sync(examples.get, reader)
+            context["examples"] = await anyio.to_thread.run_sync(examples.get, answerer)
             context["article_count"] = reader.manifest.counts.get("articles", 0)
         return templates.TemplateResponse(request, "chat.html", context,
                                           status_code=200 if answerer is not None else 503)

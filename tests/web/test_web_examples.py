@@ -51,3 +51,20 @@ def test_examples_come_from_different_articles_first():
         "What did the South Korean Military say?",
     ]
     assert example_questions([], 3) == []
+
+
+def test_examples_are_the_best_answered_of_the_first_questions_tried():
+    titles = ["Telegraph newspapers axe 90 jobs", "US insurer Marsh cuts 2,500 jobs", "Ad firm WPP's profits surge 15%",
+              "Petrol duties frozen, Brown says"]
+    ratings = {"How many jobs did Telegraph newspapers axe?": 0.5, "How many jobs did US insurer Marsh cut?": 0.0,
+               "By how much did Ad firm WPP's profits surge?": 0.9, "What did Brown say?": 0.7}
+    asked = []
+
+    def rate(n: int, question: str) -> float:
+        asked.append((titles[n], question))
+        return ratings[question]
+
+    assert example_questions(titles, 3, rate) == ["By how much did Ad firm WPP's profits surge?",
+                                                  "What did Brown say?", "How many jobs did Telegraph newspapers axe?"]
+    assert all(questions_for(title) == [question] for title, question in asked), "rated with its own title"
+    assert example_questions(titles, 3, rate, tries=2) == ["How many jobs did Telegraph newspapers axe?"]
