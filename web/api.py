@@ -27,13 +27,14 @@ from web.state import IndexNotReady, IndexState
 _bearer = HTTPBearer(auto_error=False, description="the token the server was started with (QA_API_TOKEN)")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorModel, "description": "invalid request"},
+    422: {"model": ErrorModel, "description": "invalid request: a body that is not UTF-8 JSON, or a field missing, "
+                                              "of the wrong type or out of range"},
     503: {"model": ErrorModel, "description": "no index has been built yet (run `qa index build`), or the "
                                               "server is busy: retry after `Retry-After` seconds"},
 }
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    400: {"model": ErrorModel, "description": "the body could not be read (not UTF-8 JSON)"},
+    400: {"model": ErrorModel, "description": "a Content-Length header that is not a length"},
     408: {"model": ErrorModel, "description": "the body did not arrive in time (the request timeout)"},
     413: {"model": ErrorModel, "description": "the body is larger than the limit"},
 }

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from qa.settings import Settings
 from web.api import api_router
@@ -56,12 +59,14 @@ def create_app(settings: Settings | None = None, answerer: Answerer | None = Non
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_concurrent=settings.max_concurrent_requests,
                        body_timeout=settings.request_timeout_seconds)
+    templates = make_templates()
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(IndexNotReady, _not_ready)
+    app.add_exception_handler(HTTPException, _page_not_found(templates))
     app.add_exception_handler(Exception, _unexpected)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router(state))
-    app.include_router(pages_router(state, make_templates()))
+    app.include_router(pages_router(state, templates))
     return app
 
 
@@ -87,6 +92,20 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
             msg = 'the body must be a JSON object with a "question"'
         errors.append({"loc": list(error.get("loc", ())), "msg": msg, "type": kind})
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _page_not_found(templates: Jinja2Templates) -> Any:
+    """An address with no page, asked for by a browser, gets a page saying so; an API client gets the JSON."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404 and not request.url.path.startswith("/api/") \
+                and "text/html" in request.headers.get("accept", ""):
+            return templates.TemplateResponse(request, "error.html", {
+                "title": "Page not found", "message": "There is no page at this address."}, status_code=404)
+        return await http_exception_handler(request, exc)
+
+    return handler
 
 
 async def _not_ready(request: Request, exc: Exception) -> JSONResponse:

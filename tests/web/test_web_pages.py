@@ -163,6 +163,15 @@ def test_an_unknown_article_page_is_a_404_page(client):
     assert "no/such/article" in r.text
 
 
+def test_an_address_without_a_page_is_a_404_page_for_browsers_and_json_for_clients(client):
+    page = client.get("/no-such-page", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Page not found" in page.text and 'href="/"' in page.text
+    assert client.get("/no-such-page").json() == {"detail": "Not Found"}
+    api = client.get("/api/no-such-endpoint", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
 @pytest.mark.parametrize("path", ["/", f"/articles/{SEED_ID}?p=1&start=0&end=4", "/docs", "/articles/nope"])
 def test_pages_carry_the_security_headers(client, path):
     h = client.get(path).headers
