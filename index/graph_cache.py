@@ -50,13 +50,23 @@ def quantized(graph: Path, target: Path, per_channel: bool = False) -> Path:
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    root = logging.getLogger()
+    root.addFilter(_quantizer_chatter)
     try:
         with written(target) as temporary:
             quantize_dynamic(graph, temporary, weight_type=QuantType.QInt8, per_channel=per_channel)
     except Exception as exc:
         log.warning("cannot write an int8 copy of %s to %s (%s); using the fp32 graph", graph, target, exc)
         return graph
+    finally:
+        root.removeFilter(_quantizer_chatter)
     return target
+
+
+def _quantizer_chatter(record: logging.LogRecord) -> bool:
+    """False for what onnxruntime's quantizer logs on the root logger (a pre-processing hint, a line for each
+    tensor it leaves alone: some 40 lines at a server's first start), True for anything else logged there."""
+    return f"onnxruntime{os.sep}quantization" not in record.pathname
 
 
 @contextmanager

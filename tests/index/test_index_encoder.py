@@ -3,6 +3,7 @@ and the cache dropping derived graphs nobody used for a month."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -11,12 +12,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime.quantization
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 from index.encoder import ONNX_FILE, Encoder
 from index.export import DEFAULT_MODEL, EXPORT_KIND, exported_encoder
-from index.graph_cache import STALE_DAYS, int8_graph, kept
+from index.graph_cache import STALE_DAYS, int8_graph, kept, quantized
 
 QUESTIONS = ("How many casualties have North Korean troops suffered?", "Who scored the winning goal?",
              "When did the scooters go on sale?", "Which city is the toy maker based in?")
@@ -141,3 +144,19 @@ print("ok", vectors.shape)
     done = subprocess.run([sys.executable, "-c", code, str(exported)], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == 0 and done.stdout.startswith("ok (6, 384)"), done.stderr
+
+
+def test_quantizing_a_graph_keeps_onnxruntimes_chatter_out_of_the_log(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """onnxruntime's quantizer logs on the root logger (a pre-processing hint, a line per tensor): some 40 lines
+    at a server's first start, none of them the user's business. What others log there still gets through."""
+    weights = numpy_helper.from_array(np.random.default_rng(0).normal(size=(64, 64)).astype(np.float32), "w")
+    node = helper.make_node("MatMul", ["x", "w"], ["y"])
+    graph = helper.make_graph([node], "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])], [weights])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "tiny.onnx")
+    with caplog.at_level(logging.DEBUG):
+        made = quantized(tmp_path / "tiny.onnx", tmp_path / "int8" / "tiny.onnx")
+        logging.warning("still heard")
+    assert made == tmp_path / "int8" / "tiny.onnx" and made.exists()
+    assert [r.getMessage() for r in caplog.records if r.name == "root"] == ["still heard"]
