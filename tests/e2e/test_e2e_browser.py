@@ -228,8 +228,8 @@ def test_a_citation_link_keeps_an_article_id_with_dot_segments_whole(server: str
 
 def test_each_answer_ends_above_the_question_box_and_a_lost_session_is_said(server: str, browser) -> None:
     """The question box sticks to the bottom of the window: once the conversation scrolls, each new answer with
-    its sources must still be scrolled into view above it. A session the server no longer has (expired, or the
-    server restarted) is answered on its own, and the page says so."""
+    its sources must still be scrolled into view above it. A paste cut at the box's limit is said. A session the
+    server no longer has (expired, or the server restarted) is answered on its own, and the page says so."""
     context, page = new_page(browser, server, viewport={"width": 800, "height": 520})
     try:
         page.goto(f"{server}/")
@@ -243,6 +243,13 @@ def test_each_answer_ends_above_the_question_box_and_a_lost_session_is_said(serv
         assert f"({round(answer['confidence'] * 100)}%)" in last.locator(".meta").first.inner_text()
         assert "You asked:" in page.locator("#conversation > li.msg.user").first.inner_text()
         assert "expired" not in page.locator("#conversation").inner_text()
+        box = page.get_by_label("Your question")
+        box.focus()
+        page.keyboard.insert_text("Why? " * 300)  # as a paste: the box keeps its maxlength
+        limit = int(box.get_attribute("maxlength"))
+        assert len(box.input_value()) == limit
+        assert f"at most {limit} characters" in page.locator("#hint").inner_text()
+        box.fill("")
         page.evaluate("sessionStorage.setItem('qa.session', 'gone-from-the-server')")
         sent, answer = ask(page, SEED_QUESTION)
         assert sent["session_id"] == "gone-from-the-server" != answer["session_id"]

@@ -10,7 +10,7 @@
       setItem: function (k, v) { m[k] = String(v); }, removeItem: function (k) { delete m[k]; } }; }
   })();
 
-  var form, box, send, log, empty, tokenRow, tokenBox, busy = false, transcript = [];
+  var form, box, send, log, empty, tokenRow, tokenBox, hint, HINT, busy = false, transcript = [];
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -138,12 +138,20 @@
 
   // A question that was not answered goes back into the box (unless another is being typed), to ask again.
   function keep(question) {
-    if (!box.value) { box.value = question; autosize(); }
+    if (!box.value) { box.value = question; autosize(); noteLimit(); }
   }
 
   function autosize() {
     box.style.height = "auto";
     box.style.height = Math.min(box.scrollHeight, 192) + "px";
+  }
+
+  // The box takes no more than its limit (a longer paste is cut): say so when it is reached.
+  function noteLimit() {
+    var limit = box.maxLength, full = limit > 0 && box.value.length >= limit;
+    hint.textContent = full ? "Questions can be at most " + limit + " characters long; the rest was left out."
+      : HINT;
+    hint.classList.toggle("full", full);
   }
 
   function ask(question) {
@@ -155,6 +163,7 @@
     add({ q: question });
     box.value = "";
     autosize();
+    noteLimit();
     var pending = el("li", "msg bot pending", "Looking through the articles…");
     log.append(pending);
     pending.scrollIntoView({ block: "end", behavior: "smooth" });
@@ -250,6 +259,8 @@
     empty = document.getElementById("empty");
     tokenRow = document.getElementById("token-row");
     tokenBox = document.getElementById("token");
+    hint = document.getElementById("hint");
+    HINT = hint.textContent;
     tokenBox.value = store.getItem(TOKEN) || "";
     if (tokenBox.value) tokenRow.hidden = false;
 
@@ -257,7 +268,7 @@
     box.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); ask(box.value); }
     });
-    box.addEventListener("input", autosize);
+    box.addEventListener("input", function () { autosize(); noteLimit(); });
     document.getElementById("new-conversation").addEventListener("click", reset);
     Array.prototype.forEach.call(document.querySelectorAll(".example"), function (b) {
       b.addEventListener("click", function () { ask(b.textContent); });
