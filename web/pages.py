@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import anyio
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -58,20 +58,37 @@ def _int(value: str | None) -> int | None:
     return None
 
 
+# What a link says its passage is to the question it came from (the chat page's `as` parameter).
+PASSAGE_ROLES = {
+    "answer": "The answer is quoted from here.",
+    "related": "A passage related to your question (the answer is quoted from another).",
+    "closest": "This passage came closest to your question, but the articles do not answer it.",
+}
+
+
 @dataclass(frozen=True)
 class ParagraphView:
-    """One paragraph of the article page, split around its highlighted span (empty `mark` for none)."""
+    """One paragraph of the article page, split around its highlighted span (empty `mark` for none); `short`:
+    where the short answer sits in `mark` (start, end), if it does."""
 
     index: int
     before: str
     mark: str
     after: str
     target: bool
+    short: tuple[int, int] | None = None
+
+    @property
+    def mark_parts(self) -> tuple[str, str, str]:
+        """`mark` as the text before the short answer, the short answer, and the text after it."""
+        a, b = self.short or (len(self.mark), len(self.mark))
+        return self.mark[:a], self.mark[a:b], self.mark[b:]
 
 
-def paragraph_views(paragraphs: list[str], p: int | None, start: int | None,
-                    end: int | None) -> list[ParagraphView]:
-    """Split paragraph `p` into before/mark/after at characters start..end, clamping bad offsets."""
+def paragraph_views(paragraphs: list[str], p: int | None, start: int | None, end: int | None,
+                    short: tuple[int | None, int | None] = (None, None)) -> list[ParagraphView]:
+    """Split paragraph `p` into before/mark/after at characters start..end, clamping bad offsets; `short`: the
+    short answer's offsets in the paragraph, kept only when they lie inside the mark."""
     views = []
     for i, text in enumerate(paragraphs):
         if i != p:
@@ -82,7 +99,9 @@ def paragraph_views(paragraphs: list[str], p: int | None, start: int | None,
         else:
             s = min(max(start, 0), len(text))
             e = min(max(end, s), len(text))
-        views.append(ParagraphView(i, text[:s], text[s:e], text[e:], True))
+        a, b = short
+        inside = (a - s, b - s) if a is not None and b is not None and s <= a < b <= e else None
+        views.append(ParagraphView(i, text[:s], text[s:e], text[e:], True, inside))
     return views
 
 
@@ -131,7 +150,8 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
 
     @router.get("/articles/{article_id:path}", response_class=HTMLResponse)
     async def article(request: Request, article_id: str, p: str | None = None, start: str | None = None,
-                      end: str | None = None) -> HTMLResponse:
+                      end: str | None = None, short_start: str | None = None, short_end: str | None = None,
+                      role: Annotated[str | None, Query(alias="as")] = None) -> HTMLResponse:
         answerer = state.answerer
         if answerer is None:
             return templates.TemplateResponse(request, "error.html", {
@@ -151,7 +171,9 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
             byline = f"By {byline}"
         return templates.TemplateResponse(request, "article.html", {
             "article": record, "byline": byline, "link": safe_link(record.url),
-            "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end)), "target": target,
+            "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end),
+                                          (_int(short_start), _int(short_end))),
+            "target": target, "role": role if role in PASSAGE_ROLES else None, "roles": PASSAGE_ROLES,
         })
 
     @router.get("/docs", response_class=HTMLResponse)

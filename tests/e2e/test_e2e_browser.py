@@ -135,6 +135,10 @@ def test_ask_follow_up_and_open_the_citation_in_a_browser(server: str, browser) 
         mark = page.locator("mark#highlight")
         mark.wait_for()
         assert mark.inner_text() == first["text"][first["start"]:first["end"]]
+        if answer["found"]:
+            assert "quoted from here" in page.locator("#role").inner_text()
+            if answer["short_answer"]:
+                assert mark.locator("strong").inner_text() == answer["short_answer"]
         assert mark.is_visible()
         box_ = mark.bounding_box()
         assert box_ and 0 <= box_["y"] < 860, "the cited span is scrolled into view"

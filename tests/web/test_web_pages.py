@@ -84,6 +84,26 @@ def test_the_article_page_marks_exactly_the_cited_span(client, seed_answerer):
     assert target["data-n"] == "3", "paragraphs are numbered from 1, as the chat's source chips count them (¶ 3)"
 
 
+@pytest.mark.parametrize(("role", "note"), [("answer", "quoted from here"), ("related", "related to your question"),
+                                            ("closest", "came closest"), ("nonsense", None), (None, None)])
+def test_the_article_page_says_what_the_passage_is_and_marks_the_short_answer(client, seed_answerer, role, note):
+    _, paragraphs = seed_answerer.index.reader.article(SEED_ID)
+    text = paragraphs[2]
+    start, short = text.index("we assess"), text.index("1,100")
+    query = {"p": 2, "start": start, "end": start + 120, "short_start": short, "short_end": short + 5}
+    r = client.get(f"/articles/{SEED_ID}", params=query | ({"as": role} if role else {}))
+    assert r.status_code == 200
+    assert Tags(r.text).marks == [text[start:start + 120]]
+    assert "<strong>1,100</strong>" in r.text
+    assert (note in r.text) if note else 'class="role"' not in r.text
+    assert ('<mark id="highlight" class="closest">' in r.text) == (role == "closest")
+
+
+def test_a_short_answer_outside_the_mark_is_not_marked(client):
+    r = client.get(f"/articles/{SEED_ID}", params={"p": 2, "start": 0, "end": 10, "short_start": 5, "short_end": 40})
+    assert Tags(r.text).marks and "<strong>" not in r.text
+
+
 def test_the_article_page_cites_the_answer_of_the_api(client):
     body = client.post("/api/ask", json={"question": "What has the North supplied to Russia?"}).json()
     c = body["citations"][0]
@@ -153,6 +173,9 @@ def test_paragraph_views_split_text_around_the_mark():
     views = paragraph_views(["abc", "hello world"], 1, 6, 11)
     assert (views[1].before, views[1].mark, views[1].after) == ("hello ", "world", "")
     assert views[0].before == "abc" and not views[0].target
+    assert views[1].mark_parts == ("world", "", "")
+    short = paragraph_views(["abc", "hello world"], 1, 0, 11, (6, 9))[1]
+    assert short.mark_parts == ("hello ", "wor", "ld")
 
 
 def test_an_unknown_article_page_is_a_404_page(client):

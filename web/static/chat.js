@@ -20,13 +20,24 @@
   }
 
   // Ids keep their slashes in the link (business/001), unless a segment is "." or "..", which the browser would
-  // resolve away: then the whole id is one encoded segment (the server decodes %2F back to "/").
-  function articleHref(c) {
+  // resolve away: then the whole id is one encoded segment (the server decodes %2F back to "/"). The page is
+  // told what the passage is to the question (`role`: answer, related or closest) and where the short answer
+  // sits in it (`short`: [start, end] in the paragraph, code points).
+  function articleHref(c, role, short) {
     var segments = String(c.article_id).split("/");
     var dotted = segments.some(function (s) { return s === "." || s === ".."; });
     var id = dotted ? encodeURIComponent(c.article_id) : segments.map(encodeURIComponent).join("/");
-    return "/articles/" + id + "?p=" + c.paragraph_index + "&start=" + c.start + "&end=" + c.end +
+    var extra = (role ? "&as=" + role : "") + (short ? "&short_start=" + short[0] + "&short_end=" + short[1] : "");
+    return "/articles/" + id + "?p=" + c.paragraph_index + "&start=" + c.start + "&end=" + c.end + extra +
       "#p-" + c.paragraph_index;
+  }
+
+  // Where the short answer sits in the paragraph of the answer's citation, in code points (as the API counts).
+  function shortSpan(a, c) {
+    var i = a.short_answer ? a.answer.indexOf(a.short_answer) : -1;
+    if (i < 0) return null;
+    var start = c.start + Array.from(a.answer.slice(0, i)).length;
+    return [start, start + Array.from(a.short_answer).length];
   }
 
   // The API's offsets count code points (as Python does); a JS string counts UTF-16 units, so slicing it
@@ -41,9 +52,9 @@
     return "unsure";
   }
 
-  function chip(c) {
+  function chip(c, role, short) {
     var a = el("a", "chip");
-    a.href = articleHref(c);
+    a.href = articleHref(c, role, short);
     var dated = c.date ? ", " + c.date : "";
     a.setAttribute("aria-label", "Source " + c.n + ": " + c.title + dated + ", paragraph " + (c.paragraph_index + 1));
     a.title = c.title + dated + " (paragraph " + (c.paragraph_index + 1) + ")";
@@ -80,7 +91,11 @@
       if (cites.length) {
         var ol = el("ol", "sources");
         ol.setAttribute("aria-label", "Sources");
-        cites.forEach(function (c) { var item = el("li"); item.append(chip(c)); ol.append(item); });
+        cites.forEach(function (c, k) {
+          var item = el("li");
+          item.append(k === 0 ? chip(c, "answer", shortSpan(a, c)) : chip(c, "related"));
+          ol.append(item);
+        });
         li.append(ol);
       }
     } else {
@@ -90,7 +105,7 @@
         var list = el("ol", "passages");
         cites.forEach(function (c) {
           var item = el("li");
-          item.append(el("q", null, quote(c)), chip(c));
+          item.append(el("q", null, quote(c)), chip(c, "closest"));
           list.append(item);
         });
         li.append(list);
