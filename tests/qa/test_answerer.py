@@ -295,3 +295,10 @@ def test_any_paragraph_of_an_article_finds_the_articles_first_sentence(two_artic
     third = next(p for p in ranked if (p.article_id, p.index) == ("scooters", 2))
     assert _leads(index.reader, index.lexicon, query, {"scooters": third.paragraph_id}) == {
         "scooters": query.found_in(["zoomco"])}
+
+
+def test_a_question_asked_without_remembering_leaves_no_session(two_articles: Answerer):
+    before = len(two_articles.sessions)
+    answer = two_articles.ask("Which toy company recalled its electric scooters?", remember=False)
+    assert answer.found and answer.session_id == ""
+    assert len(two_articles.sessions) == before
