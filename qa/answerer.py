@@ -140,9 +140,10 @@ class Answerer:
         # The conversation stays with the article it was looking at, answered or not.
         article, paragraph = (extraction.paragraph.article_id, extraction.paragraph.paragraph_id) if extraction \
             else (None, None)
-        self.sessions.record(session, Turn(question, resolved.text, article, answer_text,
-                                           focus_of(question, short, resolved, session), paragraph,
-                                           _rivals(ranked, article, resolved), short))
+        if remember:
+            self.sessions.record(session, Turn(question, resolved.text, article, answer_text,
+                                               focus_of(question, short, resolved, session), paragraph,
+                                               _rivals(ranked, article, resolved), short))
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 

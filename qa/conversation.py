@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from index.lexical import terms
 from index.store import IndexReader
 from qa.evidence import ParagraphEvidence
-from qa.question import Question
+from qa.question import AUXILIARIES, WH_WORDS, Question
 from qa.retrieve import Candidate
 
 MAX_TURNS = 6
@@ -40,8 +40,7 @@ _ANAPHORA = re.compile(
 )
 _FRAGMENT = re.compile(r"^\s*(?:and|but|what about|how about|and what about|also)\b[\s,]*(.*?)[\s?.!]*$",
                        re.IGNORECASE)
-_QUESTION_START = re.compile(r"(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|has|"
-                             r"have|had|can|could|will|would)\b", re.IGNORECASE)
+_QUESTION_START = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES})\b", re.IGNORECASE)
 _LEADING_AND = re.compile(r"\s*(?:and|but|also|so)\b", re.IGNORECASE)
 # "And in the US?", "What about Mozilla?": asks for the counterpart of the last answer, so not the same value again.
 _COUNTERPART = re.compile(r"\s*(?:and|but|what about|how about)\b", re.IGNORECASE)

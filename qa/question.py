@@ -53,10 +53,12 @@ _HOW_MEASURE = re.compile(r"\bhow (old|long|far|big|large|tall|high|often|fast|s
                           re.IGNORECASE)
 
 
+WH_WORDS = "who|whom|whose|what|which|when|where|why|how"
+# Verbs a yes/no question opens with ("Is...", "Did...", "Can...").
+AUXILIARIES = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall"
 # What makes a text ask rather than name a topic: a question mark, a wh-word, or an opening verb that asks.
-_ASKING = re.compile(r"\?\s*$|\b(who|whom|whose|what|which|when|where|why|how)\b|^\s*(is|are|was|were|do|does|did|"
-                     r"has|have|had|can|could|will|would|should|may|might|must|shall|tell|name|list|give|show|"
-                     r"explain|describe|find)\b", re.IGNORECASE)
+_ASKING = re.compile(rf"\?\s*$|\b({WH_WORDS})\b|^\s*({AUXILIARIES}|tell|name|list|give|show|explain|describe|find)\b",
+                     re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
             "article": record, "byline": byline, "link": safe_link(record.url),
             "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end),
                                           (_int(short_start), _int(short_end))),
-            "target": target, "role": role if role in PASSAGE_ROLES else None, "roles": PASSAGE_ROLES,
+            "target": target, "role_note": PASSAGE_ROLES.get(role or ""), "closest": role == "closest",
         })
 
     @router.get("/docs", response_class=HTMLResponse)

@@ -153,16 +153,14 @@
 
   // A question that was not answered goes back into the box (unless another is being typed), to ask again.
   function keep(question) {
-    if (!box.value) { box.value = question; autosize(); noteLimit(); }
+    if (!box.value) { box.value = question; boxChanged(); }
   }
 
-  function autosize() {
+  // After the box's text changed: fit its height to the text, and say when the text reached the box's limit (a
+  // longer paste is cut there).
+  function boxChanged() {
     box.style.height = "auto";
     box.style.height = Math.min(box.scrollHeight, 192) + "px";
-  }
-
-  // The box takes no more than its limit (a longer paste is cut): say so when it is reached.
-  function noteLimit() {
     var limit = box.maxLength, full = limit > 0 && box.value.length >= limit;
     hint.textContent = full ? "Questions can be at most " + limit + " characters long; the rest was left out."
       : HINT;
@@ -177,8 +175,7 @@
     send.disabled = true;
     add({ q: question });
     box.value = "";
-    autosize();
-    noteLimit();
+    boxChanged();
     var pending = el("li", "msg bot pending", "Looking through the articles…");
     log.append(pending);
     pending.scrollIntoView({ block: "end", behavior: "smooth" });
@@ -227,7 +224,7 @@
     log.replaceChildren();
     empty.hidden = false;
     box.value = "";
-    autosize();
+    boxChanged();
     box.focus();
   }
 
@@ -283,7 +280,7 @@
     box.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); ask(box.value); }
     });
-    box.addEventListener("input", function () { autosize(); noteLimit(); });
+    box.addEventListener("input", boxChanged);
     document.getElementById("new-conversation").addEventListener("click", reset);
     Array.prototype.forEach.call(document.querySelectorAll(".example"), function (b) {
       b.addEventListener("click", function () { ask(b.textContent); });
