@@ -138,7 +138,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
     async def chat(request: Request) -> HTMLResponse:
         answerer = state.answerer
         context: dict[str, Any] = {
-            "ready": answerer is not None, "examples": [], "article_count": 0, "broken": state.broken,
+            "ready": answerer is not None, "examples": [], "article_count": 0, "unavailable": state.unavailable,
             "max_question_chars": settings.max_question_chars, "token_required": bool(settings.api_token),
         }
         if answerer is not None:
