@@ -130,7 +130,8 @@ class Answerer:
                                      mentions=resolved.mentions)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
-        citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS)
+        # A text without a content word ("???", "what?") is close to no passage: nothing is cited for it.
+        citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS) if extraction or query.idf else []
         answer_text = short = None
         if found and extraction:
             text = extraction.paragraph.text
@@ -167,7 +168,8 @@ class Answerer:
 def _asks_something(query: Query, resolved: Resolved) -> bool:
     """Whether the question asks for anything to look for: a content word ("a", "what?" and "🤔" have none) in a
     text that asks (`Question.asks`: "banana" only names a topic), or a conversation it follows ("Why?"). Else
-    the best sentence would be an answer to nothing; the closest passages are still cited."""
+    the best sentence would be an answer to nothing; the closest passages are still cited when it has a content
+    word."""
     return (bool(query.idf) and query.question.asks) or resolved.context_article is not None or bool(resolved.focus)
 
 

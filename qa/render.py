@@ -13,7 +13,7 @@ def answer_text(answer: Answer) -> str:
             lines.append(f"  -> {answer.short_answer}")
         lines.append(f"confidence {answer.confidence:.2f}")
     else:
-        lines.append("Not in the articles. Closest passages:")
+        lines.append("Not in the articles. Closest passages:" if answer.citations else "Not in the articles.")
     for c in answer.citations:
         dated = f", {c.date}" if c.date else ""
         lines.append(f"[{c.n}] {c.title}{dated} ({c.article_id}, paragraph {c.paragraph_index}): "

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import anyio
 import jinja2
+import markupsafe
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -32,7 +33,16 @@ def make_templates() -> Jinja2Templates:
     versions = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10]
                 for p in STATIC.iterdir() if p.is_file()}
     env.globals["static"] = lambda name: f"/static/{name}?v={versions.get(name, '0')}"
+    env.filters["code_spans"] = code_spans
     return Jinja2Templates(env=env)
+
+
+def code_spans(text: str) -> markupsafe.Markup:
+    """Plain text with its `backticked` parts (commands in a server message) set as code, everything escaped."""
+    parts = str(markupsafe.escape(text)).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: nothing is code
+        return markupsafe.Markup(markupsafe.escape(text))
+    return markupsafe.Markup("".join(f"<code>{p}</code>" if k % 2 else p for k, p in enumerate(parts)))
 
 
 def safe_link(url: str | None) -> str | None:
@@ -155,7 +165,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
         answerer = state.answerer
         if answerer is None:
             return templates.TemplateResponse(request, "error.html", {
-                "title": "No index to answer from", "message": state.unavailable}, status_code=503)
+                "title": "No index to answer from", "message": code_spans(state.unavailable)}, status_code=503)
         reader = answerer.index.reader
         found = await anyio.to_thread.run_sync(reader.article, article_id)
         if found is None:

@@ -120,8 +120,9 @@ def test_a_question_the_articles_do_not_address_is_declined(seed_answerer: Answe
 
 @pytest.mark.parametrize("question", ["a", "What?", "the", "🤔", "?"])
 def test_a_question_without_a_content_word_is_declined_with_no_confidence(two_articles: Answerer, question: str):
+    """Nothing in it to look for, so no passage is closer to it than another: none is cited."""
     answer = two_articles.ask(question)
-    assert (answer.found, answer.answer, answer.confidence) == (False, None, 0.0)
+    assert (answer.found, answer.answer, answer.confidence, answer.citations) == (False, None, 0.0, ())
 
 
 @pytest.mark.parametrize("text", ["scooters", "electric scooters", "asdf qwerty"])

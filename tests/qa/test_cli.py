@@ -57,6 +57,11 @@ def test_ask_prints_the_answer_and_its_sources_with_their_dates(seed_index: Path
                and f"({SEED_ID}, paragraph 2)" in line for line in lines)
 
 
+def test_ask_says_plainly_that_nothing_answers_a_text_without_a_content_word(seed_index: Path):
+    run = qa("ask", "???", "--index-dir", seed_index, cwd=seed_index.parent)
+    assert (run.returncode, run.stdout) == (0, "Not in the articles.\n")
+
+
 def test_a_threshold_above_the_answers_confidence_declines_it_and_changes_nothing_else(seed_index: Path):
     answered = ask_json(seed_index, ANSWERABLE)
     declined = ask_json(seed_index, ANSWERABLE, "--threshold", "1")

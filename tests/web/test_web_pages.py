@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.web.web_corpus import EVIL_ID, EVIL_PARAGRAPHS, PLAIN_ID, SEED_ID
-from web.pages import TEMPLATES, paragraph_views, safe_link
+from web.pages import TEMPLATES, code_spans, paragraph_views, safe_link
 from web.security import CONTENT_SECURITY_POLICY
 
 
@@ -224,3 +224,13 @@ def test_templates_have_no_inline_scripts_styles_or_event_handlers():
         assert re.search(r"\son[a-z]+\s*=", text) is None, template.name
         assert "style=" not in text and "<style" not in text, template.name
         assert "|safe" not in text and "autoescape false" not in text, template.name
+
+
+@pytest.mark.parametrize(("text", "html"), [
+    ("run `qa index build PATH...` now", "run <code>qa index build PATH...</code> now"),
+    ("`<b>` & `x`", "<code>&lt;b&gt;</code> &amp; <code>x</code>"),
+    ("one ` backtick <i>", "one ` backtick &lt;i&gt;"),
+])
+def test_a_server_message_shows_its_commands_as_code_and_nothing_else_as_markup(text: str, html: str):
+    assert str(code_spans(text)) == html
+
