@@ -32,9 +32,14 @@
       "#p-" + c.paragraph_index;
   }
 
+  // Where the short answer starts in the answer sentence (UTF-16 units), -1 when there is none.
+  function shortAt(a) {
+    return a.short_answer ? a.answer.indexOf(a.short_answer) : -1;
+  }
+
   // Where the short answer sits in the paragraph of the answer's citation, in code points (as the API counts).
   function shortSpan(a, c) {
-    var i = a.short_answer ? a.answer.indexOf(a.short_answer) : -1;
+    var i = shortAt(a);
     if (i < 0) return null;
     var start = c.start + Array.from(a.answer.slice(0, i)).length;
     return [start, start + Array.from(a.short_answer).length];
@@ -64,12 +69,12 @@
     return a;
   }
 
-  function sentence(answer, short) {
+  function sentence(a) {
     var p = el("p", "answer");
-    var i = short ? answer.indexOf(short) : -1;
-    if (i < 0) { p.textContent = answer; return p; }
-    p.append(document.createTextNode(answer.slice(0, i)), el("strong", null, short),
-      document.createTextNode(answer.slice(i + short.length)));
+    var i = shortAt(a);
+    if (i < 0) { p.textContent = a.answer; return p; }
+    p.append(document.createTextNode(a.answer.slice(0, i)), el("strong", null, a.short_answer),
+      document.createTextNode(a.answer.slice(i + a.short_answer.length)));
     return p;
   }
 
@@ -82,7 +87,7 @@
     }
     var cites = Array.isArray(a.citations) ? a.citations : [];
     if (a.found && a.answer) {
-      li.append(sentence(a.answer, a.short_answer));
+      li.append(sentence(a));
       var meta = el("p", "meta");
       var confidence = Number(a.confidence) || 0;
       meta.append("Confidence: ", el("span", "conf", confidenceWords(confidence)),
