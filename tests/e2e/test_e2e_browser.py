@@ -148,10 +148,23 @@ def test_ask_follow_up_and_open_the_citation_in_a_browser(server: str, browser) 
         page.screenshot(path=str(ARTIFACTS / "article-highlight.png"))
 
         page.go_back()
+        session = page.evaluate("sessionStorage.getItem('qa.session')")
         page.get_by_role("button", name="New conversation").click()
         assert page.locator("#conversation > li").count() == 0
         assert page.locator("#empty").is_visible()
         assert page.evaluate("sessionStorage.getItem('qa.session')") is None
+        # a slip of the finger: the cleared conversation comes back, session and all, until the next question
+        page.get_by_role("button", name="Bring the last one back").click()
+        assert page.locator("#conversation > li.msg.bot").count() == 2 and not page.locator("#empty").is_visible()
+        assert page.evaluate("sessionStorage.getItem('qa.session')") == session
+        page.reload()
+        assert page.locator("#conversation > li.msg.bot").count() == 2
+        page.get_by_role("button", name="New conversation").click()
+        page.locator("#question").fill("How many loaves a day?")
+        page.locator("#question").press("Enter")
+        page.locator("#conversation > li.msg.bot:not(.pending)").wait_for()
+        assert page.locator("#conversation > li.msg.bot").count() == 1
+        assert not page.locator("#undo-row").is_visible()
         assert page.problems == []
     finally:
         context.close()

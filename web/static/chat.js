@@ -10,7 +10,8 @@
       setItem: function (k, v) { m[k] = String(v); }, removeItem: function (k) { delete m[k]; } }; }
   })();
 
-  var form, box, send, log, empty, tokenRow, tokenBox, hint, HINT, busy = false, transcript = [];
+  var form, box, send, log, empty, tokenRow, tokenBox, hint, HINT, undoRow, busy = false, transcript = [];
+  var undone = null;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -176,6 +177,7 @@
     question = String(question || "").trim();
     if (busy) return;
     if (!question) { box.focus(); return; }
+    undone = null;
     busy = true;
     send.disabled = true;
     add({ q: question });
@@ -221,7 +223,10 @@
       });
   }
 
+  // "New conversation" keeps what it cleared until the next question, so a slip of the finger can be undone.
   function reset() {
+    if (transcript.length) undone = { transcript: transcript, session: store.getItem(SESSION) };
+    undoRow.hidden = !undone;
     store.removeItem(SESSION);
     store.removeItem(SCROLL);
     store.removeItem(TRANSCRIPT);
@@ -230,6 +235,17 @@
     empty.hidden = false;
     box.value = "";
     boxChanged();
+    box.focus();
+  }
+
+  function undo() {
+    var back = undone;
+    undone = null;
+    undoRow.hidden = true;
+    if (!back) return;
+    if (back.session) store.setItem(SESSION, back.session);
+    back.transcript.forEach(function (entry) { add(entry); });
+    window.scrollTo(0, document.documentElement.scrollHeight);
     box.focus();
   }
 
@@ -287,6 +303,8 @@
     });
     box.addEventListener("input", boxChanged);
     document.getElementById("new-conversation").addEventListener("click", reset);
+    undoRow = document.getElementById("undo-row");
+    document.getElementById("undo").addEventListener("click", undo);
     Array.prototype.forEach.call(document.querySelectorAll(".example"), function (b) {
       b.addEventListener("click", function () { ask(b.textContent); });
     });
