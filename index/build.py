@@ -393,10 +393,25 @@ def _progress(total: int, enabled: bool | None, unit: str) -> Iterator:
     if not enabled:
         yield lambda: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
 
-    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
-               TextColumn("{task.speed:.0f}/s" if total else ""), TimeRemainingColumn())
+    class Rate(ProgressColumn):
+        """Items a second, once there is a rate to show (none before the second item is done)."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.0f}/s" if task.speed else "")
+
+    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), Rate(),
+               TimeRemainingColumn())
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(unit, total=total)
         yield lambda: bar.advance(task)

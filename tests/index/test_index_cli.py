@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -68,6 +70,32 @@ def test_build_exits_0_and_prints_the_summary(built: Built) -> None:
     assert " s (" in out.splitlines()[0]
     assert "skipped 1:" in out
     assert f"{Path('articles') / 'empty.txt'}: empty file" in out
+
+
+def qa_in_a_terminal(*args: str | Path, cwd: Path) -> tuple[int, str]:
+    """`qa` with a pseudo-terminal as its stdin, stdout and stderr, as a person runs it: what it printed there."""
+    controller, terminal = os.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "qa.cli", *map(str, args)], cwd=cwd,
+                             env=child_env(PYTHONPATH=str(REPO), COLUMNS="100"),
+                             stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    shown = bytearray()
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while chunk := os.read(controller, 65536):
+            shown += chunk
+    os.close(controller)
+    return child.wait(timeout=120), shown.decode("utf-8", "replace")
+
+
+def test_a_build_and_an_add_run_in_a_terminal_show_progress_and_succeed(built: Built, tmp_path: Path) -> None:
+    """With a terminal on stderr, the build draws a progress bar (it used to crash drawing the rate before the
+    first file was done)."""
+    code, shown = qa_in_a_terminal("index", "build", built.corpus, "--index-dir", tmp_path / "index", cwd=tmp_path)
+    assert code == 0 and "Traceback" not in shown, shown
+    assert "indexed 3 articles" in shown
+    write(tmp_path / "more" / "snow.txt", plain_article("Snow falls", ["Snow fell on the hills overnight."]))
+    code, shown = qa_in_a_terminal("index", "add", tmp_path / "more", "--index-dir", tmp_path / "index", cwd=tmp_path)
+    assert code == 0 and "Traceback" not in shown, shown
 
 
 def test_build_without_index_dir_writes_to_var_index(built: Built) -> None:
