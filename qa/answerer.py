@@ -126,7 +126,7 @@ class Answerer:
             extraction = None
             if _asks_something(query, resolved):
                 extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked),
-                                     spare=self.spare, avoid=resolved.answered_before, cascade=self.cascade,
+                                     spare=self.spare, avoid=resolved.not_answers, cascade=self.cascade,
                                      mentions=resolved.mentions)
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold

@@ -48,6 +48,7 @@ _PREPOSITION = re.compile(r"(in|on|at|to|for|from|by|over|during|among|with)\s",
 # The object of a preposition phrase a place fragment ("And in the US?") can replace: a name or a number.
 _OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
+_WHO = re.compile(r"\s*(?:and\s+|but\s+|so\s+)?(?:who|whom)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,10 @@ class Session:
 @dataclass(frozen=True)
 class Resolved:
     """A question as the retriever should see it, with what it borrowed from the conversation;
-    `answered_before`: the last turn's short answer, which a question asking for its counterpart ("And in the
-    US?") is not answered with again; `mentions`: the year a fragment asks about ("And in 2003?"), which its
-    answer must mention: the sentence that answered for another year is no answer for this one."""
+    `not_answers`: short answers it is not answered with: the last turn's, for a question asking for its
+    counterpart ("And in the US?"), and the names a follow-up asking "who" refers back to ("Who invited him?" after
+    an answer about Greenspan is not answered "Greenspan"); `mentions`: the year a fragment asks about ("And in
+    2003?"), which its answer must mention: the sentence that answered for another year is no answer for this one."""
 
     text: str
     extra_terms: tuple[str, ...] = ()
@@ -84,7 +86,7 @@ class Resolved:
     context_paragraph: int | None = None
     focus: tuple[str, ...] = ()
     rivals: tuple[str, ...] = ()
-    answered_before: str | None = None
+    not_answers: tuple[str, ...] = ()
     mentions: str | None = None
 
     @property
@@ -144,20 +146,22 @@ def resolve(question: str, session: Session) -> Resolved:
     if not session.turns:
         return Resolved(question)
     last = session.turns[-1]
-    before = last.short_answer if _COUNTERPART.match(question) else None
+    before = (last.short_answer,) if _COUNTERPART.match(question) and last.short_answer else ()
     fragment = _FRAGMENT.match(question)
     if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
         year = _YEAR.search(fragment.group(1))
         return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
-                        rivals=last.rivals, answered_before=before, mentions=year.group(0) if year else None)
+                        rivals=last.rivals, not_answers=before, mentions=year.group(0) if year else None)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
-                        answered_before=before)
+                        not_answers=before)
+    if _WHO.match(question):
+        before = tuple(dict.fromkeys(before + tuple(f for f in last.focus if f[:1].isalpha())))
     if last.article_id is not None or not last.focus:
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals, before)
     own = set(terms(question))
     borrowed = tuple(t for phrase in last.focus for t in terms(phrase) if t not in own)
-    return Resolved(question, borrowed, followup=True, focus=last.focus, answered_before=before)
+    return Resolved(question, borrowed, followup=True, focus=last.focus, not_answers=before)
 
 
 def stays(ranked: list[ParagraphEvidence], resolved: Resolved, question: Question) -> bool:

@@ -164,14 +164,14 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
             among: list[ParagraphEvidence] | None = None, spare: Spare | None = None,
-            avoid: str | None = None, cascade: Cascade = CASCADE, mentions: str | None = None
+            avoid: tuple[str, ...] = (), cascade: Cascade = CASCADE, mentions: str | None = None
             ) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
     the reading; its short span is kept when likely enough (`_short_span`), and its scores join the confidence
     features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
     the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`).
-    `avoid`: a short answer not to give again (`_short_span`); `cascade`: which options are read; `mentions`: what
+    `avoid`: short answers not to give (`_short_span`); `cascade`: which options are read; `mentions`: what
     the answer must mention (`options`)."""
     found = options(ranked if among is None else among, query, weights, reader, cascade, spare, mentions)
     if not found:
@@ -210,15 +210,15 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
 
 
 def _short_span(text: str, start: int, end: int, read: ReaderResult | None, reader: Reader, question: str,
-                avoid: str | None, threshold: float) -> tuple[int, int] | None:
+                avoid: tuple[str, ...], threshold: float) -> tuple[int, int] | None:
     """The reader's span in the window `text[start:end]`, as offsets into `text`, when likely enough; tidied
-    (`tidy`: whole brackets and quotations, no full stop). If it overlaps `avoid` (the short answer the question
-    asks a counterpart of, as a whole word or phrase), the best span elsewhere in the window instead."""
+    (`tidy`: whole brackets and quotations, no full stop). If it overlaps one of `avoid` (answers the question is
+    not given: `Resolved.not_answers`), found as a whole word or phrase, the best span elsewhere in the window."""
     if read is None or read.probability < threshold:
         return None
     window = text[start:end]
-    places = tuple((m.start(), m.end()) for m in re.finditer(rf"(?<!\w){re.escape(avoid)}(?!\w)", window,
-                                                             re.IGNORECASE)) if avoid else ()
+    places = tuple((m.start(), m.end()) for phrase in avoid
+                   for m in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", window, re.IGNORECASE))
     if any(a < read.end and b > read.start for a, b in places):
         read = reader.read(question, window, avoid=places)
         if read is None or read.probability < threshold or read.end <= read.start:

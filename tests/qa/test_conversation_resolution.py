@@ -71,7 +71,22 @@ def test_a_question_asking_for_a_counterpart_carries_the_short_answer_it_must_no
     session = Session()
     session.turns.append(Turn("How much will an hour cost?", "How much will an hour cost?", "a/1",
                               "An hour costs £4.50 and a monthly pass £35.", (), 7, short_answer="£4.50"))
-    assert resolve(question, session).answered_before == ("£4.50" if counterpart else None)
+    assert resolve(question, session).not_answers == (("£4.50",) if counterpart else ())
+
+
+@pytest.mark.parametrize(("question", "not_answers"), [
+    ("Who invited him?", ("Alan Greenspan", "Kirkcaldy")),
+    ("And who is the chairman?", ("Alan Greenspan", "Kirkcaldy")),
+    ("When did he speak?", ()),
+    ("Who else spoke at the lecture in Kirkcaldy?", ()),  # names its own subject: not a follow-up
+])
+def test_a_followup_asking_who_is_not_answered_with_the_names_it_refers_back_to(question: str,
+                                                                                 not_answers: tuple[str, ...]):
+    session = Session()
+    session.turns.append(Turn("Who gave the lecture in Kirkcaldy?", "Who gave the lecture in Kirkcaldy?", "a/1",
+                              "Alan Greenspan gave the lecture.", ("Alan Greenspan", "Kirkcaldy", "400"), 7,
+                              short_answer="Alan Greenspan"))
+    assert resolve(question, session).not_answers == not_answers
 
 
 FUEL = """Indonesia to raise fuel prices
