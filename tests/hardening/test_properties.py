@@ -20,6 +20,7 @@ from index.formats.jsonl import read_json
 from index.formats.text import parse_date, parse_text
 from index.types import Article, Skipped
 from qa.answerer import Answerer
+from qa.question import Question
 from qa.settings import Settings
 from tests.conftest import make_index
 from tests.hardening.support import REPO, write_news_corpus
@@ -198,7 +199,8 @@ def tricky(tmp_path_factory: pytest.TempPathFactory) -> tuple[Answerer, dict[str
 def test_property_every_citation_slices_exactly_to_what_it_claims(tricky, question, top_k):
     answerer, paragraphs = tricky
     answer = answerer.ask(question, top_k=top_k).to_dict()
-    assert 1 <= len(answer["citations"]) <= top_k
+    has_words = bool(Question.parse(question).terms)  # without a content word, no passage is close: none cited
+    assert (1 if has_words else 0) <= len(answer["citations"]) <= (top_k if has_words else 0)
     for n, c in enumerate(answer["citations"], start=1):
         assert c["n"] == n
         assert c["text"] == paragraphs[c["article_id"]][c["paragraph_index"]]
