@@ -12,7 +12,7 @@ import reprlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from pydantic import ValidationError
 
@@ -27,6 +27,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 class UserError(Exception):
     """A mistake the user can fix; printed as one line, no traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line on stderr, as every other error: the usage itself is a `--help` away."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"qa: error: {message} (see '{self.prog} --help')\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +88,7 @@ def _count(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Answer questions from a folder of articles.")
+    parser = _Parser(prog="qa", description="Answer questions from a folder of articles.")
     commands = parser.add_subparsers(dest="command", required=True)
     index_cmd = commands.add_parser("index", help="build and inspect the index")
     index_sub = index_cmd.add_subparsers(dest="index_command", required=True)
@@ -131,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="the web chat page and the API")
     serve.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--port", type=_count(1, 65535), default=None, help="port (default 8000)")
     _index_dir_flag(serve)
     _threshold_flag(serve)
     serve.set_defaults(run=_serve)
@@ -170,11 +177,16 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     except (BuildLockedError, ModelError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     c = summary.counts
-    print(f"indexed {c['articles']} articles, {c['paragraphs']} paragraphs, {c['sentences']} sentences, "
-          f"{c['passages']} passages in {summary.seconds:.1f} s ({summary.articles_per_second:.1f} articles/s)")
+    print(f"indexed {_counted(c, 'articles', 'paragraphs', 'sentences', 'passages')} in {summary.seconds:.1f} s "
+          f"({summary.articles_per_second:.1f} articles/s)")
     print(f"index: {settings.index_dir}")
     _print_skipped(summary.skipped)
     return 0
+
+
+def _counted(counts: dict[str, int], *names: str) -> str:
+    """'1 article, 3 paragraphs, ...': each count with its name, singular for one."""
+    return ", ".join(f"{counts[name]} {name[:-1] if counts[name] == 1 else name}" for name in names)
 
 
 def _require_paths(paths: list[Path]) -> None:
@@ -217,8 +229,7 @@ def _update(settings: Settings, run) -> int:
           f"removed {len(summary.removed)} articles; embedded {summary.embedded} passages, copied "
           f"{summary.copied}, in {summary.seconds:.1f} s")
     state = "now" if summary.embedded or summary.copied else "unchanged"
-    print(f"index {state}: {c['articles']} articles, {c['paragraphs']} paragraphs, {c['sentences']} sentences, "
-          f"{c['passages']} passages ({settings.index_dir})")
+    print(f"index {state}: {_counted(c, 'articles', 'paragraphs', 'sentences', 'passages')} ({settings.index_dir})")
     for label, ids in (("added", summary.added), ("changed", summary.changed), ("removed", summary.removed)):
         if ids:
             more = f" and {len(ids) - 20} more" if len(ids) > 20 else ""
@@ -276,12 +287,19 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.evaluate import DatasetError, evaluate_dataset, format_report
+    from qa.evaluate import DatasetError, dataset_articles, evaluate_dataset, format_report
 
+    if not args.dataset.is_dir():
+        raise UserError(f"{args.dataset} is not a folder: pass the dataset's folder (with questions.jsonl or "
+                        "conversations.jsonl)")
     if not any((args.dataset / name).exists() for name in ("questions.jsonl", "conversations.jsonl")):
         raise UserError(f"{args.dataset} has no questions.jsonl or conversations.jsonl")
     answerer = _answerer(settings)
     try:
+        wanted = dataset_articles(args.dataset)
+        if wanted and not wanted & set(answerer.index.reader.content_hashes()):
+            print(f"qa: warning: none of the {len(wanted)} articles the questions are about is in the index "
+                  f"{settings.index_dir}: every answer will count as wrong (is --index-dir right?)", file=sys.stderr)
         report = evaluate_dataset(answerer, args.dataset, limit=args.limit, sample=args.sample, seed=args.seed,
                                   articles=args.articles) | {"threshold": round(answerer.weights.threshold, 4)}
     except DatasetError as exc:

@@ -76,17 +76,33 @@ def load_questions(dataset: Path, articles: str = "all") -> list[GoldQuestion]:
     """Questions of a dataset; `articles` = 'even' or 'odd' keeps those of even/odd-numbered articles."""
     order = {}
     articles_file = dataset / "articles.jsonl"
+    if articles != "all" and not articles_file.exists():
+        raise DatasetError(f"{articles} articles are counted in the order of {articles_file}, which does not exist")
     if articles_file.exists():
         for n, (where, record) in enumerate(_records(articles_file)):
             order[_field(record, "id", where)] = n
     questions = []
     for where, q in _records(dataset / "questions.jsonl"):
         question = _gold(q, q.get("id", where), where)
+        if articles != "all" and question.article_id not in order:
+            raise DatasetError(f"{where}: article {question.article_id!r} is not in {articles_file}, so it is "
+                               f"neither even nor odd")
         position = order.get(question.article_id, 0)
         if (articles == "even" and position % 2) or (articles == "odd" and not position % 2):
             continue
         questions.append(question)
     return questions
+
+
+def dataset_articles(dataset: Path) -> set[str]:
+    """The ids of the articles a dataset's questions and conversation turns are answered from."""
+    ids = set()
+    if (dataset / "questions.jsonl").exists():
+        ids |= {q.article_id for q in load_questions(dataset) if q.article_id}
+    if (dataset / "conversations.jsonl").exists():
+        ids |= {t.get("article_id") for _, c in _records(dataset / "conversations.jsonl")
+                for t in c.get("turns") or () if isinstance(t, dict) and isinstance(t.get("article_id"), str)}
+    return ids
 
 
 def _records(path: Path) -> Iterator[tuple[str, dict]]:
@@ -102,13 +118,17 @@ def _records(path: Path) -> Iterator[tuple[str, dict]]:
 
 def _gold(record: dict, question_id: str, where: str) -> GoldQuestion:
     """A question or conversation turn as scored (`answers` a list of strings, `paragraph_index` null or int)."""
+    text = _field(record, "question", where)
     answers = record.get("answers") or []
     index = record.get("paragraph_index")
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         raise DatasetError(f'{where}: "answers" must be a list of strings')
     if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
         raise DatasetError(f'{where}: "paragraph_index" must be an integer or null')
-    return GoldQuestion(str(question_id), _field(record, "question", where), tuple(answers),
+    if not record.get("is_impossible") and not (answers and record.get("article_id")):
+        raise DatasetError(f'{where}: an answerable question needs "answers" and "article_id" '
+                           f'(or "is_impossible": true)')
+    return GoldQuestion(str(question_id), text, tuple(answers),
                         record.get("article_id"), index, bool(record.get("is_impossible")),
                         tuple(record.get("answer_starts") or ()))
 
@@ -254,9 +274,10 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"{report.get('questions', 0)} questions ({report.get('answerable', 0)} answerable, "
-             f"{report.get('unanswerable', 0)} unanswerable) from {report['dataset']} [{report['articles']} articles]"
-             + (f", answered at confidence >= {report['threshold']:.2f}" if "threshold" in report else "")]
+    asked = (f"{report['questions']} questions ({report['answerable']} answerable, {report['unanswerable']} "
+             f"unanswerable) from {report['dataset']} [{report['articles']} articles]" if "questions" in report
+             else f"conversations from {report['dataset']}")
+    lines = [asked + (f", answered at confidence >= {report['threshold']:.2f}" if "threshold" in report else "")]
     if "followup_turns" in report:
         lines.append(f"  {report['followup_turns']} follow-up turns, {report['topic_change_turns']} topic changes")
     labels = {
@@ -271,6 +292,8 @@ def format_report(report: dict) -> str:
         "topic_change_right_with_citation": "topic-change turns right + cited",
         "latency_ms_p50": "latency p50 (ms)", "latency_ms_p95": "latency p95 (ms)",
     }
+    if not report.get("topic_change_turns"):
+        del labels["topic_change_right_with_citation"]
     for key, label in labels.items():
         if key in report:
             lines.append(f"  {label:<40} {report[key]}")

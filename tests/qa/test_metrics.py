@@ -12,6 +12,7 @@ from qa.evaluate import (
     evaluate_conversations,
     exact_match,
     f1_score,
+    format_report,
     normalize_answer,
     summarize,
 )
@@ -103,3 +104,12 @@ def test_conversations_score_the_turns_after_the_first(tmp_path):
     assert report["followup_right_with_citation"] == 0.5
     assert report["followup_short_answer_f1"] == 0.4
     assert report["topic_change_right_with_citation"] == 1.0
+
+
+def test_a_report_of_conversations_alone_says_so_and_has_no_line_for_topic_changes_it_did_not_have():
+    report = {"dataset": "d", "articles": "all", "followup_turns": 3, "followup_right_with_citation": 0.5,
+              "followup_short_answer_f1": 0.4, "topic_change_turns": 0, "topic_change_right_with_citation": 0.0}
+    lines = format_report(report).splitlines()
+    assert lines[:2] == ["conversations from d", "  3 follow-up turns, 0 topic changes"]
+    assert not any("topic-change" in line for line in lines)
+
