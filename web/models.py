@@ -68,7 +68,9 @@ class CitationModel(BaseModel):
     start: int = Field(description="start of the cited span: character offset into `text`")
     end: int = Field(description="end of the cited span (exclusive): `text[start:end]` is the cited span")
     score: float = Field(description="ranking score of the paragraph for this question, in a conversation with "
-                               "its lean towards the article being discussed (higher is better; not a probability)")
+                               "its lean towards the article being discussed (higher is better; not a probability). "
+                               "Citations after the first come in this order; the first is the answer's source, "
+                               "picked by reading sentences, so it can score below the second")
     date: str | None = Field(default=None, description="the article's date, when it gives one (YYYY-MM-DD for text "
                                                      "and HTML articles; as given for JSON ones); added to the first "
                                                      "contract")

@@ -231,6 +231,7 @@ def test_docs_page_works_offline(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "/api/ask" in r.text and "session_id" in r.text and "AnswerModel" in r.text
     assert "cdn" not in r.text.lower() and "<script" not in r.text
+    assert "`" not in r.text and "<code>text[start:end]</code>" in r.text, "the schema's `code` is shown as code"
 
 
 def test_a_token_when_configured_guards_the_api_but_not_the_pages(seed_settings, seed_answerer, app_client):
