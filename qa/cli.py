@@ -281,6 +281,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     answerer = _answerer(settings)
     if not args.question.strip():
         raise UserError("the question is empty")
+    if len(args.question) > settings.max_question_chars:  # as the API refuses it: a question, not a document
+        raise UserError(f"the question is {len(args.question):,} characters long; the limit is "
+                        f"{settings.max_question_chars:,} (QA_MAX_QUESTION_CHARS)")
     answer = answerer.ask(args.question, top_k=args.top_k)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else answer_text(answer))
     return 0

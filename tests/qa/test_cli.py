@@ -158,6 +158,12 @@ def test_a_dataset_line_that_cannot_be_read_is_a_one_line_error_naming_it(seed_i
     assert_one_line_error(qa("eval", tmp_path, "--index-dir", seed_index, cwd=tmp_path), *words)
 
 
+def test_a_question_over_the_length_limit_is_refused_as_the_api_refuses_it(seed_index: Path):
+    run = qa("ask", "Why? " * 30, "--index-dir", seed_index, cwd=seed_index.parent,
+             env={"QA_MAX_QUESTION_CHARS": "100"})
+    assert_one_line_error(run, "150 characters", "QA_MAX_QUESTION_CHARS")
+
+
 def test_an_even_or_odd_split_needs_the_articles_file_that_numbers_the_articles(seed_index: Path, dataset: Path):
     run = qa("eval", dataset, "--articles", "odd", "--index-dir", seed_index, cwd=seed_index.parent)
     assert_one_line_error(run, "articles.jsonl", "does not exist")
