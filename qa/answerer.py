@@ -18,6 +18,7 @@ from qa.conversation import (
     Session,
     SessionStore,
     Turn,
+    attribution,
     context_first,
     focus_of,
     resolve,
@@ -33,6 +34,7 @@ from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
 from qa.settings import Settings
+from qa.spans import speaker_span
 from qa.spare import Spare
 from qa.types import Answer, Citation
 
@@ -125,9 +127,14 @@ class Answerer:
             query, ranked = self.rank(index, resolved)
             extraction = None
             if _asks_something(query, resolved):
-                extraction = extract(ranked, query, self.weights, self.reader, among=staying(ranked),
-                                     spare=self.spare, avoid=resolved.not_answers, cascade=self.cascade,
-                                     mentions=resolved.mentions)
+                said = attribution(ranked, resolved)  # "Who said that?": the sentences naming the source
+                extraction = extract(ranked, query, self.weights, self.reader,
+                                     among=[said[0]] if said else staying(ranked), spare=self.spare,
+                                     avoid=resolved.not_answers, cascade=self.cascade, mentions=resolved.mentions,
+                                     sentences=said[1] if said else None)
+                if said and extraction:  # its short answer is the speaker it names ("he said": none)
+                    short = speaker_span(extraction.paragraph.text, extraction.start, extraction.end) or (None, None)
+                    extraction = replace(extraction, short_start=short[0], short_end=short[1])
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         # A text without a content word ("???", "what?") is close to no passage: nothing is cited for it.

@@ -48,6 +48,12 @@ _PREPOSITION = re.compile(r"(in|on|at|to|for|from|by|over|during|among|with)\s",
 # The object of a preposition phrase a place fragment ("And in the US?") can replace: a name or a number.
 _OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
 _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
+# "Who said that?": asks who is the source of the last answer, which the sentences around it say.
+_SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
+                        r"\s+(?:that|this|it|so)(?:\s+\w+){0,2}[\s?.!]*$", re.IGNORECASE)
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|tells|added|adds|according to|warned|warns|argued|argues|claimed|"
+                          r"claims|insisted|insists|explained|wrote|writes|stated|commented|announced)\b",
+                          re.IGNORECASE)
 _WHO = re.compile(r"\s*(?:and\s+|but\s+|so\s+)?(?:who|whom)\b", re.IGNORECASE)
 
 
@@ -77,7 +83,8 @@ class Resolved:
     `not_answers`: short answers it is not answered with: the last turn's, for a question asking for its
     counterpart ("And in the US?"), and the names a follow-up asking "who" refers back to ("Who invited him?" after
     an answer about Greenspan is not answered "Greenspan"); `mentions`: the year a fragment asks about ("And in
-    2003?"), which its answer must mention: the sentence that answered for another year is no answer for this one."""
+    2003?"), which its answer must mention: the sentence that answered for another year is no answer for this one;
+    `attributed`: the last answer, whose source "Who said that?" asks for (see `attribution`)."""
 
     text: str
     extra_terms: tuple[str, ...] = ()
@@ -88,6 +95,7 @@ class Resolved:
     rivals: tuple[str, ...] = ()
     not_answers: tuple[str, ...] = ()
     mentions: str | None = None
+    attributed: str | None = None
 
     @property
     def encoded(self) -> str:
@@ -152,6 +160,9 @@ def resolve(question: str, session: Session) -> Resolved:
         year = _YEAR.search(fragment.group(1))
         return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
                         rivals=last.rivals, not_answers=before, mentions=year.group(0) if year else None)
+    if _SAID_THAT.match(question) and last.answer and last.paragraph_id is not None:
+        return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
+                        attributed=last.answer)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
                         not_answers=before)
@@ -278,3 +289,24 @@ def with_context(reader: IndexReader, candidates: list[Candidate], resolved: Res
     chosen = {c.paragraph_id for c in candidates}
     extra = [Candidate(int(p)) for p in reader.same_article(resolved.context_paragraph) if int(p) not in chosen]
     return candidates + extra
+
+
+def attribution(ranked: list[ParagraphEvidence], resolved: Resolved) -> tuple[ParagraphEvidence, frozenset[int]] | None:
+    """For "Who said that?": the paragraph of the last answer and the sentences that say whose words it was: the
+    answer's own sentences if they name a speaker ("said Tim Osborne", "he said", "according to"), else the one
+    after it, else the one before; None when none of them does (the question is then answered as any other)."""
+    paragraph = next((p for p in ranked if p.paragraph_id == resolved.context_paragraph), None)
+    if paragraph is None or not resolved.attributed or (at := paragraph.text.find(resolved.attributed)) < 0:
+        return None
+    end = at + len(resolved.attributed)
+    own = [k for k, s in enumerate(paragraph.sentences) if s.start < end and s.end > at]
+    if not own:
+        return None
+    for group in (own, [own[-1] + 1], [own[0] - 1]):
+        saying = frozenset(k for k in group if 0 <= k < len(paragraph.sentences)
+                           and _ATTRIBUTION.search(paragraph.text, paragraph.sentences[k].start,
+                                                   paragraph.sentences[k].end))
+        if saying:
+            return paragraph, saying
+    return None
+

@@ -83,16 +83,19 @@ class Option:
 
 
 def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            cascade: Cascade = CASCADE, spare: Spare | None = None, mentions: str | None = None) -> list[Option]:
+            cascade: Cascade = CASCADE, spare: Spare | None = None, mentions: str | None = None,
+            sentences: frozenset[int] | None = None) -> list[Option]:
     """The sentences of the top paragraphs, best first by the sentence model, each widened to its answer window;
     the reader reads the ones `cascade` picks (only the best when `weights.reading` is empty). With `mentions`,
-    only the windows that mention it (as a whole word) are options.
+    only the windows that mention it (as a whole word) are options; with `sentences`, only those (by index).
     With `spare` threads lent, the next option that may still be read is read on one of them while this one is:
     the same readings, sooner, for some reads the cascade then does not use (BENCHMARKS.md: CPU per question)."""
     scored: list[tuple[float, ParagraphEvidence, int]] = []
     for p in ranked[:TOP_PARAGRAPHS]:
         typed_near(p, query)
         for k, s in enumerate(p.sentences):
+            if sentences is not None and k not in sentences:
+                continue
             s.features["paragraph"] = p.score - ranked[0].score
             s.score = weights.sentence.score(s.features)
             scored.append((s.score, p, k))
@@ -164,16 +167,16 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
             among: list[ParagraphEvidence] | None = None, spare: Spare | None = None,
-            avoid: tuple[str, ...] = (), cascade: Cascade = CASCADE, mentions: str | None = None
-            ) -> Extraction | None:
+            avoid: tuple[str, ...] = (), cascade: Cascade = CASCADE, mentions: str | None = None,
+            sentences: frozenset[int] | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
     the reading; its short span is kept when likely enough (`_short_span`), and its scores join the confidence
     features.
     Options come from the top of `among` (a part of the ranking, best first) when given, else of `ranked`;
     the paragraph margin is always taken against the whole ranking. `spare`: threads to read ahead on (`options`).
     `avoid`: short answers not to give (`_short_span`); `cascade`: which options are read; `mentions`: what
-    the answer must mention (`options`)."""
-    found = options(ranked if among is None else among, query, weights, reader, cascade, spare, mentions)
+    the answer must mention, `sentences`: the only ones that may answer (`options`)."""
+    found = options(ranked if among is None else among, query, weights, reader, cascade, spare, mentions, sentences)
     if not found:
         return None
     readable = [n for n, o in enumerate(found) if o.read is not None] or [0]

@@ -202,6 +202,30 @@ def _each_match(sentence: str, kind: str) -> Iterator[tuple[int, int, int | None
         yield start, end, kept, tuple(stem(w) for w in words(sentence[start:end]))
 
 
+_TITLED = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)?[A-Z][\w'’\-]+(?:\s(?:de\s|van\s|von\s)?[A-Z][\w'’\-]+)*"
+_SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
+         r"wrote|writes|stated|commented|announced)")
+_SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
+    re.compile(rf"\b(?!told\b|tells\b){_SAYS}\s+({_TITLED})"),  # "told MPs": whom, not who
+    re.compile(rf"\baccording to\s+({_TITLED})"),
+    re.compile(rf"({_TITLED}),?\s+{_SAYS}\b"),
+    re.compile(rf"({_TITLED}),[^,\"“”]{{1,80}},\s+{_SAYS}\b"),
+)
+
+
+def speaker_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where `text[start:end]` names whose words it reports ("said Tim Osborne", "Mr Blair said"), as offsets into
+    `text`; None when it names no one (a pronoun, "the company")."""
+    sentence = text[start:end]
+    for pattern in _SPEAKER:
+        if found := pattern.search(sentence):
+            a, b = found.span(1)
+            a = _strip_leading_stop(sentence, a, b)
+            if a < b:
+                return start + a, start + b
+    return None
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1] in " .,;:'’\"":
         end -= 1

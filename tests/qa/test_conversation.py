@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
 from qa.answerer import Answerer
-from qa.conversation import Resolved, Session, SessionStore, Turn, focus_of, resolve
+from qa.conversation import Resolved, Session, SessionStore, Turn, attribution, focus_of, resolve
+from qa.evidence import ParagraphEvidence, SentenceEvidence
 from qa.settings import Settings
 from tests.conftest import index_over
 
@@ -128,6 +130,57 @@ def test_a_change_of_topic_goes_where_its_own_words_lead(news: Answerer):
     first = news.ask("Which plant is Northfield Steel closing?")
     other = news.ask("When did Gwen Morris open the first Crumbs shop in Cardiff?", session_id=first.session_id)
     assert cited(other) == ("bakery", 2) and "1991" in other.answer
+
+
+def test_who_said_that_is_answered_from_the_sentence_that_says_who_said_the_last_answer(news: Answerer):
+    first = news.ask("What had Northfield Steel's profits fallen to in 2004?")
+    assert cited(first) == ("steel", 2) and "12m pounds" in first.answer
+    said = news.ask("Who said that?", session_id=first.session_id)
+    assert cited(said) == ("steel", 2) and said.answer == first.answer and said.short_answer == "Alan Pryce"
+
+
+SAYING = """Ferry returns to Inchmore
+
+The Inchmore ferry returned to service on Friday after six weeks of repairs.
+
+"We never thought the repairs would take so long," said Moira Kerr. Tickets will cost 7 pounds.
+
+The ferry will sail twice a day. "It is good to be back," he said.
+"""
+
+
+@pytest.mark.parametrize(("answer", "paragraph", "sentences"), [
+    ('"We never thought the repairs would take so long," said Moira Kerr.', 2, {0}),  # its own sentence
+    ("The ferry will sail twice a day.", 3, {1}),  # the next one ("he said")
+    ("Tickets will cost 7 pounds.", 2, {0}),  # the one before
+    ("The Inchmore ferry returned to service on Friday after six weeks of repairs.", 1, None),  # no one said it
+])
+def test_who_said_that_looks_for_the_source_in_and_around_the_last_answer(answer: str, paragraph: int,
+                                                                           sentences: set[int] | None):
+    paragraphs = SAYING.split("\n\n")
+    ranked = [ParagraphEvidence(10 + n, "ferry", n, paragraphs[0], None, text, sentences=[
+        SentenceEvidence(m.start(), m.end(), []) for m in re.finditer(r"[^.]+\.(?:\"|$)?", text)])
+        for n, text in enumerate(paragraphs)]
+    resolved = resolve("Who said that?", session_with(Turn("q", "q", "ferry", answer, (), 10 + paragraph)))
+    found = attribution(ranked, resolved)
+    assert (found[1] if found else None) == sentences
+    if found:
+        assert found[0].index == paragraph
+
+
+@pytest.mark.parametrize(("question", "asks_the_source"), [
+    ("Who said that?", True), ("And who said it?", True), ("Who said so?", True), ("who told you that", True),
+    ("Who said the plant would close?", False), ("Who was that?", False), ("What did he say?", False),
+])
+def test_only_a_question_for_the_source_of_the_last_answer_is_read_as_one(question: str, asks_the_source: bool):
+    last = Turn("q", "q", "ferry", "Tickets will cost 7 pounds.", (), 12)
+    assert resolve(question, session_with(last)).attributed == (last.answer if asks_the_source else None)
+
+
+def session_with(turn: Turn) -> Session:
+    session = Session()
+    session.turns.append(turn)
+    return session
 
 
 def test_the_first_question_of_a_session_is_never_a_followup():

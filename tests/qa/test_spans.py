@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.question import AnswerType, Question
-from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, near_terms, typed_sentences, typed_spans
+from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, near_terms, speaker_span, typed_sentences, typed_spans
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -105,3 +105,19 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     sentence = "Felix Magath said the side had been unlucky."
     assert not near_terms(sentence, [], asked.terms)
     assert not near_terms(sentence, typed_spans(sentence, asked), asked.terms)
+
+
+@pytest.mark.parametrize(("sentence", "speaker"), [
+    ('"We have warned them," said Tim Osborne, a director of Group Menatep.', "Tim Osborne"),
+    ("Its chief executive, Alan Pryce, said profits had fallen.", "Alan Pryce"),
+    ("Ruth Kelly, the education secretary, told MPs the plan would work.", "Ruth Kelly"),  # not whom she told
+    ('But Sevastis said: "It does not matter."', "Sevastis"),
+    ("Yesterday, Mr Brown said so.", "Mr Brown"),
+    ("Prices rose, according to Dr Ann Lee.", "Dr Ann Lee"),
+    ('"I thought so," he said, "but it worked."', None),  # a pronoun names no one
+    ("The company said profits rose.", None),
+])
+def test_the_speaker_a_sentence_names(sentence: str, speaker: str | None):
+    found = speaker_span(sentence, 0, len(sentence))
+    assert (sentence[found[0]:found[1]] if found else None) == speaker
+
