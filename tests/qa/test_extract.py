@@ -102,7 +102,7 @@ def test_the_short_answer_to_avoid_is_matched_as_a_whole_word(answerer: Answerer
     question = "How many people were hurt in the crash?"
     read = answerer.reader.read(question, text)
     assert read is not None and text[read.start:read.end] == "15"
-    kept = _short_span(text, 0, len(text), read, answerer.reader, question, "5", 0.0)
+    kept = _short_span(text, 0, len(text), read, answerer.reader, question, ("5",), 0.0)
     assert kept is not None and text[slice(*kept)] == "15"
-    other = _short_span(text, 0, len(text), read, answerer.reader, question, "15", 0.0)
+    other = _short_span(text, 0, len(text), read, answerer.reader, question, ("15",), 0.0)
     assert other is None or "15" not in text[slice(*other)]
