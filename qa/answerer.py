@@ -125,16 +125,7 @@ class Answerer:
         resolved = resolve(question, session)
         with self.spare.asking():
             query, ranked = self.rank(index, resolved)
-            extraction = None
-            if _asks_something(query, resolved):
-                said = attribution(ranked, resolved)  # "Who said that?": the sentences naming the source
-                extraction = extract(ranked, query, self.weights, self.reader,
-                                     among=[said[0]] if said else staying(ranked), spare=self.spare,
-                                     avoid=resolved.not_answers, cascade=self.cascade, mentions=resolved.mentions,
-                                     sentences=said[1] if said else None)
-                if said and extraction:  # its short answer is the speaker it names ("he said": none)
-                    short = speaker_span(extraction.paragraph.text, extraction.start, extraction.end) or (None, None)
-                    extraction = replace(extraction, short_start=short[0], short_end=short[1])
+            extraction = self._extract(query, ranked, resolved) if _asks_something(query, resolved) else None
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         # A text without a content word ("???", "what?") is close to no passage: nothing is cited for it.
@@ -154,6 +145,19 @@ class Answerer:
                                                _rivals(ranked, article, resolved), short))
         return Answer(found, answer_text, short, round(confidence, 4), tuple(citations), session_id,
                       round((time.perf_counter() - started) * 1000, 2))
+
+    def _extract(self, query: Query, ranked: list[ParagraphEvidence], resolved: Resolved) -> Extraction | None:
+        """The answer read from the ranking (the conversation's article when the question stays with it). For "Who
+        said that?", from the sentences that say whose words the last answer were, its short answer the speaker
+        they name ("he said": none)."""
+        said = attribution(ranked, resolved)
+        extraction = extract(ranked, query, self.weights, self.reader, among=[said[0]] if said else staying(ranked),
+                             spare=self.spare, avoid=resolved.not_answers, cascade=self.cascade,
+                             mentions=resolved.mentions, sentences=said[1] if said else None)
+        if said is None or extraction is None:
+            return extraction
+        short = speaker_span(extraction.paragraph.text, extraction.start, extraction.end) or (None, None)
+        return replace(extraction, short_start=short[0], short_end=short[1])
 
     def rank(self, index: LoadedIndex, resolved: Resolved) -> tuple[Query, list[ParagraphEvidence]]:
         """The question as scored, and candidate paragraphs with their evidence, best first. In a conversation

@@ -14,6 +14,7 @@ from index.store import IndexReader
 from qa.evidence import ParagraphEvidence
 from qa.question import AUXILIARIES, WH_WORDS, Question
 from qa.retrieve import Candidate
+from qa.spans import SAYS
 
 MAX_TURNS = 6
 MAX_FOCUS = 4
@@ -51,9 +52,7 @@ _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
 # "Who said that?": asks who is the source of the last answer, which the sentences around it say.
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
                         r"\s+(?:that|this|it|so)(?:\s+\w+){0,2}[\s?.!]*$", re.IGNORECASE)
-_ATTRIBUTION = re.compile(r"\b(?:said|says|told|tells|added|adds|according to|warned|warns|argued|argues|claimed|"
-                          r"claims|insisted|insists|explained|wrote|writes|stated|commented|announced)\b",
-                          re.IGNORECASE)
+_ATTRIBUTION = re.compile(rf"\b(?:{SAYS}|according to)\b", re.IGNORECASE)
 _WHO = re.compile(r"\s*(?:and\s+|but\s+|so\s+)?(?:who|whom)\b", re.IGNORECASE)
 
 

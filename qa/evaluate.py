@@ -94,15 +94,24 @@ def load_questions(dataset: Path, articles: str = "all") -> list[GoldQuestion]:
     return questions
 
 
+def load_conversations(path: Path) -> list[list[tuple[GoldQuestion, bool]]]:
+    """Each conversation of `conversations.jsonl` as its turns, each as scored and whether it changes topic."""
+    conversations = []
+    for where, conversation in _records(path):
+        turns = conversation.get("turns")
+        if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
+            raise DatasetError(f'{where}: no "turns" list of objects')
+        conversations.append([(_gold(turn, f"turn-{n}", f"{where} turn {n + 1}"), bool(turn.get("topic_change")))
+                              for n, turn in enumerate(turns)])
+    return conversations
+
+
 def dataset_articles(dataset: Path) -> set[str]:
     """The ids of the articles a dataset's questions and conversation turns are answered from."""
-    ids = set()
-    if (dataset / "questions.jsonl").exists():
-        ids |= {q.article_id for q in load_questions(dataset) if q.article_id}
+    golds = load_questions(dataset) if (dataset / "questions.jsonl").exists() else []
     if (dataset / "conversations.jsonl").exists():
-        ids |= {t.get("article_id") for _, c in _records(dataset / "conversations.jsonl")
-                for t in c.get("turns") or () if isinstance(t, dict) and isinstance(t.get("article_id"), str)}
-    return ids
+        golds += [gold for turns in load_conversations(dataset / "conversations.jsonl") for gold, _ in turns]
+    return {g.article_id for g in golds if g.article_id}
 
 
 def _records(path: Path) -> Iterator[tuple[str, dict]]:
@@ -199,17 +208,13 @@ def evaluate_conversations(answerer: Asks, path: Path) -> dict:
     cited, and the follow-ups' short-answer F1, 0 when none is given)."""
     followups: list[dict] = []
     topic_changes: list[dict] = []
-    for where, conversation in _records(path):
-        turns = conversation.get("turns")
-        if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
-            raise DatasetError(f'{where}: no "turns" list of objects')
+    for turns in load_conversations(path):
         session_id = None
-        for n, turn in enumerate(turns):
-            gold = _gold(turn, f"turn-{n}", f"{where} turn {n + 1}")
+        for n, (gold, topic_change) in enumerate(turns):
             answer = answerer.ask(gold.question, session_id=session_id, top_k=5)
             session_id = answer.session_id
             if n:
-                (topic_changes if turn.get("topic_change") else followups).append(judge(answer, gold))
+                (topic_changes if topic_change else followups).append(judge(answer, gold))
     return {
         "followup_turns": len(followups),
         "followup_right_with_citation": _mean(o["correct"] for o in followups),

@@ -203,13 +203,14 @@ def _each_match(sentence: str, kind: str) -> Iterator[tuple[int, int, int | None
 
 
 _TITLED = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)?[A-Z][\w'’\-]+(?:\s(?:de\s|van\s|von\s)?[A-Z][\w'’\-]+)*"
-_SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
-         r"wrote|writes|stated|commented|announced)")
+# Verbs that report speech: "said Tim Osborne", "Mr Blair told MPs" (and `qa.conversation`'s attribution test).
+SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
+        r"wrote|writes|stated|commented|announced)")
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
-    re.compile(rf"\b(?!told\b|tells\b){_SAYS}\s+({_TITLED})"),  # "told MPs": whom, not who
+    re.compile(rf"\b(?!told\b|tells\b){SAYS}\s+({_TITLED})"),  # "told MPs": whom, not who
     re.compile(rf"\baccording to\s+({_TITLED})"),
-    re.compile(rf"({_TITLED}),?\s+{_SAYS}\b"),
-    re.compile(rf"({_TITLED}),[^,\"“”]{{1,80}},\s+{_SAYS}\b"),
+    re.compile(rf"({_TITLED}),?\s+{SAYS}\b"),
+    re.compile(rf"({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),
 )
 
 
