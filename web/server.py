@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import sys
 
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from qa.settings import Settings
@@ -89,10 +90,21 @@ def url_for(host: str, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints `announcement` once its port is bound, not before: a port in use must
+    not read as 'serving' followed by an error."""
+
+    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+
+    async def startup(self, sockets: list | None = None) -> None:
+        await super().startup(sockets)  # exits (SystemExit) when it cannot bind
+        print(self.announcement, flush=True)
+
+
 def serve(settings: Settings) -> int:
     """Load the index once, serve until interrupted; returns the exit code."""
-    import uvicorn
-
     from web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
@@ -101,11 +113,10 @@ def serve(settings: Settings) -> int:
                             server_header=False, proxy_headers=False, access_log=True,
                             timeout_graceful_shutdown=5,
                             http=protocol_with_header_timeout(settings.request_timeout_seconds))
-    server = uvicorn.Server(config)
+    server = _AnnouncingServer(config, f"article-qa: serving {settings.index_dir} on "
+                                       f"{url_for(settings.host, settings.port)} (Ctrl+C to stop)")
     if warning := exposure_warning(settings):
         print(warning, file=sys.stderr, flush=True)
-    print(f"article-qa: serving {settings.index_dir} on {url_for(settings.host, settings.port)}"
-          " (Ctrl+C to stop)", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown

@@ -297,6 +297,18 @@ def test_qa_serve_listens_on_loopback_only_by_default(live: Server):
     assert Settings.model_fields["host"].default == "127.0.0.1"
 
 
+def test_a_port_already_in_use_is_one_error_never_announced_as_serving(live: Server):
+    """The 'serving ...' line is printed once the port is bound: a second server on the same port says only
+    that it could not serve."""
+    result = subprocess.run([sys.executable, "-m", "qa.cli", "serve", "--index-dir", str(live.index_dir),
+                             "--port", str(live.port)], cwd=REPO, env=child_env(), capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode != 0
+    assert f"could not serve on 127.0.0.1:{live.port}" in result.stderr
+    assert "serving" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(("host", "token", "warned"), [
     ("127.0.0.1", None, False), ("localhost", None, False), ("::1", None, False), ("127.0.0.2", None, False),
     ("0.0.0.0", None, True), ("::", None, True), ("192.168.1.20", None, True), ("example.org", None, True),
