@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -35,6 +36,7 @@ from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 BATCH_PASSAGES = 256
+GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")  # what _write_generation names one: the only folders a build removes
 
 
 @dataclass
@@ -372,7 +374,8 @@ def _remove_leftovers(index_dir: Path) -> None:
     """Remove what a killed build left behind: its .tmp generation, and its manifest if it was killed
     between writing it and renaming it into place (called under the build lock: no writer is running)."""
     for path in index_dir.glob("gen-*.tmp"):
-        shutil.rmtree(path, ignore_errors=True)
+        if GENERATION_NAME.fullmatch(path.name.removesuffix(".tmp")):
+            shutil.rmtree(path, ignore_errors=True)
     for path in index_dir.glob(f".{MANIFEST}.*.tmp"):
         path.unlink(missing_ok=True)
 
@@ -382,7 +385,7 @@ def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
     if not (index_dir / MANIFEST).exists():
         return
     for path in index_dir.glob("gen-*"):
-        if path.is_dir() and path.name not in keep and not path.name.endswith(".tmp"):
+        if path.is_dir() and path.name not in keep and GENERATION_NAME.fullmatch(path.name):
             shutil.rmtree(path, ignore_errors=True)
 
 

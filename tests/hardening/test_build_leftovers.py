@@ -25,6 +25,10 @@ def test_the_next_build_removes_every_kind_of_leftover_of_a_killed_build(news_in
     (half_generation / "sentences.f16").write_bytes(bytes(768 * 10))
     half_manifest = index_dir / f".{MANIFEST}.99999.tmp"
     half_manifest.write_text('{"format_version": 1, "generation": "gen-2024')
+    theirs = [index_dir / "gen-notes", index_dir / "gen-notes.tmp"]  # not a build's: a build leaves them be
+    for folder in theirs:
+        folder.mkdir()
+        (folder / "mine.txt").write_text("keep me")
 
     assert Manifest.read(index_dir) == live  # neither leftover disturbs the live index
     result = run_build([news_corpus], index_dir, fake_encoder=True, timeout=120)
@@ -33,7 +37,9 @@ def test_the_next_build_removes_every_kind_of_leftover_of_a_killed_build(news_in
     assert not half_manifest.exists()
     manifest = Manifest.read(index_dir)
     assert manifest.generation != live.generation
-    assert sorted(p.name for p in index_dir.iterdir() if p.name != ".lock") == [manifest.generation, MANIFEST]
+    assert all((folder / "mine.txt").read_text() == "keep me" for folder in theirs)
+    assert sorted(p.name for p in index_dir.iterdir() if p.name != ".lock") == sorted(
+        [manifest.generation, MANIFEST, *(folder.name for folder in theirs)])
 
 
 def test_a_build_that_runs_out_of_space_leaves_the_live_index_and_no_partial_generation(
