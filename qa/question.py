@@ -14,6 +14,7 @@ class AnswerType(StrEnum):
     NUMBER = "number"
     MONEY = "money"
     PERCENT = "percent"
+    AGE = "age"
     DATE = "date"
     PERSON = "person"
     PLACE = "place"
@@ -27,6 +28,7 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         (r"\bhow much (money|did .* (cost|pay|spend|earn|raise)|does .* cost|is .* worth)", AnswerType.MONEY),
         (r"\b(what|which) (was|is) the (cost|price|budget|fee|salary|revenue|value)\b", AnswerType.MONEY),
         (r"\bwhat (percent|percentage|proportion|share|fraction)\b|\bhow many percent\b", AnswerType.PERCENT),
+        (r"\bhow old\b|\b(at|from|until|to|what|which) age\b", AnswerType.AGE),
         (r"\bhow (many|much|long|far|old|big|large|tall|high|often|fast)\b", AnswerType.NUMBER),
         (r"\b(what|which) (number|amount|size|population|age|score|total)\b", AnswerType.NUMBER),
         (r"\bwhen\b|\b(what|which) (year|date|day|month|decade|century|time|period|season|era)\b"

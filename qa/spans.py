@@ -55,6 +55,12 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"|\b{_YEAR}s?(?:[–-]\d{{2,4}})?\b"
         r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{1,2}(?:st|nd|rd|th)\scentury\b"),
     "number": re.compile(rf"\b{_NUM}{_SCALE}(?:[–-]{_NUM})?{_UNIT}|\b{_SPELLED}\b{_UNIT}", re.IGNORECASE),
+    # "the 25-year-old", "26 years old", "aged 59", "at the age of 60", "Mrs Hassan, 59,", "Manning was 39",
+    # "515 million years"
+    "age": re.compile(
+        rf"\b(?:{_NUM}|{_SPELLED})(?:[\s-](?:million|billion))?[\s-](?:years?|months?|weeks?)(?:[\s-]old)?\b"
+        rf"|(?:(?<=\b[Aa]ged )|(?<=\b[Aa]ge )|(?<=\b[Aa]ge of ))(?:{_NUM}|{_SPELLED})\b|(?<=[a-z], )\d{{1,3}}(?=,)"
+        r"|(?:(?<=\bwas )|(?<=\bis )|(?<=\bturned )|(?<=\bturns ))\d{1,3}(?=[,.;)]*(?:\s|$)(?!per|million|billion))"),
     "name": re.compile(
         r"\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|del|da|di|du|van|von|der|den|la|le|al|bin|and|&)){0,2}"
         r"(?:\s[A-Z][\w'’.\-]*)*"),
@@ -63,6 +69,7 @@ TYPE_PATTERNS = {
     "money": ("money", "number"),
     "percent": ("percent", "number"),
     "number": ("number", "money", "percent"),
+    "age": ("age",),
     "date": ("date",),
     "person": ("name",),
     "place": ("name",),
@@ -91,6 +98,7 @@ _MAY_MATCH: dict[str, Callable[[str], object]] = {
     "percent": re.compile(r"\d|per", re.IGNORECASE).search,
     "date": re.compile(r"\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|day").search,  # months, weekdays
     "number": _may_be_number,
+    "age": _may_be_number,
     "name": bool,  # any non-empty sentence may hold a name: nothing quicker to test
 }
 _CALENDAR = re.compile(rf"(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)")

@@ -18,6 +18,8 @@ from qa.spans import _MAY_MATCH, _SPELLED_WORDS, PATTERNS, near_terms, speaker_s
     ("Where was the summit held?", AnswerType.PLACE),
     ("Which company bought the airline?", AnswerType.ENTITY),
     ("Why did the shares fall?", AnswerType.OTHER),
+    ("How old is Margaret Hassan?", AnswerType.AGE),
+    ("At what age did he retire?", AnswerType.AGE),
 ])
 def test_answer_type_comes_from_the_wh_phrase(question, kind):
     assert Question.parse(question).answer_type is kind
@@ -37,6 +39,27 @@ def test_answer_type_comes_from_the_wh_phrase(question, kind):
 def test_the_typed_span_is_among_the_candidates(sentence, question, expected):
     parsed = Question.parse(question)
     assert expected in [sentence[s.start:s.end] for s in typed_spans(sentence, parsed)]
+
+
+@pytest.mark.parametrize(("sentence", "age"), [
+    ("Mrs Hassan, 59, who led Care International operations in Iraq, was abducted in Baghdad.", "59"),
+    ('"I wish I was playing for Real Madrid," the 21-year-old told Cadena Cope.', "21-year-old"),
+    ("Tesla died on 7 January 1943, at the age of 86.", "86"),
+    ("Luther, aged 41, married Katharina von Bora.", "41"),
+    ("Katharina was 26 years old.", "26 years old"),
+    ("(Manning was 39, Newton was 26).", "39"),
+    ("The fossils are about 515 million years old.", "515 million years old"),
+    ("The bones of the 1.6-million-year-old boy were found in 1984.", "1.6-million-year-old"),
+])
+def test_an_age_is_a_span_of_its_own_kind(sentence, age):
+    assert age in [sentence[s.start:s.end] for s in typed_spans(sentence, Question.parse("How old is he?"))]
+
+
+def test_a_number_that_is_no_age_is_no_answer_to_how_old():
+    """Asked "How old is he?", a sum, a year or a share is not an age: the sentence does not match its type."""
+    for sentence in ("He joined the Gunners from Seville for £17m at the start of 2004.",
+                     "In 2004, 25 people died.", "Turnout was 39 per cent.", "It was 12 million."):
+        assert typed_spans(sentence, Question.parse("How old is he?")) == [], sentence
 
 
 def test_no_typed_span_when_the_question_asks_for_no_type_or_the_type_is_absent():
