@@ -125,11 +125,13 @@ class Answerer:
         resolved = resolve(question, session)
         with self.spare.asking():
             query, ranked = self.rank(index, resolved)
-            extraction = self._extract(query, ranked, resolved) if _asks_something(query, resolved) else None
+            asks = _asks_something(query, resolved, index.lexicon)
+            extraction = self._extract(query, ranked, resolved) if asks else None
         confidence = self.weights.confidence.probability(extraction.features) if extraction else 0.0
         found = extraction is not None and confidence >= self.weights.threshold
         # A text without a content word ("???", "what?") is close to no passage: nothing is cited for it.
-        citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS) if extraction or query.idf else []
+        citations = _citations(ranked, extraction, top_k or DEFAULT_CITATIONS) \
+            if extraction or query.question.terms else []
         answer_text = short = None
         if found and extraction:
             text = extraction.paragraph.text
@@ -176,12 +178,17 @@ class Answerer:
         return query, _distinct(context_first(rank_paragraphs(evidence, self.weights), resolved))
 
 
-def _asks_something(query: Query, resolved: Resolved) -> bool:
-    """Whether the question asks for anything to look for: a content word ("a", "what?" and "🤔" have none) in a
-    text that asks (`Question.asks`: "banana" only names a topic), or a conversation it follows ("Why?"). Else
-    the best sentence would be an answer to nothing; the closest passages are still cited when it has a content
-    word."""
-    return (bool(query.idf) and query.question.asks) or resolved.context_article is not None or bool(resolved.focus)
+def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
+    """Whether the question asks for anything to look for: a content word of its own that the articles use
+    ("a", "what?" and "🤔" have none; what a follow-up borrows from the conversation is not its own) in a text
+    that asks (`Question.asks`: "banana" only names a topic), or, in a conversation, words that are all question
+    or function words ("Why?", "Who said that?"): the conversation says what they ask about. Text without a word
+    ("???"), or whose words no article uses ("AAAA?"), asks nothing, in a conversation too. Else the best
+    sentence would be an answer to nothing; the closest passages are still cited when it has a content word."""
+    if query.question.asks and any(lexicon.knows(t) for t in query.question.terms):
+        return True
+    follows = resolved.context_article is not None or bool(resolved.focus)
+    return follows and bool(query.question.words) and not query.question.terms
 
 
 def _distinct(ranked: list[ParagraphEvidence]) -> list[ParagraphEvidence]:

@@ -48,6 +48,7 @@ CASCADE = Cascade()
 _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without|cannot|fail(?:ed|s)?)\b|n't\b",
                        re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*")
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -215,8 +216,9 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
 def _short_span(text: str, start: int, end: int, read: ReaderResult | None, reader: Reader, question: str,
                 avoid: tuple[str, ...], threshold: float) -> tuple[int, int] | None:
     """The reader's span in the window `text[start:end]`, as offsets into `text`, when likely enough; tidied
-    (`tidy`: whole brackets and quotations, no full stop). If it overlaps one of `avoid` (answers the question is
-    not given: `Resolved.not_answers`), found as a whole word or phrase, the best span elsewhere in the window."""
+    (`tidy`: whole brackets and quotations, no full stop); None if no word is left. If it overlaps one of `avoid`
+    (answers the question is not given: `Resolved.not_answers`), found as a whole word or phrase, the best span
+    elsewhere in the window."""
     if read is None or read.probability < threshold:
         return None
     window = text[start:end]
@@ -226,7 +228,8 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
         read = reader.read(question, window, avoid=places)
         if read is None or read.probability < threshold or read.end <= read.start:
             return None
-    return tidy(text, start + read.start, start + read.end, limit=end)
+    a, b = tidy(text, start + read.start, start + read.end, limit=end)
+    return (a, b) if _WORD.search(text, a, b) else None  # a full stop or a quote mark alone answers nothing
 
 
 def _logit(p: float) -> float:

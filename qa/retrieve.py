@@ -39,6 +39,10 @@ class Lexicon:
         self.idf_by_id = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
         self.unknown_idf = float(np.log(1.0 + (n + 0.5) / 0.5))
 
+    def knows(self, term: str) -> bool:
+        """Whether some passage uses the term."""
+        return term in self.vocab
+
     def idf(self, term: str) -> float:
         """A term's idf; one the corpus never uses gets the highest idf (it is informative by absence)."""
         token_id = self.vocab.get(term)

@@ -145,6 +145,17 @@ def test_a_followup_without_a_content_word_still_reads_the_conversation(two_arti
     assert why.confidence > 0.0 and why.citations[0].article_id == "scooters"
 
 
+@pytest.mark.parametrize("text", ["???", "AAAA", "AAAA?", "Blorfx?"])
+def test_text_that_asks_nothing_is_declined_inside_a_conversation_too(two_articles: Answerer, text: str):
+    """No word, or only words no article uses: the conversation does not lend them a meaning. A one-word text
+    used to be read as a follow-up and answered from the conversation's article at 0.57."""
+    first = two_articles.ask("Which toy company recalled its electric scooters?")
+    answer = two_articles.ask(text, session_id=first.session_id)
+    assert (answer.found, answer.answer, answer.confidence) == (False, None, 0.0)
+    after = two_articles.ask(text, session_id=two_articles.ask("???", session_id=first.session_id).session_id)
+    assert (after.found, after.confidence) == (False, 0.0), "nor after a declined turn, with its borrowed terms"
+
+
 def test_a_declined_answer_cites_first_the_sentence_it_came_closest_with(tmp_path_factory: pytest.TempPathFactory):
     """The mayor's paragraph ("a library of its own") ranks first; the reader finds the opening month in the
     lead. Declined, the first citation is still the lead, at the sentence an answer would have been."""

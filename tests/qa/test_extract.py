@@ -106,3 +106,12 @@ def test_the_short_answer_to_avoid_is_matched_as_a_whole_word(answerer: Answerer
     assert kept is not None and text[slice(*kept)] == "15"
     other = _short_span(text, 0, len(text), read, answerer.reader, question, ("15",), 0.0)
     assert other is None or "15" not in text[slice(*other)]
+
+
+def test_a_short_answer_without_a_word_is_no_short_answer(answerer: Answerer) -> None:
+    """The reader can pick a sentence's closing mark ("Why?" after a quote gave '.'): nothing to show in bold."""
+    text = '"We have a lot of hard work ahead," he said.'
+    mark = ReaderResult(len(text) - 1, len(text), 0.9, 0.9, (0.0, 0.0))
+    assert _short_span(text, 0, len(text), mark, answerer.reader, "Why?", (), 0.0) is None
+    word = ReaderResult(text.index("hard"), text.index("hard") + 9, 0.9, 0.9, (0.0, 0.0))
+    assert _short_span(text, 0, len(text), word, answerer.reader, "Why?", (), 0.0) == (word.start, word.end)
