@@ -221,6 +221,45 @@ def test_an_unreachable_or_failing_server_is_reported_politely(server: str, brow
         context.close()
 
 
+def test_an_answer_still_on_its_way_never_lands_in_a_new_conversation_or_as_a_false_outage(server: str,
+                                                                                           browser) -> None:
+    """Replies are held back here (the route is answered by hand), as on a slow server."""
+    context, page = new_page(browser, server, viewport={"width": 1024, "height": 700})
+    held = []
+    try:
+        page.goto(f"{server}/")
+        page.route("**/api/ask", lambda route: held.append(route))
+        box = page.get_by_label("Your question")
+        box.fill("How many casualties?")
+        box.press("Enter")
+        page.locator("#conversation > li.pending").wait_for()
+        box.fill("a draft being typed")
+        page.get_by_role("button", name="New conversation").click()
+        assert box.input_value() == "a draft being typed", "a new conversation keeps what is being typed"
+        held[0].fulfill(status=200, content_type="application/json", body=json.dumps({
+            "found": False, "answer": None, "short_answer": None, "confidence": 0.0, "citations": [],
+            "session_id": "the-old-conversation", "took_ms": 1.0}))
+        page.wait_for_timeout(500)
+        assert page.locator("#conversation > li").count() == 0, "the old question's reply is dropped"
+        assert page.evaluate("sessionStorage.getItem('qa.session')") is None
+
+        box.fill("Who is fighting?")
+        box.press("Enter")
+        page.locator("#conversation > li.pending").wait_for()
+        page.reload()  # leaving while the answer is on its way: the page went away, not the server
+        assert page.locator("#conversation > li.msg.error").count() == 0
+        assert page.get_by_label("Your question").input_value() == "Who is fighting?", "it is there to ask again"
+
+        box = page.get_by_label("Your question")
+        box.fill("   \n  ")
+        box.press("Enter")
+        assert box.input_value() == "" and box.evaluate("b => b.validity.valueMissing")
+        assert page.locator("#conversation > li.msg.bot").count() == 0, "only spaces: nothing is sent"
+        assert [p for p in page.problems if "Failed to load resource" not in p] == []
+    finally:
+        context.close()
+
+
 def test_a_citation_link_keeps_an_article_id_with_dot_segments_whole(server: str, browser) -> None:
     """Ids come from the articles (a JSONL `id` may be "../notes"): the link must reach that id, not a path the
     browser resolved the dots of; ordinary ids keep their slashes."""

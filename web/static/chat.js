@@ -3,15 +3,20 @@
 (function () {
   "use strict";
 
-  var SESSION = "qa.session", TRANSCRIPT = "qa.transcript", TOKEN = "qa.token", SCROLL = "qa.scroll", KEEP = 40;
+  var SESSION = "qa.session", TRANSCRIPT = "qa.transcript", TOKEN = "qa.token", SCROLL = "qa.scroll",
+    DRAFT = "qa.draft", KEEP = 200;
+  // How long an answer may take before the page gives up on it (the server's own budget is 10 s a request).
+  var TIMEOUT_MS = 30000;
   var store = (function () {
     try { var s = window.sessionStorage; s.setItem("qa.probe", "1"); s.removeItem("qa.probe"); return s; }
     catch (e) { var m = {}; return { getItem: function (k) { return k in m ? m[k] : null; },
       setItem: function (k, v) { m[k] = String(v); }, removeItem: function (k) { delete m[k]; } }; }
   })();
 
-  var form, box, send, log, empty, tokenRow, tokenBox, hint, HINT, undoRow, busy = false, transcript = [];
-  var undone = null;
+  var form, box, send, log, empty, tokenRow, tokenBox, hint, HINT, undoRow, transcript = [];
+  var undone = null, leaving = false;
+  // The question being answered: { question, pending (its "Looking…" line), controller (aborts its request) }.
+  var asking = null;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -123,7 +128,7 @@
   function render(entry) {
     if (entry.q !== undefined) {
       var li = el("li", "msg user");
-      li.append(el("span", "visually-hidden", "You asked:"), " ", entry.q);
+      li.append(el("span", "visually-hidden", "You asked: "), entry.q);
       return li;
     }
     if (entry.a !== undefined) return renderAnswer(entry.a, entry.restarted);
@@ -138,7 +143,8 @@
     empty.hidden = true;
     if (save !== false) {
       transcript.push(entry);
-      if (transcript.length > KEEP) transcript = transcript.slice(-KEEP);
+      // The page shows what is kept, so a reload shows the same messages (and the saved scroll fits them).
+      while (transcript.length > KEEP) { transcript.shift(); log.firstElementChild.remove(); }
       try { store.setItem(TRANSCRIPT, JSON.stringify(transcript)); } catch (e) { /* full: keep going */ }
     }
     return node;
@@ -175,10 +181,10 @@
 
   function ask(question) {
     question = String(question || "").trim();
-    if (busy) return;
-    if (!question) { box.focus(); return; }
+    if (asking) { hint.textContent = "Please wait for the answer to the last question."; return; }
+    if (!question) { box.value = ""; boxChanged(); form.reportValidity(); box.focus(); return; }
     undone = null;
-    busy = true;
+    undoRow.hidden = true;
     send.disabled = true;
     add({ q: question });
     box.value = "";
@@ -186,6 +192,8 @@
     var pending = el("li", "msg bot pending", "Looking through the articles…");
     log.append(pending);
     pending.scrollIntoView({ block: "end", behavior: "smooth" });
+    var mine = asking = { question: question, pending: pending, controller: new AbortController(), late: false };
+    var timer = window.setTimeout(function () { mine.late = true; mine.controller.abort(); }, TIMEOUT_MS);
 
     var body = { question: question };
     var sid = store.getItem(SESSION);
@@ -195,36 +203,58 @@
     if (token) { headers.Authorization = "Bearer " + token; store.setItem(TOKEN, token); }
 
     var status = 0;
-    fetch("/api/ask", { method: "POST", headers: headers, body: JSON.stringify(body), credentials: "same-origin" })
+    fetch("/api/ask", { method: "POST", headers: headers, body: JSON.stringify(body), credentials: "same-origin",
+                        signal: mine.controller.signal })
       .then(function (r) { status = r.status; return r.json().catch(function () { return null; }); })
       .then(function (data) {
-        pending.remove();
+        if (asking !== mine) return;  // "New conversation" was pressed meanwhile: this reply belongs to no one
         var node;
         if (status === 200 && data && typeof data.session_id === "string") {
           store.setItem(SESSION, data.session_id);
-          node = add(sid && data.session_id !== sid ? { a: data, restarted: true } : { a: data });
+          node = settle(mine, sid && data.session_id !== sid ? { a: data, restarted: true } : { a: data });
         } else {
           if (status === 401) { tokenRow.hidden = false; }
-          node = add({ e: errorText(status, data) });
+          node = settle(mine, { e: errorText(status, data) });
           keep(question);
         }
         node.scrollIntoView({ block: "nearest", behavior: "smooth" });
       })
       .catch(function () {
-        pending.remove();
-        add({ e: "the server could not be reached. Check that it is running, then try again." })
+        if (asking !== mine) return;
+        if (leaving) { store.setItem(DRAFT, question); return; }  // the page is going away, not the server
+        settle(mine, { e: mine.late ? "the server took too long to answer. Please try again."
+          : "the server could not be reached. Check that it is running, then try again." })
           .scrollIntoView({ block: "nearest", behavior: "smooth" });
         keep(question);
       })
       .then(function () {
-        busy = false;
-        send.disabled = false;
-        if (status === 401) tokenBox.focus(); else box.focus();
+        window.clearTimeout(timer);
+        if (status === 401) tokenBox.focus(); else if (!leaving) box.focus();
       });
+  }
+
+  // The question's reply (an answer or an error) in place of its "Looking…" line; the box is free again.
+  function settle(question, entry) {
+    question.pending.remove();
+    asking = null;
+    send.disabled = false;
+    hint.textContent = HINT;
+    return add(entry);
+  }
+
+  // Drop the question being answered, if any: its reply will be ignored.
+  function forget() {
+    if (!asking) return;
+    asking.pending.remove();
+    asking.controller.abort();
+    asking = null;
+    send.disabled = false;
+    hint.textContent = HINT;
   }
 
   // "New conversation" keeps what it cleared until the next question, so a slip of the finger can be undone.
   function reset() {
+    forget();
     if (transcript.length) undone = { transcript: transcript, session: store.getItem(SESSION) };
     undoRow.hidden = !undone;
     store.removeItem(SESSION);
@@ -233,8 +263,6 @@
     transcript = [];
     log.replaceChildren();
     empty.hidden = false;
-    box.value = "";
-    boxChanged();
     box.focus();
   }
 
@@ -252,7 +280,9 @@
   // The transcript of this tab, back where the reader left it (coming back from a source, or on a reload): the
   // page builds it after loading, too late for the browser's own scroll restoration.
   function restore() {
-    var saved = null;
+    var draft = store.getItem(DRAFT), saved = null;
+    store.removeItem(DRAFT);
+    if (draft) keep(draft);  // a question left unanswered when the page went away: ask it again
     try { saved = JSON.parse(store.getItem(TRANSCRIPT) || "null"); } catch (e) { saved = null; }
     if (!Array.isArray(saved)) return;
     saved.forEach(function (entry) {
@@ -310,7 +340,19 @@
     });
     trackStickyEdges();
     if ("scrollRestoration" in history) history.scrollRestoration = "manual";
-    window.addEventListener("pagehide", function () { store.setItem(SCROLL, String(Math.round(window.scrollY))); });
+    window.addEventListener("pagehide", function () {
+      leaving = true;
+      store.setItem(SCROLL, String(Math.round(window.scrollY)));
+      if (asking) store.setItem(DRAFT, asking.question);
+    });
+    window.addEventListener("pageshow", function (ev) {
+      leaving = false;
+      if (!ev.persisted || !asking) return;  // back from the cache with its question cut off: ask it again
+      var question = asking.question;
+      forget();
+      store.removeItem(DRAFT);
+      keep(question);
+    });
     restore();
     if (document.body.getAttribute("data-ready") !== "true") waitForIndex();
   }
