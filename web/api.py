@@ -26,15 +26,18 @@ from web.state import IndexNotReady, IndexState
 
 _bearer = HTTPBearer(auto_error=False, description="the token the server was started with (QA_API_TOKEN)")
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorModel, "description": "invalid request: a body that is not UTF-8 JSON, or a field missing, "
-                                              "of the wrong type or out of range"},
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorModel, "description": "no index has been built yet (run `qa index build`), or the "
                                               "server is busy: retry after `Retry-After` seconds"},
 }
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **UNAVAILABLE,
+    422: {"model": ErrorModel, "description": "`offset` or `limit` not a whole number or out of range"},
+}
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    400: {"model": ErrorModel, "description": "a Content-Length header that is not a length"},
+    **UNAVAILABLE,
+    422: {"model": ErrorModel, "description": "invalid request: a body that is not UTF-8 JSON, or a field missing, "
+                                              "of the wrong type or out of range"},
     408: {"model": ErrorModel, "description": "the body did not arrive in time (the request timeout)"},
     413: {"model": ErrorModel, "description": "the body is larger than the limit"},
 }
@@ -95,7 +98,8 @@ def api_router(state: IndexState) -> APIRouter:
             raise busy(f"answering took longer than {limit:g} s; try again") from None
         return answer.to_dict()
 
-    @api.get("/articles", response_model=ArticleList, responses=ERRORS, summary="List indexed articles")
+    @api.get("/articles", response_model=ArticleList, responses=QUERY_ERRORS,
+             summary="List indexed articles")
     async def articles(offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> ArticleList:
         reader = state.require().index.reader
@@ -104,7 +108,7 @@ def api_router(state: IndexState) -> APIRouter:
                            articles=[_summary(r) for r in records])
 
     @api.get("/articles/{article_id:path}", response_model=ArticleDetail,
-             responses={**ERRORS, 404: {"model": ErrorModel, "description": "no article with that id"}},
+             responses={**UNAVAILABLE, 404: {"model": ErrorModel, "description": "no article with that id"}},
              summary="One article: metadata and paragraphs")
     async def article(article_id: str) -> ArticleDetail:
         reader = state.require().index.reader

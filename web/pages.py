@@ -213,7 +213,8 @@ def _constraints(schema: dict[str, Any]) -> str:
         for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "≥"),
                            ("maximum", "≤"), ("pattern", "pattern")):
             if key in option:
-                notes.append(f"{label} {option[key]}")
+                value = option[key]
+                notes.append(f"{label} {int(value) if isinstance(value, float) and value.is_integer() else value}")
     if "default" in schema:
         notes.append(f"default {schema['default']!r}" if schema["default"] is not None else "default null")
     return ", ".join(notes)

@@ -232,6 +232,15 @@ def test_docs_page_works_offline(client):
     assert "/api/ask" in r.text and "session_id" in r.text and "AnswerModel" in r.text
     assert "cdn" not in r.text.lower() and "<script" not in r.text
     assert "`" not in r.text and "<code>text[start:end]</code>" in r.text, "the schema's `code` is shown as code"
+    assert "≥ 1, ≤ 10" in r.text and "≥ 1.0" not in r.text, "whole-number limits read as whole numbers"
+
+
+def test_each_endpoint_documents_the_errors_it_can_give(client):
+    """A GET has no body: its 422 is about its query, and one without a query documents none of ours."""
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "body" in paths["/api/ask"]["post"]["responses"]["422"]["description"]
+    assert "offset" in paths["/api/articles"]["get"]["responses"]["422"]["description"]
+    assert "body" not in paths["/api/articles/{article_id}"]["get"]["responses"].get("422", {}).get("description", "")
 
 
 def test_a_token_when_configured_guards_the_api_but_not_the_pages(seed_settings, seed_answerer, app_client):
