@@ -179,16 +179,18 @@ class Answerer:
 
 
 def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
-    """Whether the question asks for anything to look for: a content word of its own that the articles use
-    ("a", "what?" and "🤔" have none; what a follow-up borrows from the conversation is not its own) in a text
-    that asks (`Question.asks`: "banana" only names a topic), or, in a conversation, words that are all question
-    or function words ("Why?", "Who said that?"): the conversation says what they ask about. Text without a word
-    ("???"), or whose words no article uses ("AAAA?"), asks nothing, in a conversation too. Else the best
-    sentence would be an answer to nothing; the closest passages are still cited when it has a content word."""
-    if query.question.asks and any(lexicon.knows(t) for t in query.question.terms):
-        return True
+    """Whether the question asks for anything to look for: a content word of its own ("a", "what?" and "🤔" have
+    none; what a follow-up borrows from the conversation is not its own) in a text that asks (`Question.asks`:
+    "banana" only names a topic). In a conversation, that word must be one the articles use ("AAAA?" would be
+    answered from the conversation's article as a one-word follow-up; on its own, the dense search may still
+    find "What is PPP?" where the text says "PPPs"), or the words must all be question or function words
+    ("Why?", "Who said that?"): the conversation says what they ask about. Else the best sentence would be an
+    answer to nothing; the closest passages are still cited when it has a content word."""
     follows = resolved.context_article is not None or bool(resolved.focus)
-    return follows and bool(query.question.words) and not query.question.terms
+    own = query.question.terms
+    if query.question.asks and own and (not follows or any(lexicon.knows(t) for t in own)):
+        return True
+    return follows and bool(query.question.words) and not own
 
 
 def _distinct(ranked: list[ParagraphEvidence]) -> list[ParagraphEvidence]:
