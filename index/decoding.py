@@ -83,10 +83,17 @@ MAX_TITLE_CHARS = 200
 def headline(title: str, paragraphs: list[str] | tuple[str, ...]) -> str:
     """An article's title: `title` on one line, else the start of its first paragraph; cut at a word to at most
     MAX_TITLE_CHARS (with "…"), as it goes out with every citation of the article."""
-    text = collapse_whitespace(title) or collapse_whitespace(next((p for p in paragraphs if p.strip()), ""))[:80]
-    if len(text) <= MAX_TITLE_CHARS:
+    text = collapse_whitespace(title)
+    if not text:
+        return _cut(collapse_whitespace(next((p for p in paragraphs if p.strip()), "")), 80)
+    return _cut(text, MAX_TITLE_CHARS)
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters cut at a word, with "…"."""
+    if len(text) <= limit:
         return text
-    cut = text[:MAX_TITLE_CHARS]
+    cut = text[:limit]
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 

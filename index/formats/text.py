@@ -1,8 +1,10 @@
 """`.txt`/`.md` articles: the plain news layout and the scraped markdown layout.
 
-Plain: headline on the first line, then paragraphs separated by blank lines (the BBC corpus).
-Scraped: `# Title`, `By [Agency](#)`, a date line, photo captions, body, `Original url:` then `<url>`.
-Metadata lines are recognised in both layouts and never become body paragraphs.
+Plain: headline on the first line, then paragraphs separated by blank lines (the BBC corpus); a file without
+blank lines has a paragraph a line, and a first line that is a long sentence is the lead, not a headline.
+Scraped: `# Title` (after a few short preamble lines: breadcrumbs, an image, "Skip to content"), `By [Agency](#)`,
+a date line, photo captions, body, `Original url:` then `<url>`; YAML front matter (`---` ... `---`) gives the
+title, date, author and url. Metadata lines are recognised in both layouts and never become body paragraphs.
 """
 
 from __future__ import annotations
@@ -24,6 +26,16 @@ _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%A, %B %d, %Y")
+# "Updated: ...", "Published on ..." before a date; ", 10:04 a.m." or " 22:17 GMT" after it
+_DATE_PREFIX = re.compile(r"^(?:(?:last\s+)?(?:updated|published|posted)(?:\s+on)?\s*:?\s*)", re.IGNORECASE)
+_DATE_TIME = re.compile(r",?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*(?:[ap]\.?m\.?))?(?:\s*[A-Z]{2,4})?$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+_HEADING = re.compile(r"^#{1,6}\s+")
+_PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
+_PREAMBLE_CHARS = 150
+_LEAD_CHARS = 150  # a first line this long that ends a sentence is the lead paragraph, not a headline
 _SENTENCE_END = ('.', '!', '?', '"', "'", "”", "’", ":", ")")
 
 
@@ -41,17 +53,24 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
         text = decode_bytes(data)
     except UndecodableError as exc:
         return Skipped(where, str(exc))
+    fields, text = _front_matter(text)
     blocks = [b.strip() for b in re.split(r"\n[ \t]*\n", text.strip())]
-    blocks = [b for b in blocks if b]
+    blocks = _after_preamble([b for b in blocks if b])
     if not blocks:
         return Skipped(where, "empty file")
     first_line, _, rest = blocks[0].partition("\n")
-    title = clean_inline(first_line.lstrip("#").strip())
+    if len(first_line) >= _LEAD_CHARS and first_line.rstrip().endswith(_SENTENCE_END):
+        first_line, rest = "", blocks[0]  # no headline: the file starts with its lead
+    title = fields.get("title") or clean_inline(_HEADING.sub("", first_line))
     blocks = ([rest.strip()] if rest.strip() else []) + blocks[1:]
-    meta = _read_blocks(blocks)
+    lines = len(blocks) == 1 and blocks[0].count("\n") >= 1  # no blank lines: a paragraph a line
+    if lines:
+        blocks = [line.strip() for line in blocks[0].splitlines() if line.strip()]
+    meta = _read_blocks(blocks, _Meta(fields.get("author") or fields.get("byline"), _front_date(fields),
+                                      fields.get("url") or fields.get("link") or fields.get("canonical_url")))
     # Only a scraped page has paragraphs cut by its scraper; in the plain layout a blank line is always a
     # paragraph break (the BBC corpus has paragraphs that start lower-case because names were links).
-    scraped = first_line.startswith("#") or meta.byline is not None or meta.url is not None
+    scraped = lines or first_line.startswith("#") or meta.byline is not None or meta.url is not None
     paragraphs = _join_broken(meta.body) if scraped else meta.body
     if not title and not paragraphs:
         return Skipped(where, "no title and no body text")
@@ -60,11 +79,37 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
     return Article(article_id, headline(title, paragraphs), tuple(paragraphs), meta.byline, meta.date, meta.url)
 
 
-def _read_blocks(blocks: list[str]) -> _Meta:
-    meta = _Meta()
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """The `key: value` fields of a YAML front matter block (lower-case keys, quotes dropped) and the text after
+    it; no fields and the whole text when it has none (a `---` rule opening a file is no front matter)."""
+    found = _FRONT_MATTER.match(text)
+    if not found:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in found.group(1).splitlines():
+        if (field_ := _FRONT_FIELD.match(line)) and field_.group(2).strip("\"'"):
+            fields.setdefault(field_.group(1).lower(), field_.group(2).strip("\"'"))
+    return (fields, text[found.end():]) if fields else ({}, text)
+
+
+def _front_date(fields: dict[str, str]) -> str | None:
+    value = fields.get("date") or fields.get("published") or ""
+    return parse_date(value) if value else None
+
+
+def _after_preamble(blocks: list[str]) -> list[str]:
+    """The blocks from a `# Title` that a few short lines come before (a scraped page's breadcrumbs, hero image
+    or "Skip to main content"), else all of them."""
+    for k, block in enumerate(blocks[:_PREAMBLE_BLOCKS + 1]):
+        if block.startswith("# "):
+            return blocks[k:] if all(len(b) <= _PREAMBLE_CHARS for b in blocks[:k]) else blocks
+    return blocks
+
+
+def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
     expecting_url = False
     for block in blocks:
-        line = collapse_whitespace(block)
+        line = _HEADING.sub("", collapse_whitespace(block))
         if expecting_url and (m := _URL.match(line)):
             meta.url = m.group(1)
             expecting_url = False
@@ -122,10 +167,13 @@ def clean_inline(text: str) -> str:
 
 
 def parse_date(line: str) -> str | None:
-    """An ISO date if the whole line is a date in a common news format, else None."""
-    if len(line) > 40:
+    """An ISO date if the whole line is a date in a common news format (maybe after "Updated:" and before a
+    time: "Published: 18 Dec 2023, 22:17 GMT"), else None."""
+    if len(line) > 60:
         return None
-    candidate = line.strip().rstrip(".")
+    if iso := _ISO_DATE.match(line.strip()):
+        line = iso.group(1)
+    candidate = _DATE_TIME.sub("", _DATE_PREFIX.sub("", line.strip())).rstrip(".").strip()
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(candidate, fmt).date().isoformat()

@@ -92,6 +92,8 @@ def test_a_headline_too_long_to_be_one_is_cut_at_a_word(tmp_path: Path, name: st
 @pytest.mark.parametrize("line, iso", [
     ("December 23, 2024", "2024-12-23"), ("Dec 23, 2024", "2024-12-23"), ("23 December 2024", "2024-12-23"),
     ("2024-12-23", "2024-12-23"), ("Monday, December 23, 2024", "2024-12-23"),
+    ("Dec. 23, 2024, 10:04 a.m.", "2024-12-23"), ("Updated: December 23, 2024", "2024-12-23"),
+    ("Published: 18 Dec 2023, 22:17 GMT", "2023-12-18"), ("2024-12-23T10:04:00Z", "2024-12-23"),
 ])
 def test_a_date_line_in_a_common_news_format_becomes_an_iso_date(tmp_path: Path, line: str, iso: str) -> None:
     path = write(tmp_path / "a.md", f"# Title\n\n{line}\n\nBody text.\n")
@@ -100,7 +102,44 @@ def test_a_date_line_in_a_common_news_format_becomes_an_iso_date(tmp_path: Path,
     assert article.paragraphs == ("Body text.",)
 
 
+def test_yaml_front_matter_gives_the_metadata_and_is_never_body(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.md", '---\ntitle: "Bank of England holds rates"\ndate: 2023-09-21\n'
+                 "author: Jane Smith\nurl: https://example.com/boe\n---\n\n# Bank of England holds rates\n\n"
+                 "The Bank kept rates on hold.\n\n## What it means\n\nMortgage rates may fall.\n")
+    article = parse_one(path)
+    assert (article.title, article.date, article.byline, article.url) == (
+        "Bank of England holds rates", "2023-09-21", "Jane Smith", "https://example.com/boe")
+    assert article.paragraphs == ("The Bank kept rates on hold.", "What it means", "Mortgage rates may fall.")
+
+
+def test_a_scraped_page_s_preamble_before_its_title_is_dropped(tmp_path: Path) -> None:
+    """Breadcrumbs, a hero image, "Skip to main content": a few short lines before `# Title`."""
+    path = write(tmp_path / "a.md", "Skip to main content\n\n![Troops](https://img/t.jpg)\n\n[Home](/) > World\n\n"
+                 "# Troops suffer losses\n\nBy [AFP](#)\n\nTroops suffered 1,100 casualties.\n")
+    article = parse_one(path)
+    assert (article.title, article.byline) == ("Troops suffer losses", "AFP")
+    assert article.paragraphs == ("Troops suffered 1,100 casualties.",)
+
+
 # --- .txt: the plain news layout (the BBC corpus) -----------------------------------------------------------
+
+def test_a_text_that_starts_with_its_lead_keeps_it_as_a_paragraph(tmp_path: Path) -> None:
+    """A first line that is a long sentence is no headline: it is the lead, and the title is its start."""
+    lead = ("Maersk, the Danish shipping group that is the largest container carrier in the world, said on "
+            "Monday that it would cut 10,000 jobs over the next two years.")
+    article = parse_one(write(tmp_path / "a.txt", f"{lead}\n\nShares rose 3%.\n"))
+    assert article.paragraphs == (lead, "Shares rose 3%.")
+    assert article.title == "Maersk, the Danish shipping group that is the largest container carrier in the…"
+
+
+def test_without_blank_lines_each_line_is_a_paragraph(tmp_path: Path) -> None:
+    """(A line cut mid-sentence is joined to the next, as in a scraped page.)"""
+    text = "Call centre waits\nCallers hang up after two minutes.\nThe study covered 200 firms.\nMost were\nannoyed.\n"
+    article = parse_one(write(tmp_path / "a.txt", text))
+    assert article.title == "Call centre waits"
+    assert article.paragraphs == ("Callers hang up after two minutes.", "The study covered 200 firms.",
+                                  "Most were annoyed.")
+
 
 def test_plain_layout_headline_then_paragraphs(tmp_path: Path) -> None:
     path = write(tmp_path / "business" / "001.txt", plain_article(
