@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -222,14 +223,19 @@ def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: B
     encoder = Encoder(encoder_dir, threads=usable_cores(), graph=graph, alone=True)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     work = index_dir / f"{generation}.tmp"
-    writer = GenerationWriter(work, encoder.dimension)
+    writer: GenerationWriter | None = None
     try:
+        writer = GenerationWriter(work, encoder.dimension)
         lexical = fill(writer, encoder)
         writer.seal(lexical, encoder_dir, ann_threshold, (questions or _pseudo_questions)(writer, encoder),
                     graph)
-    except BaseException:
-        writer.abort()
+    except BaseException as exc:
+        if writer is not None:
+            writer.abort()
         shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, sqlite3.Error | RuntimeError):  # SQLite's and FAISS's own errors when a write fails
+            raise OSError(f"could not write the new index in {index_dir}: {_first_line(exc)} (the index in use "
+                          "is unchanged)") from exc
         raise
     os.replace(work, index_dir / generation)
     summary.seconds = time.perf_counter() - started
@@ -368,6 +374,14 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         except BlockingIOError as exc:
             raise BuildLockedError(f"another build is running on {index_dir}") from exc
         yield
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's message without FAISS's C++ trace: 'No space left on device', not the file and line."""
+    text = str(exc).strip()
+    if found := re.search(r"\(([^()]*)\)\s*$", text):  # FAISS: "Error in ... at file.cpp:288: ... (reason)"
+        return found.group(1)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _remove_leftovers(index_dir: Path) -> None:

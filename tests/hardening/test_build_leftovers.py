@@ -10,6 +10,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from index.store import MANIFEST, Manifest
 from tests.hardening.support import PYTHON, REPO, child_env, run_build
 
@@ -42,20 +44,26 @@ def test_the_next_build_removes_every_kind_of_leftover_of_a_killed_build(news_in
         [manifest.generation, MANIFEST, *(folder.name for folder in theirs)])
 
 
+@pytest.mark.parametrize(("kib", "said"), [
+    (64, "File too large"),  # a vector file's write fails
+    (1, "could not write the new index"),  # SQLite's first pages fail: sqlite3.Error, not an OSError
+])
 def test_a_build_that_runs_out_of_space_leaves_the_live_index_and_no_partial_generation(
-        news_index: Path, news_corpus: Path, tmp_path: Path):
+        news_index: Path, news_corpus: Path, tmp_path: Path, kib: int, said: str):
     index_dir = tmp_path / "index"
     shutil.copytree(news_index, index_dir, symlinks=True)
     live = Manifest.read(index_dir)
 
-    def disk_of_64_kib() -> None:  # writes past 64 KiB fail with EFBIG, as on a full disk (not a kill)
+    def small_disk() -> None:  # writes past the limit fail with EFBIG, as on a full disk (not a kill)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (kib * 1024, kib * 1024))
 
     result = subprocess.run([PYTHON, "-m", "tests.hardening.fake_encoder", "index", "build", str(news_corpus),
                              "--index-dir", str(index_dir)], cwd=REPO, env=child_env(), capture_output=True,
-                            text=True, timeout=120, check=False, preexec_fn=disk_of_64_kib)
+                            text=True, timeout=120, check=False, preexec_fn=small_disk)
     assert result.returncode != 0
-    assert "File too large" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert said in result.stderr and "Traceback" not in result.stderr, result.stderr
+    said_lines = [line for line in result.stderr.splitlines() if not line.startswith("PEAK_RSS_KB=")]
+    assert len(said_lines) == 1, result.stderr  # one line (the fake encoder adds its peak memory)
     assert Manifest.read(index_dir) == live
     assert sorted(p.name for p in index_dir.iterdir() if p.name != ".lock") == [live.generation, MANIFEST]
