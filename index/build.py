@@ -37,7 +37,7 @@ from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 BATCH_PASSAGES = 256
-GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")  # what _write_generation names one: the only folders a build removes
+GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")  # as `_new_generation` names one: the only folders a build removes
 
 
 @dataclass
@@ -221,7 +221,7 @@ def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: B
     `questions` gives the question vectors an approximate index is tuned on (default: pseudo-questions);
     `graph`, an int8 graph of the encoder to embed with instead of its own (kept in the generation)."""
     encoder = Encoder(encoder_dir, threads=usable_cores(), graph=graph, alone=True)
-    generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+    generation = _new_generation()
     work = index_dir / f"{generation}.tmp"
     writer: GenerationWriter | None = None
     try:
@@ -374,6 +374,11 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         except BlockingIOError as exc:
             raise BuildLockedError(f"another build is running on {index_dir}") from exc
         yield
+
+
+def _new_generation() -> str:
+    """A new generation's folder name (`GENERATION_NAME`): its UTC time to the microsecond."""
+    return f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -29,8 +29,8 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         (r"\b(what|which) (was|is) the (cost|price|budget|fee|salary|revenue|value)\b", AnswerType.MONEY),
         (r"\bwhat (percent|percentage|proportion|share|fraction)\b|\bhow many percent\b", AnswerType.PERCENT),
         (r"\bhow old\b|\b(at|from|until|to|what|which) age\b", AnswerType.AGE),
-        (r"\bhow (many|much|long|far|old|big|large|tall|high|often|fast)\b", AnswerType.NUMBER),
-        (r"\b(what|which) (number|amount|size|population|age|score|total)\b", AnswerType.NUMBER),
+        (r"\bhow (many|much|long|far|big|large|tall|high|often|fast)\b", AnswerType.NUMBER),
+        (r"\b(what|which) (number|amount|size|population|score|total)\b", AnswerType.NUMBER),
         (r"\bwhen\b|\b(what|which) (year|date|day|month|decade|century|time|period|season|era)\b"
          r"|\bin what year\b|\bhow long ago\b", AnswerType.DATE),
         (r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|manager|minister|president|leader|"

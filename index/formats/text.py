@@ -66,8 +66,7 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
     lines = len(blocks) == 1 and blocks[0].count("\n") >= 1  # no blank lines: a paragraph a line
     if lines:
         blocks = [line.strip() for line in blocks[0].splitlines() if line.strip()]
-    meta = _read_blocks(blocks, _Meta(fields.get("author") or fields.get("byline"), _front_date(fields),
-                                      fields.get("url") or fields.get("link") or fields.get("canonical_url")))
+    meta = _read_blocks(blocks, _front_meta(fields))
     # Only a scraped page has paragraphs cut by its scraper; in the plain layout a blank line is always a
     # paragraph break (the BBC corpus has paragraphs that start lower-case because names were links).
     scraped = lines or first_line.startswith("#") or meta.byline is not None or meta.url is not None
@@ -92,9 +91,11 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     return (fields, text[found.end():]) if fields else ({}, text)
 
 
-def _front_date(fields: dict[str, str]) -> str | None:
-    value = fields.get("date") or fields.get("published") or ""
-    return parse_date(value) if value else None
+def _front_meta(fields: dict[str, str]) -> _Meta:
+    """The byline, date and url that front matter gives (none without front matter)."""
+    return _Meta(fields.get("author") or fields.get("byline"),
+                 parse_date(fields.get("date") or fields.get("published") or ""),
+                 fields.get("url") or fields.get("link") or fields.get("canonical_url"))
 
 
 def _after_preamble(blocks: list[str]) -> list[str]:

@@ -211,18 +211,18 @@
         var node;
         if (status === 200 && data && typeof data.session_id === "string") {
           store.setItem(SESSION, data.session_id);
-          node = settle(mine, sid && data.session_id !== sid ? { a: data, restarted: true } : { a: data });
+          node = settle(sid && data.session_id !== sid ? { a: data, restarted: true } : { a: data });
         } else {
           if (status === 401) { tokenRow.hidden = false; }
-          node = settle(mine, { e: errorText(status, data) });
+          node = settle({ e: errorText(status, data) });
           keep(question);
         }
         node.scrollIntoView({ block: "nearest", behavior: "smooth" });
       })
       .catch(function () {
         if (asking !== mine) return;
-        if (leaving) { store.setItem(DRAFT, question); return; }  // the page is going away, not the server
-        settle(mine, { e: mine.late ? "the server took too long to answer. Please try again."
+        if (leaving) return;  // the page is going away, not the server (pagehide kept the question as a draft)
+        settle({ e: mine.late ? "the server took too long to answer. Please try again."
           : "the server could not be reached. Check that it is running, then try again." })
           .scrollIntoView({ block: "nearest", behavior: "smooth" });
         keep(question);
@@ -233,20 +233,17 @@
       });
   }
 
-  // The question's reply (an answer or an error) in place of its "Looking…" line; the box is free again.
-  function settle(question, entry) {
-    question.pending.remove();
-    asking = null;
-    send.disabled = false;
-    hint.textContent = HINT;
+  // The question being answered's reply (an answer or an error) in place of its "Looking…" line.
+  function settle(entry) {
+    forget();
     return add(entry);
   }
 
-  // Drop the question being answered, if any: its reply will be ignored.
+  // Let go of the question being answered, if any (a reply still on its way is ignored): the box is free again.
   function forget() {
     if (!asking) return;
     asking.pending.remove();
-    asking.controller.abort();
+    asking.controller.abort();  // nothing to abort once its reply is in
     asking = null;
     send.disabled = false;
     hint.textContent = HINT;
