@@ -261,16 +261,28 @@ def _discover(paths: list[Path], index_dir: Path, summary: BuildSummary) -> list
 
 
 def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) -> Iterator[tuple[Article, str]]:
-    """Each readable article of the files (with its file's path), first of its id; the rest is skipped."""
+    """Each readable article of the files (with its file's path), first of its id and of its text; the rest is
+    skipped: a copy of an article (the same paragraphs under another name) would answer and be cited twice."""
     seen: set[str] = set()
+    texts: dict[str, str] = {}
     with _progress(len(found), progress, "files") as advance:
         for item in found:
             for result in first_of_each_id(((r, str(item.path)) for r in _read(item)), seen):
+                if isinstance(result, Article):
+                    first = texts.setdefault(_text_key(result), result.article_id)
+                    if first != result.article_id:
+                        result = Skipped(str(item.path), f"same text as article {first!r} (indexed once)")
                 if isinstance(result, Skipped):
                     summary.skipped.append(result)
                 else:
                     yield result, encodable(str(item.path))
             advance()
+
+
+def _text_key(article: Article) -> str:
+    """What tells copies of an article apart from other articles: its paragraphs, whitespace aside."""
+    text = "\x1f".join(" ".join(p.split()) for p in article.paragraphs if p.strip())
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _tracked(items: list, progress: bool | None, unit: str) -> Iterator:

@@ -70,9 +70,10 @@ def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
     articles["ok/cp1252"] = ("Beer prices rise", cp)
     u16 = ["Le café a rouvert ses portes à Montréal.", "Über 300 Gäste kamen — 東京 too."]
     put("ok/utf16le.txt", codecs.BOM_UTF16_LE + plain("Café reopens", *u16).encode("utf-16-le"))
-    put("ok/utf16be.txt", codecs.BOM_UTF16_BE + plain("Café reopens again", *u16).encode("utf-16-be"))
+    u16be = [*u16, "Le café ouvre aussi le dimanche."]  # another text: a copy would be indexed once
+    put("ok/utf16be.txt", codecs.BOM_UTF16_BE + plain("Café reopens again", *u16be).encode("utf-16-be"))
     articles["ok/utf16le"] = ("Café reopens", u16)
-    articles["ok/utf16be"] = ("Café reopens again", u16)
+    articles["ok/utf16be"] = ("Café reopens again", u16be)
     crlf = ["Snow closed the pass on Monday.", "Ploughs cleared it by Wednesday."]
     put("ok/crlf.txt", plain("Mountain pass reopens", *crlf).replace("\n", "\r\n"))
     articles["ok/crlf"] = ("Mountain pass reopens", crlf)

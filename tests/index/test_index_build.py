@@ -186,3 +186,17 @@ def test_an_index_inside_the_article_folder_is_not_indexed_as_articles(tmp_path:
     second = build([corpus], index_dir)  # now the folder holds manifest.json, bm25/*.json, tokenizer.json...
     assert first.counts["articles"] == second.counts["articles"] == 1
     assert first.skipped == second.skipped == []
+
+
+def test_a_copy_of_an_article_is_indexed_once_and_reported(tmp_path: Path, build: Build) -> None:
+    corpus = tmp_path / "articles"
+    story = ["Leeds said the takeover was complete.", "Ken Bates paid £10m."]
+    write(corpus / "leeds.txt", plain_article("Bates buys Leeds", story))
+    write(corpus / "leeds (1).txt", plain_article("Bates buys Leeds", story))
+    write(corpus / "saved.md", plain_article("Saved copy", ["Leeds said the takeover  was complete.", *story[1:]]))
+    write(corpus / "other.txt", plain_article("Bates buys Leeds", ["Ken Bates paid £10m."]))
+    summary = build([corpus], tmp_path / "index")
+    assert summary.counts["articles"] == 2
+    assert sorted((Path(s.where).name, s.reason) for s in summary.skipped) == [
+        ("leeds.txt", "same text as article 'leeds (1)' (indexed once)"),
+        ("saved.md", "same text as article 'leeds (1)' (indexed once)")]
