@@ -34,7 +34,7 @@ from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
 from qa.settings import Settings
-from qa.spans import speaker_span
+from qa.spans import PRONOUN_SAYS, speaker_span, subject_span
 from qa.spare import Spare
 from qa.types import Answer, Citation
 
@@ -150,16 +150,12 @@ class Answerer:
 
     def _extract(self, query: Query, ranked: list[ParagraphEvidence], resolved: Resolved) -> Extraction | None:
         """The answer read from the ranking (the conversation's article when the question stays with it). For "Who
-        said that?", from the sentences that say whose words the last answer were, its short answer the speaker
-        they name ("he said": none)."""
+        said that?", from the sentences that say whose words the last answer were (`_with_speaker`)."""
         said = attribution(ranked, resolved)
         extraction = extract(ranked, query, self.weights, self.reader, among=[said[0]] if said else staying(ranked),
                              spare=self.spare, avoid=resolved.not_answers, cascade=self.cascade,
                              mentions=resolved.mentions, sentences=said[1] if said else None)
-        if said is None or extraction is None:
-            return extraction
-        short = speaker_span(extraction.paragraph.text, extraction.start, extraction.end) or (None, None)
-        return replace(extraction, short_start=short[0], short_end=short[1])
+        return extraction if said is None or extraction is None else _with_speaker(extraction)
 
     def rank(self, index: LoadedIndex, resolved: Resolved) -> tuple[Query, list[ParagraphEvidence]]:
         """The question as scored, and candidate paragraphs with their evidence, best first. In a conversation
@@ -176,6 +172,22 @@ class Answerer:
         for p in evidence:
             p.features["context"] = 1.0 if p.article_id == resolved.context_article else 0.0
         return query, _distinct(context_first(rank_paragraphs(evidence, self.weights), resolved))
+
+
+def _with_speaker(extraction: Extraction) -> Extraction:
+    """An answer to "Who said that?" with the speaker as its short answer: the one its sentence names ("said Tim
+    Osborne"), or for "he said" the name opening the sentence before, which the answer then takes in ("Krasner
+    refused to give any details. He told BBC Five Live: ..."); none when neither names anyone."""
+    text, start, end = extraction.paragraph.text, extraction.start, extraction.end
+    named = speaker_span(text, start, end)
+    before = [s for s in extraction.paragraph.sentences if s.end <= start]
+    if named is None and before and PRONOUN_SAYS.search(text, start, end):
+        named = speaker_span(text, before[-1].start, before[-1].end) or subject_span(text, before[-1].start,
+                                                                                     before[-1].end)
+        if named is not None:
+            start = before[-1].start
+    short = named or (None, None)
+    return replace(extraction, start=start, short_start=short[0], short_end=short[1])
 
 
 def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:

@@ -222,6 +222,21 @@ _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "M
 )
 
 
+PRONOUN_SAYS = re.compile(rf"\b(?:(?:he|she)\s+{SAYS}|{SAYS}\s+(?:he|she))\b", re.IGNORECASE)
+_SUBJECT = re.compile(rf"[\"“'‘]?({_TITLED})\s+[a-z]")  # "Krasner refused", "Mr Bates said": a name, then a verb
+
+
+def subject_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The name that opens the sentence `text[start:end]` as its subject ("Krasner refused ..."), as offsets into
+    `text`; None when it opens otherwise ("The 73-year-old chairman", "The company")."""
+    if found := _SUBJECT.match(text, start, end):
+        a, b = found.span(1)
+        a = start + _strip_leading_stop(text[start:end], a - start, b - start)
+        if a < b:
+            return a, b
+    return None
+
+
 def speaker_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Where `text[start:end]` names whose words it reports ("said Tim Osborne", "Mr Blair said"), as offsets into
     `text`; None when it names no one (a pronoun, "the company")."""

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from qa.answerer import Answerer
+from qa.answerer import Answerer, _with_speaker
 from qa.conversation import Resolved, Session, SessionStore, Turn, attribution, focus_of, resolve
 from qa.evidence import ParagraphEvidence, SentenceEvidence
+from qa.extract import Extraction
 from qa.settings import Settings
 from tests.conftest import index_over
 
@@ -137,6 +138,25 @@ def test_who_said_that_is_answered_from_the_sentence_that_says_who_said_the_last
     assert cited(first) == ("steel", 2) and "12m pounds" in first.answer
     said = news.ask("Who said that?", session_id=first.session_id)
     assert cited(said) == ("steel", 2) and said.answer == first.answer and said.short_answer == "Alan Pryce"
+
+
+@pytest.mark.parametrize(("paragraph", "answer", "speaker"), [
+    ('"We are back," said Moira Kerr. Tickets cost 7 pounds.', '"We are back," said Moira Kerr.', "Moira Kerr"),
+    ('Krasner refused to give details. He told BBC Five Live: "No figures."',  # "he told": the sentence before
+     'Krasner refused to give details. He told BBC Five Live: "No figures."', "Krasner"),
+    ('Ms Todd joins the board. "It is a fine club," she said.',
+     'Ms Todd joins the board. "It is a fine club," she said.', "Ms Todd"),
+    ('The 73-year-old sealed the deal. He said: "I am delighted."', 'He said: "I am delighted."', None),
+    ('The club sealed the deal. It said: "We are delighted."', 'It said: "We are delighted."', None),
+])
+def test_who_said_that_names_the_speaker_and_takes_in_the_sentence_naming_he_or_she(
+        paragraph: str, answer: str, speaker: str | None):
+    sentences = [SentenceEvidence(m.start(), m.end(), []) for m in re.finditer(r'[^.]+\."?', paragraph)]
+    last = sentences[-1] if speaker != "Moira Kerr" else sentences[0]
+    evidence = ParagraphEvidence(1, "a", 0, "A", None, paragraph, sentences=sentences)
+    said = _with_speaker(Extraction(evidence, last.start, last.end, None, None, {}))
+    short = paragraph[said.short_start:said.short_end] if said.short_start is not None else None
+    assert (paragraph[said.start:said.end].strip(), short) == (answer, speaker)
 
 
 SAYING = """Ferry returns to Inchmore
