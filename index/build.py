@@ -35,7 +35,8 @@ from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, IndexReader,
 from index.types import Article, Passage, Skipped, encodable, first_of_each_id
 from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # an article file; a .json/.jsonl feed of many articles may hold more
+MAX_FEED_BYTES = 1024 * 1024 * 1024
 BATCH_PASSAGES = 256
 GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")  # as `_new_generation` names one: the only folders a build removes
 
@@ -324,8 +325,9 @@ def passage_input(title: str, text: str, start: int, end: int) -> str:
 def _read(item: Found) -> Iterator[Article | Skipped]:
     try:
         size = item.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            reason = f"file too large ({size // 1_048_576} MiB > {MAX_FILE_BYTES >> 20} MiB)"
+        limit = MAX_FEED_BYTES if item.path.suffix.lower() in (".json", ".jsonl") else MAX_FILE_BYTES
+        if size > limit:
+            reason = f"file too large ({size // 1_048_576} MiB > {limit >> 20} MiB)"
             yield Skipped(str(item.path), reason)
             return
         data = item.path.read_bytes()

@@ -59,6 +59,7 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
             continue
         seen.add((info.st_dev, info.st_ino))
         files: list[Path] = []
+        names = {entry.name for entry in entries}
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -68,7 +69,9 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
             except OSError:
                 is_dir = False
             if is_dir:
-                if depth + 1 > MAX_DEPTH:
+                if page := _saved_page_of(entry.name, names):
+                    yield Skipped(str(path), f"the images and scripts of the saved page {page} (not articles)")
+                elif depth + 1 > MAX_DEPTH:
                     yield Skipped(str(path), f"nested deeper than {MAX_DEPTH} folders")
                 else:
                     stack.append((path, depth + 1))
@@ -76,6 +79,15 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
                 files.append(path)
         for path in reversed(files):
             yield from _one_file(path, root)
+
+
+def _saved_page_of(folder: str, names: set[str]) -> str | None:
+    """The page a browser saved beside `folder` ("story.html" and "story_files/", its images, scripts and ad
+    frames), if there is one."""
+    stem = folder.removesuffix("_files")
+    if stem == folder:
+        return None
+    return next((stem + ext for ext in (".html", ".htm") if stem + ext in names), None)
 
 
 def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:

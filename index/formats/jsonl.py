@@ -1,4 +1,5 @@
-"""`.json`/`.jsonl` articles: `{"id", "title", "paragraphs": [...]}`, optional url, date, byline, source."""
+"""`.json`/`.jsonl` articles: `{"id", "title", "paragraphs": [...]}`, optional url, date, byline, source; one object,
+a list of them (bare or as `{"articles": [...]}`), or one per line."""
 
 from __future__ import annotations
 
@@ -22,14 +23,35 @@ def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
     if not text.strip():
         yield Skipped(where, "empty file")
         return
-    whole, _ = parse_json(text)
+    whole, problem = parse_json(text)
+    if isinstance(whole, dict) and (listed := _wrapped(whole)):
+        key, whole = listed
+        where = f"{where}:{key}"
     if isinstance(whole, dict):
         yield article_from_object(whole, where)
     elif isinstance(whole, list):
         yield from first_of_each_id((article_from_object(obj, f"{where}[{n}]"), f"{where}[{n}]")
                                      for n, obj in enumerate(whole))
+    elif problem and _one_document(text):
+        yield Skipped(where, f"invalid JSON ({problem})")
     else:
         yield from first_of_each_id(_read_lines(text, where))
+
+
+def _wrapped(obj: dict) -> tuple[str, list] | None:
+    """`{"articles": [...]}` (any one key) around the articles: the key and the list; None for an article."""
+    if any(key in obj for key in ("id", "paragraphs", "text")):
+        return None
+    lists = [(key, value) for key, value in obj.items()
+             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)]
+    return lists[0] if len(lists) == 1 else None
+
+
+def _one_document(text: str) -> bool:
+    """Whether broken JSON was meant as one document (an array, or an object over several lines), not JSON
+    Lines: it is reported once, not line by line."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    return first.startswith("[") or first == "{"
 
 
 def _read_lines(text: str, where: str) -> Iterator[tuple[Article | Skipped, str]]:

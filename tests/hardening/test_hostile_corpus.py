@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from index.build import MAX_FILE_BYTES
+from index.build import MAX_FEED_BYTES, MAX_FILE_BYTES
 from index.discover import MAX_DEPTH
 from index.store import IndexReader, Manifest
 from index.types import Skipped
@@ -161,6 +161,9 @@ def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
     with open(huge, "wb") as f:  # sparse: no disk space used
         f.truncate(MAX_FILE_BYTES + 1024 * 1024)
     skipped["bad/huge.txt"] = r"file too large"
+    with open(corpus / "bad" / "huge.jsonl", "wb") as f:  # a feed of many articles may hold more than one
+        f.truncate(MAX_FEED_BYTES + 1024 * 1024)
+    skipped["bad/huge.jsonl"] = r"file too large \(1025 MiB > 1024 MiB\)"
     (corpus / "bad" / "dangling.txt").symlink_to(corpus / "bad" / "gone.txt")
     skipped["bad/dangling.txt"] = r"broken symlink"
     os.mkfifo(corpus / "bad" / "pipe.txt")

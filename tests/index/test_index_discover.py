@@ -66,6 +66,16 @@ def test_unknown_extensions_are_reported(tmp_path: Path) -> None:
                        "README": "unsupported file type '(no extension)'"}
 
 
+def test_the_folder_a_browser_saves_beside_a_page_is_reported_not_walked(tmp_path: Path) -> None:
+    write(tmp_path / "story.html", ARTICLE)
+    write(tmp_path / "story_files" / "ad-frame.html", "<html><body>Buy now</body></html>")
+    write(tmp_path / "notes_files" / "kept.txt", ARTICLE)  # no notes.html beside it: an ordinary folder
+    found, skipped = walk(tmp_path)
+    assert [f.article_id for f in found] == ["story", "notes_files/kept"]
+    assert [(Path(s.where).name, s.reason) for s in skipped] == [
+        ("story_files", "the images and scripts of the saved page story.html (not articles)")]
+
+
 def test_extensions_are_matched_case_insensitively(tmp_path: Path) -> None:
     write(tmp_path / "A.TXT", ARTICLE)
     write(tmp_path / "B.Html", ARTICLE)

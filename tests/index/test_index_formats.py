@@ -264,6 +264,24 @@ def test_json_list_is_one_article_per_object(tmp_path: Path) -> None:
     assert "paragraphs" in skipped.reason
 
 
+def test_json_list_wrapped_in_an_object_is_read_like_a_bare_list(tmp_path: Path) -> None:
+    path = write(tmp_path / "export.json", json.dumps({"source": "cms", "articles": [
+        {"id": "a", "title": "A", "paragraphs": ["Alpha."]}, {"id": "b", "title": "B"}]}))
+    results = parse(path)
+    assert [r.article_id for r in results if isinstance(r, Article)] == ["a"]
+    assert [r.where for r in results if isinstance(r, Skipped)] == [f"{path}:articles[1]"]
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps([{"id": "a", "paragraphs": ["Alpha."]}, {"id": "b", "paragraphs": ["Beta."]}], indent=2)[:-30],
+    json.dumps({"id": "a", "paragraphs": ["Alpha.", "Beta."]}, indent=2)[:-10],
+])
+def test_a_truncated_json_document_is_one_skip_not_one_per_line(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path / "cut.json", text)
+    (skipped,) = parse(path)
+    assert isinstance(skipped, Skipped) and (skipped.where, skipped.reason[:13]) == (str(path), "invalid JSON ")
+
+
 def test_jsonl_broken_lines_are_skipped_with_file_and_line_and_good_ones_kept(tmp_path: Path) -> None:
     path = write(tmp_path / "articles.jsonl", jsonl(
         {"id": "first", "title": "First", "paragraphs": ["One."]},
