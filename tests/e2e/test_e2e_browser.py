@@ -160,11 +160,17 @@ def test_ask_follow_up_and_open_the_citation_in_a_browser(server: str, browser) 
         page.reload()
         assert page.locator("#conversation > li.msg.bot").count() == 2
         page.get_by_role("button", name="New conversation").click()
+        page.reload()  # the offer to bring it back outlives a reload
+        page.get_by_role("button", name="Bring the last one back").click()
+        assert page.locator("#conversation > li.msg.bot").count() == 2
+        page.get_by_role("button", name="New conversation").click()
         page.locator("#question").fill("How many loaves a day?")
         page.locator("#question").press("Enter")
         page.locator("#conversation > li.msg.bot:not(.pending)").wait_for()
         assert page.locator("#conversation > li.msg.bot").count() == 1
         assert not page.locator("#undo-row").is_visible()
+        page.reload()
+        assert not page.locator("#undo-row").is_visible() and page.locator("#conversation > li.msg.bot").count() == 1
         assert page.problems == []
     finally:
         context.close()

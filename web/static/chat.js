@@ -4,7 +4,7 @@
   "use strict";
 
   var SESSION = "qa.session", TRANSCRIPT = "qa.transcript", TOKEN = "qa.token", SCROLL = "qa.scroll",
-    DRAFT = "qa.draft", KEEP = 200;
+    DRAFT = "qa.draft", UNDONE = "qa.undone", KEEP = 200;
   // How long an answer may take before the page gives up on it (the server's own budget is 10 s a request).
   var TIMEOUT_MS = 30000;
   var store = (function () {
@@ -183,8 +183,7 @@
     question = String(question || "").trim();
     if (asking) { hint.textContent = "Please wait for the answer to the last question."; return; }
     if (!question) { box.value = ""; boxChanged(); form.reportValidity(); box.focus(); return; }
-    undone = null;
-    undoRow.hidden = true;
+    letUndoGo();
     send.disabled = true;
     add({ q: question });
     box.value = "";
@@ -249,10 +248,14 @@
     hint.textContent = HINT;
   }
 
-  // "New conversation" keeps what it cleared until the next question, so a slip of the finger can be undone.
+  // "New conversation" keeps what it cleared until the next question, so a slip of the finger can be undone
+  // (after a reload too).
   function reset() {
     forget();
-    if (transcript.length) undone = { transcript: transcript, session: store.getItem(SESSION) };
+    if (transcript.length) {
+      undone = { transcript: transcript, session: store.getItem(SESSION) };
+      store.setItem(UNDONE, JSON.stringify(undone));
+    }
     undoRow.hidden = !undone;
     store.removeItem(SESSION);
     store.removeItem(SCROLL);
@@ -263,10 +266,15 @@
     box.focus();
   }
 
-  function undo() {
-    var back = undone;
+  function letUndoGo() {
     undone = null;
     undoRow.hidden = true;
+    store.removeItem(UNDONE);
+  }
+
+  function undo() {
+    var back = undone;
+    letUndoGo();
     if (!back) return;
     if (back.session) store.setItem(SESSION, back.session);
     back.transcript.forEach(function (entry) { add(entry); });
@@ -281,6 +289,9 @@
     store.removeItem(DRAFT);
     if (draft) keep(draft);  // a question left unanswered when the page went away: ask it again
     try { saved = JSON.parse(store.getItem(TRANSCRIPT) || "null"); } catch (e) { saved = null; }
+    try { undone = JSON.parse(store.getItem(UNDONE) || "null"); } catch (e) { undone = null; }
+    if (!undone || !Array.isArray(undone.transcript) || Array.isArray(saved) && saved.length) letUndoGo();
+    else undoRow.hidden = false;
     if (!Array.isArray(saved)) return;
     saved.forEach(function (entry) {
       if (entry && typeof entry === "object") { transcript.push(entry); add(entry, false); }
