@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,9 @@ from index.formats import READERS
 from index.types import Skipped
 
 MAX_DEPTH = 32
+# A byte of a file name that is not UTF-8, as Python decodes it: in an id it is written %E9, so names that
+# differ only in such bytes keep different ids (and ids stay UTF-8).
+_RAW_BYTE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -101,4 +105,4 @@ def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:
         yield Skipped(str(path), "not a regular file")
         return
     relative = path.relative_to(base).with_suffix("")
-    yield Found(path, relative.as_posix())
+    yield Found(path, _RAW_BYTE.sub(lambda m: f"%{ord(m.group()) - 0xDC00:02X}", relative.as_posix()))

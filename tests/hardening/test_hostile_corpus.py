@@ -123,7 +123,9 @@ def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
     articles["odd-surrogate"] = ("Bad \ufffd title", ["Lone \ufffd half of a pair."])
     articles["odd-after"] = ("Still read", ["After the odd lines."])
     put(os.fsdecode(b"ok/caf\xe9.txt"), plain("Name not UTF-8", "The file name has a Latin-1 byte."))
-    articles["ok/caf\ufffd"] = ("Name not UTF-8", ["The file name has a Latin-1 byte."])
+    articles["ok/caf%E9"] = ("Name not UTF-8", ["The file name has a Latin-1 byte."])
+    put(os.fsdecode(b"ok/caf\xe8.txt"), plain("Another name not UTF-8", "Its name differs by one byte."))
+    articles["ok/caf%E8"] = ("Another name not UTF-8", ["Its name differs by one byte."])
     put("feeds/list.json", json.dumps([{"id": "list-1", "title": "Listed", "paragraphs": ["In a JSON list."]},
                                        {"id": "list-2", "title": "No paragraphs"}]))
     articles["list-1"] = ("Listed", ["In a JSON list."])
