@@ -25,6 +25,8 @@ _CAPTION_CREDIT = re.compile(r"\*\*[^*a-z]{2,80}\*\*\s*$")
 _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+# A run of 100+ characters that is no word of any language: base64 (an inline image's data), a tracking URL
+_JUNK = re.compile(r"(?<!\S)[A-Za-z0-9+/=_%&?.:;,#~\-]{100,}(?!\S)")
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%A, %B %d, %Y")
 # "Updated: ...", "Published on ..." before a date; ", 10:04 a.m." or " 22:17 GMT" after it
 _DATE_PREFIX = re.compile(r"^(?:(?:last\s+)?(?:updated|published|posted)(?:\s+on)?\s*:?\s*)", re.IGNORECASE)
@@ -161,8 +163,9 @@ def parse_byline(line: str) -> str | None:
 
 
 def clean_inline(text: str) -> str:
-    """Drop markdown links and emphasis, keeping their words; collapse whitespace."""
-    text = _LINK.sub(r"\1", text)
+    """Drop markdown links and emphasis, keeping their words, and runs of characters no one reads (`_JUNK`);
+    collapse whitespace."""
+    text = _JUNK.sub(" ", _LINK.sub(r"\1", text))
     text = _EMPHASIS.sub(r"\2", text)
     return collapse_whitespace(text)
 

@@ -79,6 +79,14 @@ def test_markdown_links_and_emphasis_keep_their_words(tmp_path: Path) -> None:
     assert article.paragraphs == ("The finance minister said yes.",)
 
 
+def test_base64_and_other_runs_no_one_reads_are_dropped_but_text_without_spaces_is_kept(tmp_path: Path) -> None:
+    blob = "iVBORw0KGgoAAAANSUhEUgAA" * 20
+    text = (f"Harbour news\n\nThe pier reopened on Monday.\n\n{blob}==\n\n"
+            f"Tickets via https://x.example/t?{'utm=1&' * 30} cost 2 pounds.\n\n{'港口重新开放' * 30}\n")
+    article = parse_one(write(tmp_path / "a.txt", text))
+    assert article.paragraphs == ("The pier reopened on Monday.", "Tickets via cost 2 pounds.", "港口重新开放" * 30)
+
+
 @pytest.mark.parametrize("name, text", [
     ("a.txt", "Harbour " * 5000 + "\n\nThe pier reopened on Monday.\n"),
     ("a.jsonl", json.dumps({"id": "a", "title": "Harbour " * 5000, "paragraphs": ["The pier reopened on Monday."]})),
