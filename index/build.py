@@ -36,7 +36,7 @@ from index.types import Article, Passage, Skipped, encodable, first_of_each_id
 from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # an article file; a .json/.jsonl feed of many articles may hold more
-MAX_FEED_BYTES = 1024 * 1024 * 1024
+MAX_FEED_BYTES = 256 * 1024 * 1024  # parsed whole: a feed takes about four times its size in memory
 BATCH_PASSAGES = 256
 GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")  # as `_new_generation` names one: the only folders a build removes
 
@@ -129,7 +129,8 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
     def plan(previous: IndexReader, summary: BuildSummary) -> tuple[list[int], list[tuple[Article, str]]]:
         stored = previous.content_hashes()
         embed: list[tuple[Article, str]] = []
-        for article, path in _readable(_discover(paths, index_dir, summary), summary, progress=False):
+        found = sorted(_discover(paths, index_dir, summary), key=lambda f: f.article_id not in stored)
+        for article, path in _readable(found, summary, progress=False):  # a stored article before its copies
             known = stored.get(article.article_id)
             if known is not None and known[1] == content_hash(article):
                 summary.unchanged += 1
@@ -269,10 +270,12 @@ def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) 
     with _progress(len(found), progress, "files") as advance:
         for item in found:
             for result in first_of_each_id(((r, str(item.path)) for r in _read(item)), seen):
-                if isinstance(result, Article):
-                    first = texts.setdefault(_text_key(result), result.article_id)
+                if isinstance(result, Article) and (key := _text_key(result)):
+                    first = texts.setdefault(key, result.article_id)
                     if first != result.article_id:
-                        result = Skipped(str(item.path), f"same text as article {first!r} (indexed once)")
+                        seen.discard(result.article_id)  # its id is free for an article of its own
+                        result = Skipped(str(item.path), f"article {result.article_id!r} has the same text as "
+                                                         f"{first!r}, which is indexed (a copy is indexed once)")
                 if isinstance(result, Skipped):
                     summary.skipped.append(result)
                 else:
@@ -280,10 +283,11 @@ def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) 
             advance()
 
 
-def _text_key(article: Article) -> str:
-    """What tells copies of an article apart from other articles: its paragraphs, whitespace aside."""
+def _text_key(article: Article) -> str | None:
+    """What tells copies of an article apart from other articles: its paragraphs, whitespace aside; None for a
+    text too short to call another article its copy ("More details to follow.")."""
     text = "\x1f".join(" ".join(p.split()) for p in article.paragraphs if p.strip())
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest() if len(text) >= 200 else None
 
 
 def _tracked(items: list, progress: bool | None, unit: str) -> Iterator:

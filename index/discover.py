@@ -63,7 +63,7 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
             continue
         seen.add((info.st_dev, info.st_ino))
         files: list[Path] = []
-        names = {entry.name for entry in entries}
+        names = {entry.name.lower(): entry.name for entry in entries}
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -85,13 +85,13 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
             yield from _one_file(path, root)
 
 
-def _saved_page_of(folder: str, names: set[str]) -> str | None:
+def _saved_page_of(folder: str, names: dict[str, str]) -> str | None:
     """The page a browser saved beside `folder` ("story.html" and "story_files/", its images, scripts and ad
-    frames), if there is one."""
-    stem = folder.removesuffix("_files")
-    if stem == folder:
+    frames), if there is one; `names` maps the folder's entries in lower case to their names."""
+    stem = folder.lower().removesuffix("_files")
+    if stem == folder.lower():
         return None
-    return next((stem + ext for ext in (".html", ".htm") if stem + ext in names), None)
+    return next((names[stem + ext] for ext in (".html", ".htm") if stem + ext in names), None)
 
 
 def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:

@@ -51,7 +51,7 @@ def _one_document(text: str) -> bool:
     """Whether broken JSON was meant as one document (an array, or an object over several lines), not JSON
     Lines: it is reported once, not line by line."""
     first = text.lstrip().split("\n", 1)[0].strip()
-    return first == "{" or (first.startswith("[") and parse_json(first)[1] is not None)
+    return (first.startswith("[") or first.endswith(("[", "{"))) and parse_json(first)[1] is not None
 
 
 def _read_lines(text: str, where: str) -> Iterator[tuple[Article | Skipped, str]]:

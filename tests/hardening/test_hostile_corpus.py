@@ -147,7 +147,7 @@ def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
     put("bad/script-only.html", "<html><body><script>alert('x')</script><style>p {}</style></body></html>")
     skipped["bad/script-only.html"] = r"no (main text|body paragraphs)"
     put("bad/broken.json", '{"id": "x", "paragraphs": [')
-    skipped["bad/broken.json:1"] = r"invalid JSON"
+    skipped["bad/broken.json"] = r"invalid JSON"  # a JSON document cut short: one skip
     for name in ("notes.docx", "scan.pdf", "archive.zip", "README"):
         put(f"bad/{name}", b"PK\x03\x04 not an article")
         ext = Path(name).suffix or "(no extension)"
@@ -165,7 +165,7 @@ def write_hostile_corpus(corpus: Path, big_size: int = 2_000_000) -> Hostile:
     skipped["bad/huge.txt"] = r"file too large"
     with open(corpus / "bad" / "huge.jsonl", "wb") as f:  # a feed of many articles may hold more than one
         f.truncate(MAX_FEED_BYTES + 1024 * 1024)
-    skipped["bad/huge.jsonl"] = r"file too large \(1025 MiB > 1024 MiB\)"
+    skipped["bad/huge.jsonl"] = r"file too large \(257 MiB > 256 MiB\)"
     (corpus / "bad" / "dangling.txt").symlink_to(corpus / "bad" / "gone.txt")
     skipped["bad/dangling.txt"] = r"broken symlink"
     os.mkfifo(corpus / "bad" / "pipe.txt")

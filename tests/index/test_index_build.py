@@ -190,13 +190,36 @@ def test_an_index_inside_the_article_folder_is_not_indexed_as_articles(tmp_path:
 
 def test_a_copy_of_an_article_is_indexed_once_and_reported(tmp_path: Path, build: Build) -> None:
     corpus = tmp_path / "articles"
-    story = ["Leeds said the takeover was complete.", "Ken Bates paid £10m."]
+    story = ["Leeds said the takeover of the club was complete on Friday morning, after weeks of talks.",
+             "Ken Bates paid £10m for a half share and said he would buy back the Elland Road stadium.",
+             "The club's debts had been cut to under £25m by the outgoing board."]
     write(corpus / "leeds.txt", plain_article("Bates buys Leeds", story))
     write(corpus / "leeds (1).txt", plain_article("Bates buys Leeds", story))
-    write(corpus / "saved.md", plain_article("Saved copy", ["Leeds said the takeover  was complete.", *story[1:]]))
-    write(corpus / "other.txt", plain_article("Bates buys Leeds", ["Ken Bates paid £10m."]))
+    write(corpus / "saved.md", plain_article("Saved copy", [story[0].replace(" the ", "  the "), *story[1:]]))
+    write(corpus / "brief1.txt", plain_article("Storm", ["More details to follow."]))  # too short to be a copy
+    write(corpus / "brief2.txt", plain_article("Election", ["More details to follow."]))
     summary = build([corpus], tmp_path / "index")
-    assert summary.counts["articles"] == 2
+    assert summary.counts["articles"] == 3
     assert sorted((Path(s.where).name, s.reason) for s in summary.skipped) == [
-        ("leeds.txt", "same text as article 'leeds (1)' (indexed once)"),
-        ("saved.md", "same text as article 'leeds (1)' (indexed once)")]
+        ("leeds.txt", "article 'leeds' has the same text as 'leeds (1)', which is indexed (a copy is indexed once)"),
+        ("saved.md", "article 'saved' has the same text as 'leeds (1)', which is indexed (a copy is indexed once)")]
+
+
+def test_an_add_keeps_the_stored_article_and_skips_its_new_copy(tmp_path: Path, build: Build) -> None:
+    corpus = tmp_path / "articles"
+    story = ["Ken Bates has completed his takeover of Leeds United, the club said on Friday morning.",
+             "The 73-year-old former Chelsea chairman bought a half share through a Geneva-based fund.",
+             "He plans to buy back the Elland Road stadium and the training ground in due course."]
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", story))
+    build([corpus], tmp_path / "index")
+    edited = [story[0], story[1].replace("half", "50%"), story[2]]
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", edited))
+    write(corpus / "story (1).txt", plain_article("Bates buys Leeds", edited))
+    summary = index.build.add_to_index([corpus], tmp_path / "index")
+    assert (summary.changed, summary.added, [Path(s.where).name for s in summary.skipped]) == (
+        ["story"], [], ["story (1).txt"])
+    reader = IndexReader(tmp_path / "index")
+    try:
+        assert [a.article_id for a in reader.articles()] == ["story"] and "50%" in reader.article("story")[1][1]
+    finally:
+        reader.close()

@@ -69,11 +69,14 @@ def test_unknown_extensions_are_reported(tmp_path: Path) -> None:
 def test_the_folder_a_browser_saves_beside_a_page_is_reported_not_walked(tmp_path: Path) -> None:
     write(tmp_path / "story.html", ARTICLE)
     write(tmp_path / "story_files" / "ad-frame.html", "<html><body>Buy now</body></html>")
+    write(tmp_path / "Other.HTM", ARTICLE)
+    write(tmp_path / "Other_files" / "script.html", "<html><body>Tracking</body></html>")
     write(tmp_path / "notes_files" / "kept.txt", ARTICLE)  # no notes.html beside it: an ordinary folder
     found, skipped = walk(tmp_path)
-    assert [f.article_id for f in found] == ["story", "notes_files/kept"]
+    assert [f.article_id for f in found] == ["Other", "story", "notes_files/kept"]
     assert [(Path(s.where).name, s.reason) for s in skipped] == [
-        ("story_files", "the images and scripts of the saved page story.html (not articles)")]
+        ("story_files", "the images and scripts of the saved page story.html (not articles)"),
+        ("Other_files", "the images and scripts of the saved page Other.HTM (not articles)")]
 
 
 def test_extensions_are_matched_case_insensitively(tmp_path: Path) -> None:
@@ -156,7 +159,7 @@ def test_good_files_of_every_format_are_indexed_beside_bad_ones(mixed_build: Mix
     ("bad/empty.txt", "empty file"),
     ("bad/image.txt", "binary"),
     ("bad/notes.docx", "unsupported file type '.docx'"),
-    ("bad/broken.json:1", "invalid JSON"),
+    ("bad/broken.json", "invalid JSON"),
     ("bad/dangling.txt", "broken symlink"),
     ("bad/locked.txt", "cannot read file (Permission denied)"),
     ("feeds/batch.jsonl:2", "invalid JSON"),

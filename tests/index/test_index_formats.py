@@ -283,6 +283,7 @@ def test_json_list_wrapped_in_an_object_is_read_like_a_bare_list(tmp_path: Path)
 @pytest.mark.parametrize("text", [
     json.dumps([{"id": "a", "paragraphs": ["Alpha."]}, {"id": "b", "paragraphs": ["Beta."]}], indent=2)[:-30],
     json.dumps({"id": "a", "paragraphs": ["Alpha.", "Beta."]}, indent=2)[:-10],
+    '{"articles": [\n{"id": "a", "paragraphs": ["Alpha."]},\n{"id": "b", "paragraphs": ["Be',
 ])
 def test_a_truncated_json_document_is_one_skip_not_one_per_line(tmp_path: Path, text: str) -> None:
     path = write(tmp_path / "cut.json", text)

@@ -142,8 +142,11 @@ def test_who_said_that_is_answered_from_the_sentence_that_says_who_said_the_last
 
 @pytest.mark.parametrize(("paragraph", "answer", "speaker"), [
     ('"We are back," said Moira Kerr. Tickets cost 7 pounds.', '"We are back," said Moira Kerr.', "Moira Kerr"),
-    ('Krasner refused to give details. He told BBC Five Live: "No figures."',  # "he told": the sentence before
-     'Krasner refused to give details. He told BBC Five Live: "No figures."', "Krasner"),
+    ('Gerald Krasner left. Krasner refused to give details. He told BBC Five Live: "No figures."',  # "he told"
+     'Krasner refused to give details. He told BBC Five Live: "No figures."', "Krasner"),  # the sentence before
+    ('Shares in the club rose. He told BBC Five Live: "No figures."', 'He told BBC Five Live: "No figures."', None),
+    ('The BBC asked him. He said: "No figures."', 'He said: "No figures."', None),
+    ('Leeds United agreed. He said: "No figures."', 'He said: "No figures."', None),
     ('Ms Todd joins the board. "It is a fine club," she said.',
      'Ms Todd joins the board. "It is a fine club," she said.', "Ms Todd"),
     ('The 73-year-old sealed the deal. He said: "I am delighted."', 'He said: "I am delighted."', None),
