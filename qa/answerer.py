@@ -180,12 +180,11 @@ def _with_speaker(extraction: Extraction) -> Extraction:
     refused to give any details. He told BBC Five Live: ..."); none when neither names anyone."""
     text, start, end = extraction.paragraph.text, extraction.start, extraction.end
     named = speaker_span(text, start, end)
-    before = [s for s in extraction.paragraph.sentences if s.end <= start]
-    if named is None and before and PRONOUN_SAYS.search(text, start, end):
-        named = speaker_span(text, before[-1].start, before[-1].end) or subject_span(text, before[-1].start,
-                                                                                     before[-1].end)
+    prior = next((s for s in reversed(extraction.paragraph.sentences) if s.end <= start), None)
+    if named is None and prior is not None and PRONOUN_SAYS.search(text, start, end):
+        named = speaker_span(text, prior.start, prior.end) or subject_span(text, prior.start, prior.end)
         if named is not None:
-            start = before[-1].start
+            start = prior.start
     short = named or (None, None)
     return replace(extraction, start=start, short_start=short[0], short_end=short[1])
 

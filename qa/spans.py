@@ -223,12 +223,13 @@ _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "M
 
 
 PRONOUN_SAYS = re.compile(rf"\b(?:(?:he|she)\s+{SAYS}|{SAYS}\s+(?:he|she))\b", re.IGNORECASE)
-_SUBJECT = re.compile(rf"({_TITLED})\s+[a-z]")  # "Gerald Krasner refused", "Mr Bates said": a name, then a verb
+_SUBJECT = re.compile(rf"\s*({_TITLED})\s+[a-z]")  # "Gerald Krasner refused", "Mr Bates said": a name, a verb
 _TITLE = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s")
 _NOT_A_PERSON = frozenset("united city town rovers county club trust party council group bank fund union office "
                           "ministry department commission association corporation company news times post".split())
-_OPENER = frozenset("yesterday today last next earlier later meanwhile however despite asked speaking looking "
-                    "although".split())
+# Capitalised words that open a sentence and are no name: function words, "Yesterday", "Asked about ..."
+_NOT_NAME = _LEADING_STOP | frozenset("yesterday today last next earlier later meanwhile however despite asked "
+                                      "speaking looking although".split())
 
 
 def subject_span(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -236,16 +237,13 @@ def subject_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     with a title ("Mr Bates said"), of two or three words ("Gerald Krasner refused"), or one word the paragraph
     gives in full elsewhere ("Krasner" after "Gerald Krasner"); None when it opens otherwise ("The 73-year-old
     chairman", "Shares rose", "Leeds United said", a quotation)."""
-    while start < end and text[start].isspace():
-        start += 1
     found = _SUBJECT.match(text, start, end)
     if found is None:
         return None
     a, b = found.span(1)
-    while (first := text[a:b].split(" ", 1)[0]).lower() in _LEADING_STOP | _OPENER and " " in text[a:b]:
-        a += len(first) + 1
+    a = _strip_leading_stop(text, a, b, _NOT_NAME)
     name = text[a:b].split()
-    if first.lower() in _LEADING_STOP | _OPENER or name[-1].lower() in _NOT_A_PERSON or len(name) > 3:
+    if not name or name[-1].lower() in _NOT_A_PERSON or len(name) > 3:
         return None
     if _TITLE.match(text, a) or len(name) > 1 or _given_in_full(text, name[0]):
         return a, b
@@ -254,7 +252,7 @@ def subject_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 def _given_in_full(text: str, surname: str) -> bool:
     """Whether `text` names someone `surname` in full ("Gerald Krasner", "Mr Krasner")."""
-    return any(m.group(1).lower() not in _LEADING_STOP | _OPENER
+    return any(m.group(1).lower() not in _NOT_NAME
                for m in re.finditer(rf"\b([A-Z][\w'’\-]+\.?)\s{re.escape(surname)}\b", text))
 
 
@@ -279,11 +277,12 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _strip_leading_stop(sentence: str, start: int, end: int) -> int:
-    """Drop capitalised function words from the front of a name ('The Denver Broncos' -> 'Denver Broncos')."""
+def _strip_leading_stop(sentence: str, start: int, end: int, stops: frozenset[str] = _LEADING_STOP) -> int:
+    """Drop capitalised function words (`stops`) from the front of a name ('The Denver Broncos' -> 'Denver
+    Broncos')."""
     while True:
         first, _, rest = sentence[start:end].partition(" ")
-        if first.lower() not in _LEADING_STOP:
+        if first.lower() not in stops:
             return start
         if not rest:
             return end

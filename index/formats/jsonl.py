@@ -48,8 +48,8 @@ def _wrapped(obj: dict) -> tuple[str, list] | None:
 
 
 def _one_document(text: str) -> bool:
-    """Whether broken JSON was meant as one document (an array, or an object over several lines), not JSON
-    Lines: it is reported once, not line by line."""
+    """Whether broken JSON was meant as one document, not JSON Lines: its first line is no JSON value and opens
+    an array or ends opening one or an object (`[`, `{`, `{"articles": [`). It is reported once, not by line."""
     first = text.lstrip().split("\n", 1)[0].strip()
     return (first.startswith("[") or first.endswith(("[", "{"))) and parse_json(first)[1] is not None
 

@@ -188,14 +188,17 @@ def test_an_index_inside_the_article_folder_is_not_indexed_as_articles(tmp_path:
     assert first.skipped == second.skipped == []
 
 
+# Long enough (200 characters and more) for another article with the same paragraphs to be its copy.
+LEEDS = ["Leeds said the takeover of the club was complete on Friday morning, after weeks of talks.",
+         "Ken Bates paid £10m for a half share and said he would buy back the Elland Road stadium.",
+         "The club's debts had been cut to under £25m by the outgoing board."]
+
+
 def test_a_copy_of_an_article_is_indexed_once_and_reported(tmp_path: Path, build: Build) -> None:
     corpus = tmp_path / "articles"
-    story = ["Leeds said the takeover of the club was complete on Friday morning, after weeks of talks.",
-             "Ken Bates paid £10m for a half share and said he would buy back the Elland Road stadium.",
-             "The club's debts had been cut to under £25m by the outgoing board."]
-    write(corpus / "leeds.txt", plain_article("Bates buys Leeds", story))
-    write(corpus / "leeds (1).txt", plain_article("Bates buys Leeds", story))
-    write(corpus / "saved.md", plain_article("Saved copy", [story[0].replace(" the ", "  the "), *story[1:]]))
+    write(corpus / "leeds.txt", plain_article("Bates buys Leeds", LEEDS))
+    write(corpus / "leeds (1).txt", plain_article("Bates buys Leeds", LEEDS))
+    write(corpus / "saved.md", plain_article("Saved copy", [LEEDS[0].replace(" the ", "  the "), *LEEDS[1:]]))
     write(corpus / "brief1.txt", plain_article("Storm", ["More details to follow."]))  # too short to be a copy
     write(corpus / "brief2.txt", plain_article("Election", ["More details to follow."]))
     summary = build([corpus], tmp_path / "index")
@@ -207,12 +210,9 @@ def test_a_copy_of_an_article_is_indexed_once_and_reported(tmp_path: Path, build
 
 def test_an_add_keeps_the_stored_article_and_skips_its_new_copy(tmp_path: Path, build: Build) -> None:
     corpus = tmp_path / "articles"
-    story = ["Ken Bates has completed his takeover of Leeds United, the club said on Friday morning.",
-             "The 73-year-old former Chelsea chairman bought a half share through a Geneva-based fund.",
-             "He plans to buy back the Elland Road stadium and the training ground in due course."]
-    write(corpus / "story.txt", plain_article("Bates buys Leeds", story))
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", LEEDS))
     build([corpus], tmp_path / "index")
-    edited = [story[0], story[1].replace("half", "50%"), story[2]]
+    edited = [LEEDS[0], LEEDS[1].replace("half", "50%"), LEEDS[2]]
     write(corpus / "story.txt", plain_article("Bates buys Leeds", edited))
     write(corpus / "story (1).txt", plain_article("Bates buys Leeds", edited))
     summary = index.build.add_to_index([corpus], tmp_path / "index")
