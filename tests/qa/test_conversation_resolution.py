@@ -89,6 +89,17 @@ def test_a_followup_asking_who_is_not_answered_with_the_names_it_refers_back_to(
     assert resolve(question, session).not_answers == not_answers
 
 
+@pytest.mark.parametrize(("question", "followup"), [
+    ("Which polling firm did the survey?", True),
+    ("How much did fans raise to advertise the new one?", True),
+    ("When does the takeover close?", True),
+    ("Which polling firm is the biggest in Britain?", False),
+])
+def test_a_thing_named_with_the_refers_back_like_a_pronoun(question: str, followup: bool):
+    session = session_after("What share of voters would reject the EU constitution?", "45% of people would vote no.")
+    assert resolve(question, session).followup is followup
+
+
 FUEL = """Indonesia to raise fuel prices
 
 Indonesia's government has confirmed it is considering raising fuel prices by as much as 30%.
