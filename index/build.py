@@ -130,7 +130,9 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
         stored = previous.content_hashes()
         embed: list[tuple[Article, str]] = []
         found = sorted(_discover(paths, index_dir, summary), key=lambda f: f.article_id not in stored)
-        for article, path in _readable(found, summary, progress=False):  # a stored article before its copies
+        stored_texts = {article_id: key for article_id, paragraphs in previous.each_article_text()
+                        if (key := _text_key(paragraphs))}
+        for article, path in _readable(found, summary, progress=False, stored=stored_texts):
             known = stored.get(article.article_id)
             if known is not None and known[1] == content_hash(article):
                 summary.unchanged += 1
@@ -262,15 +264,21 @@ def _discover(paths: list[Path], index_dir: Path, summary: BuildSummary) -> list
     return found
 
 
-def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) -> Iterator[tuple[Article, str]]:
+def _readable(found: list[Found], summary: BuildSummary, progress: bool | None,
+              stored: dict[str, str] | None = None) -> Iterator[tuple[Article, str]]:
     """Each readable article of the files (with its file's path), first of its id and of its text; the rest is
-    skipped: a copy of an article (the same paragraphs under another name) would answer and be cited twice."""
+    skipped: a copy of an article (the same paragraphs under another name) would answer and be cited twice.
+    `stored`: the text keys of the articles an index holds (by id), which count as read first; an article read
+    again under its own id gives up its stored text (an edited story frees its old text for a file holding it)."""
     seen: set[str] = set()
-    texts: dict[str, str] = {}
+    stored = stored or {}
+    texts = {key: article_id for article_id, key in stored.items()}
     with _progress(len(found), progress, "files") as advance:
         for item in found:
             for result in first_of_each_id(((r, str(item.path)) for r in _read(item)), seen):
-                if isinstance(result, Article) and (key := _text_key(result)):
+                if isinstance(result, Article) and texts.get(stored.get(result.article_id, "")) == result.article_id:
+                    del texts[stored[result.article_id]]
+                if isinstance(result, Article) and (key := _text_key(result.paragraphs)):
                     first = texts.setdefault(key, result.article_id)
                     if first != result.article_id:
                         seen.discard(result.article_id)  # its id is free for an article of its own
@@ -283,10 +291,10 @@ def _readable(found: list[Found], summary: BuildSummary, progress: bool | None) 
             advance()
 
 
-def _text_key(article: Article) -> str | None:
+def _text_key(paragraphs: list[str]) -> str | None:
     """What tells copies of an article apart from other articles: its paragraphs, whitespace aside; None for a
     text too short to call another article its copy ("More details to follow.")."""
-    text = "\x1f".join(" ".join(p.split()) for p in article.paragraphs if p.strip())
+    text = "\x1f".join(" ".join(p.split()) for p in paragraphs if p.strip())
     return hashlib.sha256(text.encode()).hexdigest() if len(text) >= 200 else None
 
 

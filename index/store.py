@@ -16,6 +16,7 @@ the page cache. Nothing here uses pickle.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -512,6 +513,25 @@ class IndexReader:
         rows = self._query("SELECT text FROM paragraphs WHERE article = ? ORDER BY idx", (rowid,))
         texts = [r[0] for r in rows]
         return ArticleRecord(*meta, paragraph_count=len(texts)), texts
+
+    def each_article_text(self) -> Iterator[tuple[str, list[str]]]:
+        """Every stored article's id and paragraph texts in order, one article at a time (an index's text is
+        never held whole)."""
+        for article_id, group in itertools.groupby(self._rows("SELECT a.article_id, p.text FROM paragraphs p JOIN"
+                                                              " articles a ON p.article = a.id ORDER BY p.article,"
+                                                              " p.idx"), key=lambda row: row[0]):
+            yield article_id, [text for _, text in group]
+
+    def _rows(self, sql: str, batch: int = 1000) -> Iterator[tuple]:
+        """The rows of a query, fetched a batch at a time (the lock is held per batch, not between them)."""
+        with self._lock:
+            cursor = self._db.execute(sql)
+        while True:
+            with self._lock:
+                rows = cursor.fetchmany(batch)
+            if not rows:
+                return
+            yield from rows
 
     def articles(self, offset: int = 0, limit: int = 100) -> list[ArticleRecord]:
         rows = self._query(

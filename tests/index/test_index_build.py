@@ -223,3 +223,26 @@ def test_an_add_keeps_the_stored_article_and_skips_its_new_copy(tmp_path: Path, 
         assert [a.article_id for a in reader.articles()] == ["story"] and "50%" in reader.article("story")[1][1]
     finally:
         reader.close()
+
+
+def test_an_add_skips_a_copy_of_an_article_the_index_already_holds(tmp_path: Path, build: Build) -> None:
+    build([write(tmp_path / "first" / "story.txt", plain_article("Bates buys Leeds", LEEDS)).parent],
+          tmp_path / "index")
+    later = tmp_path / "later"
+    write(later / "leeds-takeover.txt", plain_article("Leeds takeover", LEEDS))
+    write(later / "other.txt", plain_article("Another story", [s.replace("Leeds", "Hull") for s in LEEDS]))
+    summary = index.build.add_to_index([later], tmp_path / "index")
+    assert summary.added == ["other"]
+    assert [s.reason for s in summary.skipped] == [
+        "article 'leeds-takeover' has the same text as 'story', which is indexed (a copy is indexed once)"]
+
+
+def test_an_edited_article_frees_its_old_text_for_another_file(tmp_path: Path, build: Build) -> None:
+    corpus = tmp_path / "articles"
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", LEEDS))
+    build([corpus], tmp_path / "index")
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", [LEEDS[0], LEEDS[1].replace("half", "50%"),
+                                                                   LEEDS[2]]))
+    write(corpus / "first-version.txt", plain_article("Bates buys Leeds", LEEDS))
+    summary = index.build.add_to_index([corpus], tmp_path / "index")
+    assert (summary.changed, summary.added, summary.skipped) == (["story"], ["first-version"], [])
