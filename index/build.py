@@ -258,10 +258,12 @@ def _write_articles(paths: list[Path], writer: GenerationWriter, encoder: Encode
 
 
 def _discover(paths: list[Path], index_dir: Path, summary: BuildSummary) -> list[Found]:
+    """The article files under `paths`, those named as copies ("story (1)", "story - Copy", "Copy of story") last,
+    so that of two files with the same text the one under the original name is indexed."""
     found: list[Found] = []
     for item in discover(paths, ignore=(index_dir,)):
         (found if isinstance(item, Found) else summary.skipped).append(item)
-    return found
+    return sorted(found, key=lambda f: _COPY_NAME.search(f.path.stem) is not None)
 
 
 def _readable(found: list[Found], summary: BuildSummary, progress: bool | None,
@@ -289,6 +291,9 @@ def _readable(found: list[Found], summary: BuildSummary, progress: bool | None,
                 else:
                     yield result, encodable(str(item.path))
             advance()
+
+
+_COPY_NAME = re.compile(r"\s\(\d{1,2}\)$|[\s_-]copy(?:\s?\(?\d{1,2}\)?)?$|^copy of\s", re.IGNORECASE)
 
 
 def _text_key(paragraphs: list[str]) -> str | None:

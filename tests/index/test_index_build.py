@@ -194,7 +194,7 @@ LEEDS = ["Leeds said the takeover of the club was complete on Friday morning, af
          "The club's debts had been cut to under £25m by the outgoing board."]
 
 
-def test_a_copy_of_an_article_is_indexed_once_and_reported(tmp_path: Path, build: Build) -> None:
+def test_a_copy_of_an_article_is_indexed_once_under_its_original_name_and_reported(tmp_path: Path, build: Build) -> None:
     corpus = tmp_path / "articles"
     write(corpus / "leeds.txt", plain_article("Bates buys Leeds", LEEDS))
     write(corpus / "leeds (1).txt", plain_article("Bates buys Leeds", LEEDS))
@@ -204,8 +204,9 @@ def test_a_copy_of_an_article_is_indexed_once_and_reported(tmp_path: Path, build
     summary = build([corpus], tmp_path / "index")
     assert summary.counts["articles"] == 3
     assert sorted((Path(s.where).name, s.reason) for s in summary.skipped) == [
-        ("leeds.txt", "article 'leeds' has the same text as 'leeds (1)', which is indexed (a copy is indexed once)"),
-        ("saved.md", "article 'saved' has the same text as 'leeds (1)', which is indexed (a copy is indexed once)")]
+        ("leeds (1).txt", "article 'leeds (1)' has the same text as 'leeds', which is indexed (a copy is indexed "
+                          "once)"),
+        ("saved.md", "article 'saved' has the same text as 'leeds', which is indexed (a copy is indexed once)")]
 
 
 def test_an_add_keeps_the_stored_article_and_skips_its_new_copy(tmp_path: Path, build: Build) -> None:
