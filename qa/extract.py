@@ -49,6 +49,7 @@ _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without
                        re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*")
 _WORD = re.compile(r"\w")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -208,15 +209,17 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
         "span_probability": read.probability if read else 0.0,
         **_mismatch(query, paragraph, start, end),
     }
-    short_start, short_end = _short_span(paragraph.text, start, end, read, reader, question.text, avoid,
+    short_start, short_end = _short_span(paragraph.text, start, end, read, reader, question, avoid,
                                          weights.span_threshold) or (None, None)
     return Extraction(paragraph, start, end, short_start, short_end, features)
 
 
-def _short_span(text: str, start: int, end: int, read: ReaderResult | None, reader: Reader, question: str,
+def _short_span(text: str, start: int, end: int, read: ReaderResult | None, reader: Reader, question: Question,
                 avoid: tuple[str, ...], threshold: float) -> tuple[int, int] | None:
     """The reader's span in the window `text[start:end]`, as offsets into `text`, when likely enough; tidied
-    (`tidy`: whole brackets and quotations, no full stop); None if no word is left. If it overlaps one of `avoid`
+    (`tidy`: whole brackets and quotations, no full stop); None if no word is left, or no letter when the
+    question asks for a person ("Who was arrested?" is not answered "18", of "an 18-year-old woman": none of SQuAD
+    v1.1 dev's 1,062 "who" questions has an answer without a letter). If it overlaps one of `avoid`
     (answers the question is not given: `Resolved.not_answers`), found as a whole word or phrase, the best span
     elsewhere in the window."""
     if read is None or read.probability < threshold:
@@ -225,11 +228,12 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
     places = tuple((m.start(), m.end()) for phrase in avoid
                    for m in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", window, re.IGNORECASE))
     if any(a < read.end and b > read.start for a, b in places):
-        read = reader.read(question, window, avoid=places)
+        read = reader.read(question.text, window, avoid=places)
         if read is None or read.probability < threshold or read.end <= read.start:
             return None
     a, b = tidy(text, start + read.start, start + read.end, limit=end)
-    return (a, b) if _WORD.search(text, a, b) else None  # a full stop or a quote mark alone answers nothing
+    wanted = _LETTER if question.answer_type is AnswerType.PERSON else _WORD  # a full stop alone answers nothing
+    return (a, b) if wanted.search(text, a, b) else None
 
 
 def _logit(p: float) -> float:

@@ -194,7 +194,7 @@ LEEDS = ["Leeds said the takeover of the club was complete on Friday morning, af
          "The club's debts had been cut to under £25m by the outgoing board."]
 
 
-def test_a_copy_of_an_article_is_indexed_once_under_its_original_name_and_reported(tmp_path: Path, build: Build) -> None:
+def test_a_copy_is_indexed_once_under_its_original_name_and_reported(tmp_path: Path, build: Build) -> None:
     corpus = tmp_path / "articles"
     write(corpus / "leeds.txt", plain_article("Bates buys Leeds", LEEDS))
     write(corpus / "leeds (1).txt", plain_article("Bates buys Leeds", LEEDS))

@@ -10,6 +10,7 @@ import pytest
 from qa.answerer import Answerer
 from qa.conversation import Resolved
 from qa.extract import CASCADE, _short_span, extract, options, reading_features
+from qa.question import Question
 from qa.reader import Reader, ReaderResult
 from qa.settings import Settings
 from qa.spare import Spare
@@ -102,9 +103,9 @@ def test_the_short_answer_to_avoid_is_matched_as_a_whole_word(answerer: Answerer
     question = "How many people were hurt in the crash?"
     read = answerer.reader.read(question, text)
     assert read is not None and text[read.start:read.end] == "15"
-    kept = _short_span(text, 0, len(text), read, answerer.reader, question, ("5",), 0.0)
+    kept = _short_span(text, 0, len(text), read, answerer.reader, Question.parse(question), ("5",), 0.0)
     assert kept is not None and text[slice(*kept)] == "15"
-    other = _short_span(text, 0, len(text), read, answerer.reader, question, ("15",), 0.0)
+    other = _short_span(text, 0, len(text), read, answerer.reader, Question.parse(question), ("15",), 0.0)
     assert other is None or "15" not in text[slice(*other)]
 
 
@@ -112,6 +113,15 @@ def test_a_short_answer_without_a_word_is_no_short_answer(answerer: Answerer) ->
     """The reader can pick a sentence's closing mark ("Why?" after a quote gave '.'): nothing to show in bold."""
     text = '"We have a lot of hard work ahead," he said.'
     mark = ReaderResult(len(text) - 1, len(text), 0.9, 0.9, (0.0, 0.0))
-    assert _short_span(text, 0, len(text), mark, answerer.reader, "Why?", (), 0.0) is None
+    why = Question.parse("Why?")
+    assert _short_span(text, 0, len(text), mark, answerer.reader, why, (), 0.0) is None
     word = ReaderResult(text.index("hard"), text.index("hard") + 9, 0.9, 0.9, (0.0, 0.0))
-    assert _short_span(text, 0, len(text), word, answerer.reader, "Why?", (), 0.0) == (word.start, word.end)
+    assert _short_span(text, 0, len(text), word, answerer.reader, why, (), 0.0) == (word.start, word.end)
+
+
+def test_a_person_asked_for_is_not_answered_with_a_number(answerer: Answerer) -> None:
+    text = "An 18-year-old woman in the car was arrested for giving false information to Officer Dan Reyes."
+    age = ReaderResult(text.index("18"), text.index("18") + 2, 0.9, 0.9, (0.0, 0.0))
+    who, how_old = Question.parse("Who was arrested?"), Question.parse("How old was the woman arrested?")
+    assert _short_span(text, 0, len(text), age, answerer.reader, who, (), 0.0) is None
+    assert _short_span(text, 0, len(text), age, answerer.reader, how_old, (), 0.0) == (age.start, age.end)
