@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import passages_for, split_sentences
+from index.copies import COPY_NAME, Texts, copy_skipped
 from index.discover import Found, discover
 from index.encoder import ONNX_FILE, Encoder, passage_graph, usable_cores
 from index.export import exported_encoder
@@ -128,16 +129,22 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
 
     def plan(previous: IndexReader, summary: BuildSummary) -> tuple[list[int], list[tuple[Article, str]]]:
         stored = previous.content_hashes()
-        embed: list[tuple[Article, str]] = []
-        found = sorted(_discover(paths, index_dir, summary), key=lambda f: f.article_id not in stored)
-        stored_texts = {article_id: key for article_id, paragraphs in previous.each_article_text()
-                        if (key := _text_key(paragraphs))}
-        for article, path in _readable(found, summary, progress=False, stored=stored_texts):
+        new: list[tuple[Article, str]] = []
+        for article, path in _readable(_discover(paths, index_dir, summary), summary, progress=False):
             known = stored.get(article.article_id)
             if known is not None and known[1] == content_hash(article):
                 summary.unchanged += 1
+            else:
+                new.append((article, path))
+        # Edited articles claim their text before new ones: an edit gives its old text up to a new file holding it,
+        # and a new copy of a stored article (kept or edited) is skipped.
+        texts = Texts(previous.each_article_text())
+        embed: list[tuple[Article, str]] = []
+        for article, path in sorted(new, key=lambda read: read[0].article_id not in stored):
+            if holder := texts.claim(article):
+                summary.skipped.append(copy_skipped(path, article.article_id, holder))
                 continue
-            (summary.added if known is None else summary.changed).append(article.article_id)
+            (summary.added if article.article_id not in stored else summary.changed).append(article.article_id)
             embed.append((article, path))
         if not embed and not summary.unchanged:
             raise _nothing_readable(paths, index_dir, summary)
@@ -254,53 +261,33 @@ def _write_articles(paths: list[Path], writer: GenerationWriter, encoder: Encode
                     progress: bool | None) -> list[list[str]]:
     """Discover, read, embed and store every article under `paths`; returns their passages' BM25 terms."""
     found = _discover(paths, writer.directory.parent, summary)
-    return _embed_articles(_readable(found, summary, progress), writer, encoder)
+    return _embed_articles(_readable(found, summary, progress, Texts()), writer, encoder)
 
 
 def _discover(paths: list[Path], index_dir: Path, summary: BuildSummary) -> list[Found]:
-    """The article files under `paths`, those named as copies ("story (1)", "story - Copy", "Copy of story") last,
-    so that of two files with the same text the one under the original name is indexed."""
+    """The article files under `paths`, those named as copies (`COPY_NAME`) last."""
     found: list[Found] = []
     for item in discover(paths, ignore=(index_dir,)):
         (found if isinstance(item, Found) else summary.skipped).append(item)
-    return sorted(found, key=lambda f: _COPY_NAME.search(f.path.stem) is not None)
+    return sorted(found, key=lambda f: COPY_NAME.search(f.path.stem) is not None)
 
 
 def _readable(found: list[Found], summary: BuildSummary, progress: bool | None,
-              stored: dict[str, str] | None = None) -> Iterator[tuple[Article, str]]:
-    """Each readable article of the files (with its file's path), first of its id and of its text; the rest is
-    skipped: a copy of an article (the same paragraphs under another name) would answer and be cited twice.
-    `stored`: the text keys of the articles an index holds (by id), which count as read first; an article read
-    again under its own id gives up its stored text (an edited story frees its old text for a file holding it)."""
+              texts: Texts | None = None) -> Iterator[tuple[Article, str]]:
+    """Each readable article of the files (with its file's path), first of its id and, given `texts`, of its
+    text (`Texts.claim`); the rest is skipped."""
     seen: set[str] = set()
-    stored = stored or {}
-    texts = {key: article_id for article_id, key in stored.items()}
     with _progress(len(found), progress, "files") as advance:
         for item in found:
             for result in first_of_each_id(((r, str(item.path)) for r in _read(item)), seen):
-                if isinstance(result, Article) and texts.get(stored.get(result.article_id, "")) == result.article_id:
-                    del texts[stored[result.article_id]]
-                if isinstance(result, Article) and (key := _text_key(result.paragraphs)):
-                    first = texts.setdefault(key, result.article_id)
-                    if first != result.article_id:
-                        seen.discard(result.article_id)  # its id is free for an article of its own
-                        result = Skipped(str(item.path), f"article {result.article_id!r} has the same text as "
-                                                         f"{first!r}, which is indexed (a copy is indexed once)")
+                if isinstance(result, Article) and texts is not None and (holder := texts.claim(result)):
+                    seen.discard(result.article_id)  # its id is free for an article of its own
+                    result = copy_skipped(str(item.path), result.article_id, holder)
                 if isinstance(result, Skipped):
                     summary.skipped.append(result)
                 else:
                     yield result, encodable(str(item.path))
             advance()
-
-
-_COPY_NAME = re.compile(r"\s\(\d{1,2}\)$|[\s_-]copy(?:\s?\(?\d{1,2}\)?)?$|^copy of\s", re.IGNORECASE)
-
-
-def _text_key(paragraphs: list[str]) -> str | None:
-    """What tells copies of an article apart from other articles: its paragraphs, whitespace aside; None for a
-    text too short to call another article its copy ("More details to follow.")."""
-    text = "\x1f".join(" ".join(p.split()) for p in paragraphs if p.strip())
-    return hashlib.sha256(text.encode()).hexdigest() if len(text) >= 200 else None
 
 
 def _tracked(items: list, progress: bool | None, unit: str) -> Iterator:

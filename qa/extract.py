@@ -50,6 +50,7 @@ _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without
 _NUMBER = re.compile(r"\d[\d,.]*")
 _WORD = re.compile(r"\w")
 _LETTER = re.compile(r"[^\W\d_]")
+_WHO = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|whom)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -217,9 +218,10 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
 def _short_span(text: str, start: int, end: int, read: ReaderResult | None, reader: Reader, question: Question,
                 avoid: tuple[str, ...], threshold: float) -> tuple[int, int] | None:
     """The reader's span in the window `text[start:end]`, as offsets into `text`, when likely enough; tidied
-    (`tidy`: whole brackets and quotations, no full stop); None if no word is left, or no letter when the
-    question asks for a person ("Who was arrested?" is not answered "18", of "an 18-year-old woman": none of SQuAD
-    v1.1 dev's 1,062 "who" questions has an answer without a letter). If it overlaps one of `avoid`
+    (`tidy`: whole brackets and quotations, no full stop); None if no word is left (a full stop alone answers
+    nothing), or no letter for a question opening with "who" ("Who was arrested?" is not answered "18", of "an
+    18-year-old woman": none of SQuAD v1.1 dev's 1,062 such questions has a gold answer without a letter; "What
+    was the age of the woman who was arrested?" may be). If it overlaps one of `avoid`
     (answers the question is not given: `Resolved.not_answers`), found as a whole word or phrase, the best span
     elsewhere in the window."""
     if read is None or read.probability < threshold:
@@ -232,8 +234,7 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
         if read is None or read.probability < threshold or read.end <= read.start:
             return None
     a, b = tidy(text, start + read.start, start + read.end, limit=end)
-    wanted = _LETTER if question.answer_type is AnswerType.PERSON else _WORD  # a full stop alone answers nothing
-    return (a, b) if wanted.search(text, a, b) else None
+    return (a, b) if (_LETTER if _WHO.match(question.text) else _WORD).search(text, a, b) else None
 
 
 def _logit(p: float) -> float:

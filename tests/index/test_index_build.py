@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 import index.build
+import index.copies
 from index.build import BuildLockedError
 from index.store import IndexReader, Manifest
-from tests.index.index_corpus import REPO, Build, plain_article, sigkill_when_ready, write
+from tests.index.index_corpus import REPO, Build, jsonl, plain_article, sigkill_when_ready, write
 
 
 @dataclass(frozen=True)
@@ -247,3 +248,55 @@ def test_an_edited_article_frees_its_old_text_for_another_file(tmp_path: Path, b
     write(corpus / "first-version.txt", plain_article("Bates buys Leeds", LEEDS))
     summary = index.build.add_to_index([corpus], tmp_path / "index")
     assert (summary.changed, summary.added, summary.skipped) == (["story"], ["first-version"], [])
+
+
+HULL = [s.replace("Leeds", "Hull").replace("Ken Bates", "Adam Pearson") for s in LEEDS]
+
+
+def test_an_edit_refused_as_a_copy_keeps_its_old_text_held(tmp_path: Path, build: Build) -> None:
+    corpus = tmp_path / "articles"
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", LEEDS))
+    write(corpus / "hull.txt", plain_article("Pearson buys Hull", HULL))
+    build([corpus], tmp_path / "index")
+    write(corpus / "story.txt", plain_article("Pearson buys Hull", HULL))  # now a copy of hull: refused
+    write(corpus / "archive.txt", plain_article("Bates buys Leeds", LEEDS))  # so this is still a copy of story
+    summary = index.build.add_to_index([corpus], tmp_path / "index")
+    assert (summary.changed, summary.added, summary.unchanged) == ([], [], 1)
+    assert sorted(s.reason for s in summary.skipped) == [
+        "article 'archive' has the same text as 'story', which is indexed (a copy is indexed once)",
+        "article 'story' has the same text as 'hull', which is indexed (a copy is indexed once)"]
+
+
+def test_an_edit_in_a_feed_frees_its_old_text_whatever_the_file_names(tmp_path: Path, build: Build) -> None:
+    corpus = tmp_path / "articles"
+    write(corpus / "feed.jsonl", jsonl({"id": "leeds", "title": "Bates buys Leeds", "paragraphs": LEEDS}))
+    build([corpus], tmp_path / "index")
+    write(corpus / "feed.jsonl", jsonl({"id": "leeds", "title": "Bates buys Leeds", "paragraphs": HULL}))
+    write(corpus / "a-old.txt", plain_article("Bates buys Leeds", LEEDS))  # read before the feed
+    summary = index.build.add_to_index([corpus], tmp_path / "index")
+    assert (summary.changed, summary.added, summary.skipped) == (["leeds"], ["a-old"], [])
+
+
+def test_articles_an_index_already_holds_twice_are_left_as_they_are(tmp_path: Path, build: Build,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = tmp_path / "articles"
+    write(corpus / "leeds.txt", plain_article("Bates buys Leeds", LEEDS))
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", LEEDS))
+    with monkeypatch.context() as patched:  # as an index built before copies were looked for
+        patched.setattr(index.copies.Texts, "claim", lambda self, article: None)
+        assert build([corpus], tmp_path / "index").counts["articles"] == 2
+    again = index.build.add_to_index([corpus], tmp_path / "index")
+    assert (again.unchanged, again.skipped) == (2, [])
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", [*LEEDS, "Fans cheered the news."]))
+    edited = index.build.add_to_index([corpus], tmp_path / "index")
+    assert (edited.changed, edited.unchanged, edited.skipped) == (["story"], 1, [])
+
+
+@pytest.mark.parametrize("copy", ["story (1).txt", "story(1).txt", "story - Copy.txt", "story copy 2.txt",
+                                  "Copy of story.txt", "Copy (2) of story.txt"])
+def test_the_file_under_the_original_name_is_indexed(tmp_path: Path, build: Build, copy: str) -> None:
+    corpus = tmp_path / "articles"
+    write(corpus / "story.txt", plain_article("Bates buys Leeds", LEEDS))
+    write(corpus / copy, plain_article("Bates buys Leeds", LEEDS))
+    summary = build([corpus], tmp_path / "index")
+    assert [Path(s.where).name for s in summary.skipped] == [copy]

@@ -94,6 +94,10 @@ def test_a_followup_asking_who_is_not_answered_with_the_names_it_refers_back_to(
     ("How much did fans raise to advertise the new one?", True),
     ("When does the takeover close?", True),
     ("Which polling firm is the biggest in Britain?", False),
+    ("What did the survey of Tesco shoppers find?", False),  # says which survey
+    ("How many people did the Mori poll ask?", False),
+    ("Who will deliver the Budget?", False),  # opens a fresh question as often as it refers back
+    ("Who wrote the novel Small Island?", False),
 ])
 def test_a_thing_named_with_the_refers_back_like_a_pronoun(question: str, followup: bool):
     session = session_after("What share of voters would reject the EU constitution?", "45% of people would vote no.")

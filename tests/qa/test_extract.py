@@ -119,9 +119,15 @@ def test_a_short_answer_without_a_word_is_no_short_answer(answerer: Answerer) ->
     assert _short_span(text, 0, len(text), word, answerer.reader, why, (), 0.0) == (word.start, word.end)
 
 
-def test_a_person_asked_for_is_not_answered_with_a_number(answerer: Answerer) -> None:
+@pytest.mark.parametrize(("question", "answered"), [
+    ("Who was arrested?", False),
+    ("And who was arrested?", False),
+    ("How old was the woman arrested?", True),
+    ("What was the age of the woman who was arrested?", True),  # "who", but not asking for a person
+])
+def test_a_question_opening_with_who_is_not_answered_with_a_number(answerer: Answerer, question: str,
+                                                                   answered: bool) -> None:
     text = "An 18-year-old woman in the car was arrested for giving false information to Officer Dan Reyes."
     age = ReaderResult(text.index("18"), text.index("18") + 2, 0.9, 0.9, (0.0, 0.0))
-    who, how_old = Question.parse("Who was arrested?"), Question.parse("How old was the woman arrested?")
-    assert _short_span(text, 0, len(text), age, answerer.reader, who, (), 0.0) is None
-    assert _short_span(text, 0, len(text), age, answerer.reader, how_old, (), 0.0) == (age.start, age.end)
+    short = _short_span(text, 0, len(text), age, answerer.reader, Question.parse(question), (), 0.0)
+    assert short == ((age.start, age.end) if answered else None)
