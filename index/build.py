@@ -279,14 +279,15 @@ def _readable(found: list[Found], summary: BuildSummary, progress: bool | None,
     seen: set[str] = set()
     with _progress(len(found), progress, "files") as advance:
         for item in found:
-            for result in first_of_each_id(((r, str(item.path)) for r in _read(item)), seen):
+            where = str(item.path)
+            for result in first_of_each_id(((r, where) for r in _read(item)), seen):
                 if isinstance(result, Article) and texts is not None and (holder := texts.claim(result)):
                     seen.discard(result.article_id)  # its id is free for an article of its own
-                    result = copy_skipped(str(item.path), result.article_id, holder)
+                    result = copy_skipped(where, result.article_id, holder)
                 if isinstance(result, Skipped):
                     summary.skipped.append(result)
                 else:
-                    yield result, encodable(str(item.path))
+                    yield result, encodable(where)
             advance()
 
 

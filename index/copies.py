@@ -25,6 +25,7 @@ def text_key(paragraphs: list[str]) -> str | None:
 
 
 def copy_skipped(where: str, article_id: str, holder: str) -> Skipped:
+    """The report of an article skipped as a copy of `holder`."""
     return Skipped(where, f"article {article_id!r} has the same text as {holder!r}, which is indexed "
                           f"(a copy is indexed once)")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from index.lexical import terms
 from index.store import IndexReader
 from qa.evidence import ParagraphEvidence
-from qa.question import AUXILIARIES, WH_WORDS, Question
+from qa.question import ASKS_WHO, AUXILIARIES, WH_WORDS, Question
 from qa.retrieve import Candidate
 from qa.spans import SAYS
 
@@ -58,7 +58,6 @@ _YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
                         r"\s+(?:that|this|it|so)(?:\s+\w+){0,2}[\s?.!]*$", re.IGNORECASE)
 _ATTRIBUTION = re.compile(rf"\b(?:{SAYS}|according to)\b", re.IGNORECASE)
-_WHO = re.compile(r"\s*(?:and\s+|but\s+|so\s+)?(?:who|whom)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,7 @@ def resolve(question: str, session: Session) -> Resolved:
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
                         not_answers=before)
-    if _WHO.match(question):
+    if ASKS_WHO.match(question):
         before = tuple(dict.fromkeys(before + tuple(f for f in last.focus if f[:1].isalpha())))
     if last.article_id is not None or not last.focus:
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals, before)

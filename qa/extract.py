@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from index.lexical import terms
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence, typed_near
-from qa.question import AnswerType, Question
+from qa.question import ASKS_WHO, AnswerType, Question
 from qa.reader import Reader, ReaderResult
 from qa.scoring import Weights
 from qa.spans import typed_spans
@@ -50,7 +50,6 @@ _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without
 _NUMBER = re.compile(r"\d[\d,.]*")
 _WORD = re.compile(r"\w")
 _LETTER = re.compile(r"[^\W\d_]")
-_WHO = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|whom)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -234,7 +233,7 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
         if read is None or read.probability < threshold or read.end <= read.start:
             return None
     a, b = tidy(text, start + read.start, start + read.end, limit=end)
-    return (a, b) if (_LETTER if _WHO.match(question.text) else _WORD).search(text, a, b) else None
+    return (a, b) if (_LETTER if ASKS_WHO.match(question.text) else _WORD).search(text, a, b) else None
 
 
 def _logit(p: float) -> float:

@@ -57,6 +57,9 @@ _HOW_MEASURE = re.compile(r"\bhow (old|long|far|big|large|tall|high|often|fast|s
 
 WH_WORDS = "who|whom|whose|what|which|when|where|why|how"
 # Verbs a yes/no question opens with ("Is...", "Did...", "Can...").
+# A question opening with "who" ("And who ...?"): it asks for a person, as a question with "who" further in may not
+# ("What was the age of the woman who ...?").
+ASKS_WHO = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|whom)\b", re.IGNORECASE)
 AUXILIARIES = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall"
 # What makes a text ask rather than name a topic: a question mark, a wh-word, or an opening verb that asks.
 _ASKING = re.compile(rf"\?\s*$|\b({WH_WORDS})\b|^\s*({AUXILIARIES}|tell|name|list|give|show|explain|describe|find)\b",
