@@ -85,8 +85,9 @@ class Resolved:
     """A question as the retriever should see it, with what it borrowed from the conversation;
     `not_answers`: short answers it is not answered with: the last turn's, for a question asking for its
     counterpart ("And in the US?"), and the names a follow-up asking "who" refers back to ("Who invited him?" after
-    an answer about Greenspan is not answered "Greenspan"); `mentions`: the year a fragment asks about ("And in
-    2003?"), which its answer must mention: the sentence that answered for another year is no answer for this one;
+    an answer about Greenspan is not answered "Greenspan"); `mentions`: terms of a fragment, one of which its answer
+    must hold (the year it asks about, "And in 2003?", else its own terms, "What about China?"): the sentence that
+    answered for another year or place is no answer for this one;
     `attributed`: the last answer, whose source "Who said that?" asks for (see `attribution`)."""
 
     text: str
@@ -97,7 +98,7 @@ class Resolved:
     focus: tuple[str, ...] = ()
     rivals: tuple[str, ...] = ()
     not_answers: tuple[str, ...] = ()
-    mentions: str | None = None
+    mentions: tuple[str, ...] = ()
     attributed: str | None = None
 
     @property
@@ -162,7 +163,8 @@ def resolve(question: str, session: Session) -> Resolved:
     if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
         year = _YEAR.search(fragment.group(1))
         return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
-                        rivals=last.rivals, not_answers=before, mentions=year.group(0) if year else None)
+                        rivals=last.rivals, not_answers=before,
+                        mentions=(year.group(0),) if year else tuple(terms(fragment.group(1))))
     if _SAID_THAT.match(question) and last.answer and last.paragraph_id is not None:
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
                         attributed=last.answer)

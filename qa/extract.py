@@ -85,11 +85,11 @@ class Option:
 
 
 def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
-            cascade: Cascade = CASCADE, spare: Spare | None = None, mentions: str | None = None,
+            cascade: Cascade = CASCADE, spare: Spare | None = None, mentions: tuple[str, ...] = (),
             sentences: frozenset[int] | None = None) -> list[Option]:
     """The sentences of the top paragraphs, best first by the sentence model, each widened to its answer window;
     the reader reads the ones `cascade` picks (only the best when `weights.reading` is empty). With `mentions`,
-    only the windows that mention it (as a whole word) are options; with `sentences`, only those (by index).
+    only the windows holding one of those terms are options; with `sentences`, only those (by index).
     With `spare` threads lent, the next option that may still be read is read on one of them while this one is:
     the same readings, sooner, for some reads the cascade then does not use (BENCHMARKS.md: CPU per question)."""
     scored: list[tuple[float, ParagraphEvidence, int]] = []
@@ -104,10 +104,9 @@ def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
     scored.sort(key=lambda o: o[0], reverse=True)
     count = cascade.options if weights.reading.weights else 1
     windows = [_widen(p, k, query.question) for _, p, k in scored]
-    if mentions is not None:
-        word = re.compile(rf"(?<!\w){re.escape(mentions)}(?!\w)")
+    if mentions:
         kept = [n for n, ((_, p, _), (a, b)) in enumerate(zip(scored, windows, strict=True))
-                if word.search(p.text, a, b)]
+                if not set(mentions).isdisjoint(terms(p.text[a:b]))]
         scored, windows = [scored[n] for n in kept], [windows[n] for n in kept]
     texts = [p.text[a:b] for (_, p, _), (a, b) in zip(scored, windows, strict=True)]
 
@@ -169,7 +168,7 @@ def reading_features(read: ReaderResult | None) -> dict[str, float]:
 
 def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, reader: Reader,
             among: list[ParagraphEvidence] | None = None, spare: Spare | None = None,
-            avoid: tuple[str, ...] = (), cascade: Cascade = CASCADE, mentions: str | None = None,
+            avoid: tuple[str, ...] = (), cascade: Cascade = CASCADE, mentions: tuple[str, ...] = (),
             sentences: frozenset[int] | None = None) -> Extraction | None:
     """The best answer among the options the reader read, or None if there is no text: sentence score plus
     the reading; its short span is kept when likely enough (`_short_span`), and its scores join the confidence
