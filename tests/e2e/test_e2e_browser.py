@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
@@ -86,6 +87,7 @@ def test_ask_follow_up_and_open_the_citation_in_a_browser(server: str, browser) 
     try:
         page.goto(f"{server}/")
         assert page.title() == "Ask the articles"
+        assert page.evaluate("document.activeElement.id") == "question", "the page opens ready to type into"
         assert page.locator("#conversation").get_attribute("aria-live") == "polite"
         assert page.locator(".example").count() >= 1
         page.screenshot(path=str(ARTIFACTS / "chat-empty.png"))
@@ -200,6 +202,23 @@ def test_the_chat_page_works_at_phone_width(server: str, browser) -> None:
         context.close()
 
 
+IN_VIEW = """(() => { const r = document.getElementById("highlight").getBoundingClientRect();
+                   return r.top >= 0 && r.bottom <= window.innerHeight; })()"""
+
+
+def test_a_highlight_in_a_paragraph_taller_than_the_window_is_scrolled_into_view(server: str, browser) -> None:
+    article = json.loads(urlopen(f"{server}/api/articles").read())["articles"][0]["article_id"]
+    paragraphs = json.loads(urlopen(f"{server}/api/articles/{article}").read())["paragraphs"]
+    p, text = max(enumerate(paragraphs), key=lambda item: len(item[1]))
+    context, page = new_page(browser, server, viewport={"width": 240, "height": 160})
+    try:
+        page.goto(f"{server}/articles/{article}?p={p}&start={len(text) - 20}&end={len(text)}")
+        assert page.evaluate("document.querySelector('.para.target').offsetHeight > window.innerHeight")
+        assert page.evaluate(IN_VIEW), "the highlight, at the paragraph's end, is in view (not the paragraph's middle)"
+    finally:
+        context.close()
+
+
 def test_an_unreachable_or_failing_server_is_reported_politely(server: str, browser) -> None:
     context, page = new_page(browser, server, viewport={"width": 1024, "height": 700})
     try:
@@ -212,8 +231,10 @@ def test_an_unreachable_or_failing_server_is_reported_politely(server: str, brow
         box.press("Enter")
         error = page.locator("#conversation > li.msg.error")
         error.wait_for()
-        assert "qa index build" in error.inner_text()
+        assert error.locator("code").inner_text() == "qa index build PATH...", "a command is shown as code"
         assert box.input_value() == "Anything?", "an unanswered question goes back into the box"
+        page.reload()  # as the page does itself once an index is built
+        assert box.input_value() == "Anything?", "what is in the box outlives a reload"
         page.unroute("**/api/ask")
         page.route("**/api/ask", lambda route: route.abort())
         box.fill("Again?")

@@ -1,11 +1,12 @@
-// Article page: bring the cited paragraph (and its highlighted span) into view, centred when possible.
+// Article page: bring the cited paragraph's highlighted span (else the paragraph) into view, centred when
+// possible: a paragraph taller than the window, centred, could leave its highlight out of view.
 (function () {
   "use strict";
   function show() {
     var target = document.getElementById("highlight") || document.querySelector(".para.target");
     if (!target) return;
     var para = target.closest(".para") || target;
-    para.scrollIntoView({ block: "center" });
+    target.scrollIntoView({ block: "center" });
     para.focus({ preventScroll: true });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", show);

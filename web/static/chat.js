@@ -133,8 +133,16 @@
     }
     if (entry.a !== undefined) return renderAnswer(entry.a, entry.restarted);
     var li = el("li", "msg bot error");
-    li.append(el("p", null, "Sorry: " + entry.e));
+    li.append(withCode("Sorry: " + entry.e));
     return li;
+  }
+
+  // A server message as a paragraph, its `backticked` parts (commands) set as code, as the server's own pages do.
+  function withCode(text) {
+    var p = el("p"), parts = text.split("`");
+    if (parts.length % 2 === 0) parts = [text];  // an unpaired backtick: nothing is code
+    parts.forEach(function (part, k) { p.append(k % 2 ? el("code", null, part) : part); });
+    return p;
   }
 
   function add(entry, save) {
@@ -351,7 +359,9 @@
     window.addEventListener("pagehide", function () {
       leaving = true;
       store.setItem(SCROLL, String(Math.round(window.scrollY)));
-      if (asking) store.setItem(DRAFT, asking.question);
+      // the question being asked, else what is typed (the page reloads itself once an index appears)
+      var draft = asking ? asking.question : box.value.trim() ? box.value : "";
+      if (draft) store.setItem(DRAFT, draft);
     });
     window.addEventListener("pageshow", function (ev) {
       leaving = false;
@@ -362,6 +372,7 @@
       keep(question);
     });
     restore();
+    box.focus({ preventScroll: true });  // ready to type into, wherever the transcript was scrolled back to
     if (document.body.getAttribute("data-ready") !== "true") waitForIndex();
   }
 
