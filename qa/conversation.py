@@ -189,7 +189,18 @@ def stays(ranked: list[ParagraphEvidence], resolved: Resolved, question: Questio
                default=0.0)
     elsewhere = max((p.features["article_coverage"] for p in ranked if p.article_id != resolved.context_article),
                     default=0.0)
-    return here >= elsewhere * _needed_share(resolved, question) and not _rival_leads(ranked, resolved, here)
+    return here >= elsewhere * _needed_share(resolved, question) and not _rival_leads(ranked, resolved, here) \
+        and not _names_what_it_lacks(ranked, resolved)
+
+
+def _names_what_it_lacks(ranked: list[ParagraphEvidence], resolved: Resolved) -> bool:
+    """Whether a fragment names something the conversation's article never mentions: "What about Yahoo?" after
+    an answer on Google's profits asks about Yahoo, wherever it is. A year it lacks ("And in 2003?") is still asked
+    of that article: the conversation is about its company, and another's figure for that year is no answer."""
+    if not resolved.mentions or _YEAR.fullmatch(resolved.mentions[0]):
+        return False
+    held = {t for p in ranked if p.article_id == resolved.context_article for t in terms(f"{p.title}\n{p.text}")}
+    return held.isdisjoint(resolved.mentions)
 
 
 def _rival_leads(ranked: list[ParagraphEvidence], resolved: Resolved, here: float) -> bool:

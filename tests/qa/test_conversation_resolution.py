@@ -175,6 +175,28 @@ def test_a_place_fragment_is_not_answered_with_the_sentence_about_the_other_plac
     assert "16%" in china.citations[0].text[china.citations[0].start:china.citations[0].end]
 
 
+GOOGLE = """Google posts first profit report
+
+Google said it made a net profit of 52m dollars in the three months ending 30 September.
+"""
+YAHOO = """Yahoo profits rise
+
+During the same quarter, Yahoo earned 187m dollars, helped by online advertising.
+"""
+
+
+def test_a_fragment_naming_what_the_conversations_article_never_mentions_is_looked_for_elsewhere(
+        tmp_path_factory: pytest.TempPathFactory):
+    """'What about Yahoo?' after Google's profits: Google's article does not mention Yahoo, so the question leaves
+    it (it was declined, every closest passage from Google's article)."""
+    answerer = answerer_over(tmp_path_factory, {"google": GOOGLE, "yahoo": YAHOO, "tower": TOWER})
+    google = answerer.ask("How much did Google earn?")
+    assert cited(google)[0] == "google" and "52m" in google.answer
+    yahoo = answerer.ask("What about Yahoo?", session_id=google.session_id)
+    assert cited(yahoo)[0] == "yahoo"
+    assert yahoo.found and "187m" in yahoo.answer
+
+
 @pytest.mark.parametrize(("previous", "fragment", "expected"), [
     ("In which year did Arsenal win the league in England?", "And in Spain?",
      "In which year did Arsenal win the league in Spain?"),
