@@ -35,7 +35,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     if b"\x00" in data[:4096]:
         encoding = _utf16_without_bom(data[:4096])
         if encoding is None:
-            raise UndecodableError("binary data (NUL bytes) and no UTF-16 byte-order mark")
+            return _with_stray_nuls(data)
         try:
             return _checked(data.decode(encoding))
         except UnicodeDecodeError as exc:
@@ -51,6 +51,14 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         return _checked(data.decode("cp1252"))
     except UnicodeDecodeError:
         return _checked(data.decode("latin-1"))
+
+
+def _with_stray_nuls(data: bytes) -> str:
+    """UTF-8 text with a few NUL bytes in it (a stray one a copy or an editor left), without them; else binary."""
+    try:
+        return _checked(data.decode("utf-8")).replace("\x00", "")
+    except (UnicodeDecodeError, UndecodableError):
+        raise UndecodableError("binary data (NUL bytes) and no UTF-16 byte-order mark") from None
 
 
 def _utf16_without_bom(head: bytes) -> str | None:

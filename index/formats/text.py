@@ -21,13 +21,18 @@ _BYLINE_MAX_WORDS = 12
 _URL_LABEL = re.compile(r"^(?:original\s+url|source\s+url|url|source)\s*:\s*(\S*)$", re.IGNORECASE)
 _URL = re.compile(r"^<?(https?://[^\s>]+)>?$")
 _RELATED = re.compile(r"^\*\*\s*(?:related|read more|see also)[^*]*\*\*", re.IGNORECASE)
-_CAPTION_CREDIT = re.compile(r"\*\*[^*a-z]{2,80}\*\*\s*$")
+# A photo credit closing a caption: "**AFP**", "**REUTERS / Brendan McDermid**"
+_CAPTION_CREDIT = re.compile(r"\*\*(?:[^*a-z]{2,80}|[A-Z][A-Z .&-]{1,30}/[^*]{2,60})\*\*\s*$")
+# A setext heading's underline or a horizontal rule: "=====", "---", "* * *", "___"
+_RULE = re.compile(r"^(?:=+|(?:[-*_]\s*){3,})$")
 _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 # A run of 100+ characters that is no word of any language: base64 (an inline image's data), a tracking URL
 _JUNK = re.compile(r"(?<!\S)[A-Za-z0-9+/=_%&?.:;,#~\-]{100,}(?!\S)")
-_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%A, %B %d, %Y")
+_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%A, %B %d, %Y",
+                 "%A, %d %B %Y", "%A %d %B %Y", "%a %d %b %Y", "%a, %d %b %Y")
+_SEPT = re.compile(r"\bSept\b")  # AP style: "Sept. 5, 2024"
 # "Updated: ...", "Published on ..." before a date; ", 10:04 a.m." or " 22:17 GMT" after it
 _DATE_PREFIX = re.compile(r"^(?:(?:last\s+)?(?:updated|published|posted)(?:\s+on)?\s*:?\s*)", re.IGNORECASE)
 _DATE_TIME = re.compile(r",?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*(?:[ap]\.?m\.?))?(?:\s*[A-Z]{2,4})?$", re.IGNORECASE)
@@ -61,7 +66,8 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
     if not blocks:
         return Skipped(where, "empty file")
     first_line, _, rest = blocks[0].partition("\n")
-    if len(first_line) >= _LEAD_CHARS and first_line.rstrip().endswith(_SENTENCE_END):
+    if (len(first_line) >= _LEAD_CHARS and first_line.rstrip().endswith(_SENTENCE_END)) \
+            or not _may_be_headline(first_line, rest, fields.get("title")):
         first_line, rest = "", blocks[0]  # no headline: the file starts with its lead
     title = fields.get("title") or clean_inline(_HEADING.sub("", first_line))
     blocks = ([rest.strip()] if rest.strip() else []) + blocks[1:]
@@ -78,6 +84,13 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
     if not paragraphs:
         return Skipped(where, "no body paragraphs after the headline")
     return Article(article_id, headline(title, paragraphs), tuple(paragraphs), meta.byline, meta.date, meta.url)
+
+
+def _may_be_headline(first_line: str, rest: str, title: str | None) -> bool:
+    """Whether the first line may be a headline: always without a title from front matter; with one, only a
+    heading ("# ...", or underlined "===") or the title again. Else it is the first paragraph."""
+    return not title or first_line.startswith("#") or _RULE.match(rest.partition("\n")[0].strip()) is not None \
+        or clean_inline(first_line) == title
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -129,7 +142,7 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
         if meta.date is None and (date := parse_date(line)):
             meta.date = date
             continue
-        if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line):
+        if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line) or _RULE.match(line):
             continue
         cleaned = clean_inline(line)
         if cleaned:
@@ -177,7 +190,7 @@ def parse_date(line: str) -> str | None:
         return None
     if iso := _ISO_DATE.match(line.strip()):
         line = iso.group(1)
-    candidate = _DATE_TIME.sub("", _DATE_PREFIX.sub("", line.strip())).rstrip(".").strip()
+    candidate = _SEPT.sub("Sep", _DATE_TIME.sub("", _DATE_PREFIX.sub("", line.strip())).rstrip(".").strip())
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(candidate, fmt).date().isoformat()

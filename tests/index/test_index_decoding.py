@@ -75,6 +75,12 @@ def test_binary_data_is_refused(what: str, data: bytes) -> None:
         decode_bytes(data)
 
 
+def test_a_stray_nul_byte_in_utf8_text_is_dropped_not_the_article() -> None:
+    text = "Council budget agreed\n\nThe council met on Monday and agreed a budget of 40m pounds for the year."
+    data = text.replace("Monday", "Mon\x00day").encode()
+    assert decode_bytes(data) == text
+
+
 @pytest.mark.parametrize("name", ["a.txt", "a.md", "a.html", "a.json", "a.jsonl"])
 def test_binary_file_is_skipped_with_a_reason_in_every_format(tmp_path: Path, name: str) -> None:
     result = parse(write(tmp_path / name, PNG_BYTES))

@@ -102,6 +102,8 @@ def test_a_headline_too_long_to_be_one_is_cut_at_a_word(tmp_path: Path, name: st
     ("2024-12-23", "2024-12-23"), ("Monday, December 23, 2024", "2024-12-23"),
     ("Dec. 23, 2024, 10:04 a.m.", "2024-12-23"), ("Updated: December 23, 2024", "2024-12-23"),
     ("Published: 18 Dec 2023, 22:17 GMT", "2023-12-18"), ("2024-12-23T10:04:00Z", "2024-12-23"),
+    ("Sept. 5, 2024", "2024-09-05"), ("Thursday, 5 September 2024", "2024-09-05"),
+    ("Thu 5 Sep 2024 10.04 BST", "2024-09-05"),
 ])
 def test_a_date_line_in_a_common_news_format_becomes_an_iso_date(tmp_path: Path, line: str, iso: str) -> None:
     path = write(tmp_path / "a.md", f"# Title\n\n{line}\n\nBody text.\n")
@@ -118,6 +120,28 @@ def test_yaml_front_matter_gives_the_metadata_and_is_never_body(tmp_path: Path) 
     assert (article.title, article.date, article.byline, article.url) == (
         "Bank of England holds rates", "2023-09-21", "Jane Smith", "https://example.com/boe")
     assert article.paragraphs == ("The Bank kept rates on hold.", "What it means", "Mortgage rates may fall.")
+
+
+def test_with_a_title_in_front_matter_the_first_line_is_body_unless_it_is_a_heading(tmp_path: Path) -> None:
+    """A Hugo/Jekyll file: the title is in the front matter, and the text under it starts with the lead."""
+    path = write(tmp_path / "a.md", "---\ntitle: City opens new library\ndate: 2023-05-14\n---\n\n"
+                 "The city opened its new central library on Monday\n\nIt holds 200,000 books.\n")
+    article = parse_one(path)
+    assert article.title == "City opens new library"
+    assert article.paragraphs == ("The city opened its new central library on Monday", "It holds 200,000 books.")
+
+
+def test_markdown_rules_and_heading_underlines_are_not_paragraphs(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.md", "City opens new library\n======================\n\nThe library opened.\n\n"
+                 "---\n\nIt holds 200,000 books.\n\n* * *\n\nIt cost 40m pounds.\n")
+    article = parse_one(path)
+    assert article.title == "City opens new library"
+    assert article.paragraphs == ("The library opened.", "It holds 200,000 books.", "It cost 40m pounds.")
+
+
+def test_a_photo_credit_naming_agency_and_photographer_ends_a_caption(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.md", "# Title\n\nTraders on the floor. **REUTERS / Brendan McDermid**\n\nBody.\n")
+    assert parse_one(path).paragraphs == ("Body.",)
 
 
 def test_a_scraped_page_s_preamble_before_its_title_is_dropped(tmp_path: Path) -> None:
@@ -200,6 +224,13 @@ def test_html_title_author_date_canonical_url_and_main_text(tmp_path: Path) -> N
     assert article.date == "2024-03-05"
     assert article.url == "https://news.example.com/2024/03/05/harbour-bridge-reopens"
     assert list(article.paragraphs) == HTML_PARAGRAPHS
+
+
+def test_html_without_a_date_gets_none_not_a_year_from_its_text(tmp_path: Path) -> None:
+    page = ("<html><head><title>Paris desserts</title></head><body><article><h1>Paris desserts</h1><p>A creme "
+            "brulee now costs 9 euros in Paris cafes, up from 7 euros in 2019, a survey of 200 cafes found.</p>"
+            "<p>Waiters blame the price of eggs and sugar, which rose sharply.</p></article></body></html>")
+    assert parse_one(write(tmp_path / "story.html", page)).date is None
 
 
 def test_html_scripts_navigation_and_styles_are_dropped(tmp_path: Path) -> None:
