@@ -115,8 +115,12 @@ def dataset_articles(dataset: Path) -> set[str]:
 
 
 def _records(path: Path) -> Iterator[tuple[str, dict]]:
-    """Each non-blank line's JSON object, with where it is (`file:line`)."""
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    """Each non-blank line's JSON object, with where it is (`file:line`); UTF-8, with or without a BOM."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
+    for n, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             value, problem = parse_json(line)
             if problem or not isinstance(value, dict):
@@ -190,6 +194,9 @@ def evaluate_dataset(answerer: Asks, dataset: Path, limit: int | None = None, sa
     if not (dataset / "questions.jsonl").exists():
         return report
     questions = select_questions(dataset, articles, sample, seed, limit)
+    if not questions:
+        raise DatasetError(f"{dataset / 'questions.jsonl'} has no questions"
+                           + (f" about {articles}-numbered articles" if articles != "all" else ""))
     outcomes = [judge(answerer.ask(q.question, top_k=5), q) for q in questions]
     return summarize(outcomes) | report
 
@@ -241,14 +248,14 @@ def summarize(outcomes: list[dict]) -> dict:
             "median_answer_words": statistics.median([o["words"] for o in answerable if o["found"]] or [0]),
             "short_answer_em": _mean(o["em"] for o in answerable),
             "short_answer_f1": _mean(o["f1"] for o in answerable),
-            "short_answer_given": len(given) / len(answerable),
+            "short_answer_given": round(len(given) / len(answerable), 4),
             "short_answer_f1_when_given": _mean(o["f1"] for o in given) if given else 0.0,
         }
     if impossible:
         report["unanswerable_declined"] = _mean(not o["found"] for o in impossible)
         if answerable:
-            report["balanced_accuracy"] = (report["answer_correct_with_citation"]
-                                           + report["unanswerable_declined"]) / 2
+            report["balanced_accuracy"] = round((report["answer_correct_with_citation"]
+                                                 + report["unanswerable_declined"]) / 2, 4)
     report["calibration"] = calibration(answered)
     if latencies:
         report["latency_ms_p50"] = _percentile(latencies, 50)

@@ -204,3 +204,24 @@ def test_output_into_a_closed_pipe_ends_quietly(seed_index: Path):
         stderr = process.stderr.read().decode()
         assert process.wait(timeout=120) != 0
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b'{"id": "q", "question": "Caf\xe9?", "answers": ["x"], "article_id": "a", "paragraph_index": 0}\n',
+     "not UTF-8 text"),
+    (b"", "has no questions"),
+])
+def test_eval_of_a_questions_file_it_cannot_use_is_a_one_line_error(seed_index: Path, tmp_path: Path,
+                                                                     content: bytes, expected: str):
+    (tmp_path / "questions.jsonl").write_bytes(content)
+    run = qa("eval", tmp_path, "--index-dir", seed_index, cwd=tmp_path)
+    assert_one_line_error(run, "questions.jsonl", expected)
+
+
+def test_eval_reads_a_questions_file_with_a_byte_order_mark(seed_index: Path, dataset: Path, tmp_path: Path):
+    (tmp_path / "questions.jsonl").write_bytes((dataset / "questions.jsonl").read_text().encode("utf-8-sig"))
+    run = qa("eval", tmp_path, "--index-dir", seed_index, "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["questions"] == 2
+    assert report["balanced_accuracy"] == round(report["balanced_accuracy"], 4)
