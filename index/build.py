@@ -146,7 +146,7 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
                 continue
             (summary.added if article.article_id not in stored else summary.changed).append(article.article_id)
             embed.append((article, path))
-        if not embed and not summary.unchanged:
+        if not new and not summary.unchanged:  # copies of stored articles were read: nothing to add, no error
             raise _nothing_readable(paths, index_dir, summary)
         replaced = set(summary.changed)
         return [rowid for article_id, (rowid, _) in stored.items() if article_id not in replaced], embed

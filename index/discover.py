@@ -28,16 +28,23 @@ class Found:
 def discover(roots: list[Path], ignore: tuple[Path, ...] = ()) -> Iterator[Found | Skipped]:
     """Yield supported files under each root in a stable order, and `Skipped` for what cannot be walked.
 
-    Folders in `ignore` (the index directory itself, when it lies under a root) are passed over silently.
+    Folders in `ignore` (the index directory itself, when it lies under a root) are passed over silently, and so
+    is a file found before (roots given twice, or one inside another: `qa index build news news/sport`), which
+    keeps the id it was first found with.
     """
     ignored = {_identity(path) for path in ignore if path.is_dir()}
+    found: set[tuple[int, int]] = set()
     for root in roots:
         if not root.exists():
             yield Skipped(str(root), "no such file or directory")
-        elif root.is_dir():
-            yield from _walk(root, ignored)
-        else:
-            yield from _one_file(root, root.parent)
+            continue
+        for item in _walk(root, ignored) if root.is_dir() else _one_file(root, root.parent):
+            if isinstance(item, Found):
+                identity = _identity(item.path)
+                if identity in found:
+                    continue
+                found.add(identity)
+            yield item
 
 
 def _identity(path: Path) -> tuple[int, int]:

@@ -239,6 +239,16 @@ def test_an_add_skips_a_copy_of_an_article_the_index_already_holds(tmp_path: Pat
         "article 'leeds-takeover' has the same text as 'story', which is indexed (a copy is indexed once)"]
 
 
+def test_an_add_of_nothing_but_a_copy_is_no_error_and_changes_nothing(tmp_path: Path, build: Build) -> None:
+    build([write(tmp_path / "first" / "story.txt", plain_article("Bates buys Leeds", LEEDS)).parent],
+          tmp_path / "index")
+    manifest = Manifest.read(tmp_path / "index")
+    copy = write(tmp_path / "later" / "story - Copy.txt", plain_article("Bates buys Leeds", LEEDS))
+    summary = index.build.add_to_index([copy.parent], tmp_path / "index")
+    assert (summary.added, summary.changed, [s.where for s in summary.skipped]) == ([], [], [str(copy)])
+    assert Manifest.read(tmp_path / "index").counts == manifest.counts
+
+
 def test_an_edited_article_frees_its_old_text_for_another_file(tmp_path: Path, build: Build) -> None:
     corpus = tmp_path / "articles"
     write(corpus / "story.txt", plain_article("Bates buys Leeds", LEEDS))

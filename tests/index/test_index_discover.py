@@ -45,6 +45,14 @@ def test_several_paths_are_walked_in_the_order_given(tmp_path: Path) -> None:
     assert [f.article_id for f in found] == ["2", "1"]
 
 
+def test_a_file_under_two_paths_given_is_found_once_with_the_id_of_the_first(tmp_path: Path) -> None:
+    write(tmp_path / "news" / "sport" / "note.txt", ARTICLE)
+    write(tmp_path / "news" / "top.txt", ARTICLE)
+    found, skipped = walk(tmp_path / "news", tmp_path / "news" / "sport", tmp_path / "news")
+    assert [f.article_id for f in found] == ["top", "sport/note"]
+    assert skipped == []
+
+
 def test_hidden_files_and_folders_are_ignored_silently(tmp_path: Path) -> None:
     write(tmp_path / "visible.txt", ARTICLE)
     write(tmp_path / ".hidden.txt", ARTICLE)
