@@ -53,8 +53,11 @@ def quantized(graph: Path, target: Path, per_channel: bool = False) -> Path:
     root = logging.getLogger()
     root.addFilter(_quantizer_chatter)
     try:
-        with written(target) as temporary:
-            quantize_dynamic(graph, temporary, weight_type=QuantType.QInt8, per_channel=per_channel)
+        with written(target) as temporary, tempfile.TemporaryDirectory(dir=target.parent) as work:
+            # the quantizer writes a shape-inferred copy beside the graph it reads: here, not in the index
+            link = Path(work) / graph.name
+            link.symlink_to(graph.resolve())
+            quantize_dynamic(link, temporary, weight_type=QuantType.QInt8, per_channel=per_channel)
     except Exception as exc:
         log.warning("cannot write an int8 copy of %s to %s (%s); using the fp32 graph", graph, target, exc)
         return graph

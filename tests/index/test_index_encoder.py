@@ -63,6 +63,22 @@ def test_int8_graph_is_made_once_and_shared_by_hard_links_and_copies(exported: P
     assert first.parent.parent == int8_cache and first.stat().st_size < (exported / ONNX_FILE).stat().st_size / 3
 
 
+def test_making_the_int8_graph_writes_nothing_beside_the_graph(exported: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index's graph may sit in a read-only folder: the quantizer's shape-inferred copy goes to the cache."""
+    generation = tmp_path / "generation"
+    generation.mkdir()
+    shutil.copy2(exported / ONNX_FILE, generation / ONNX_FILE)
+    written = []
+    infer = onnx.shape_inference.infer_shapes_path
+    monkeypatch.setattr(onnx.shape_inference, "infer_shapes_path",
+                        lambda source, target, *args, **kw: written.append(Path(target)) or infer(source, target))
+    graph = int8_graph(generation, tmp_path / "cache")
+    assert graph.parent.parent == tmp_path / "cache"
+    assert written and all(generation not in path.parents for path in written)
+    assert sorted(p.name for p in generation.iterdir()) == [ONNX_FILE]
+
+
 def test_unwritable_cache_gives_the_fp32_graph(exported: Path, tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("")  # nothing can be created below a file, whoever runs the tests (chmod cannot stop root)
