@@ -9,6 +9,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -63,10 +64,14 @@ def _export(model: str, source: str, out: Path) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
+    if source.startswith(("/", ".")) and not Path(source).is_dir():
+        raise ModelError(f"cannot load embedding model {model!r}: no such folder (give a sentence-transformers "
+                         f"model's folder, or the name of one in the Hugging Face cache)")
     try:
         st = SentenceTransformer(source, device="cpu")
     except Exception as exc:
-        raise ModelError(f"cannot load embedding model {model!r} offline: {exc}") from exc
+        first = " ".join(re.split(r"(?<=\.)\s", str(exc).strip())[0].split())  # Hugging Face adds advice below
+        raise ModelError(f"cannot load embedding model {model!r} offline: {first}") from exc
     pooling = st[1].get_config_dict().get("pooling_mode", "mean") if len(st) > 1 else "mean"
     if pooling not in _SUPPORTED_POOLING:
         supported = ", ".join(_SUPPORTED_POOLING)

@@ -138,10 +138,11 @@ def test_a_build_into_the_corpus_folder_itself_says_the_index_folder_is_not_read
     assert_one_line_error(run, "no readable articles", "never read as articles")
 
 
-def test_build_with_a_model_that_cannot_be_loaded_fails_with_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", ["{tmp}/no-such-model", "./no-such-model", "some-org/no-such-model"])
+def test_build_with_a_model_that_cannot_be_loaded_fails_with_one_line(tmp_path: Path, model: str) -> None:
     write(tmp_path / "a" / "story.txt", plain_article("Story", ["Body."]))
     run = qa("index", "build", tmp_path / "a", "--index-dir", tmp_path / "index",
-             "--model", tmp_path / "no-such-model", cwd=tmp_path)
+             "--model", model.format(tmp=tmp_path), cwd=tmp_path)
     assert_one_line_error(run, "no-such-model")
 
 
