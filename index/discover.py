@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.formats import READERS
+from index.store import DB_FILE, MANIFEST
 from index.types import Skipped
 
 MAX_DEPTH = 32
@@ -82,6 +83,8 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
             if is_dir:
                 if page := _saved_page_of(entry.name, names):
                     yield Skipped(str(path), f"the images and scripts of the saved page {page} (not articles)")
+                elif _holds_an_index(path):
+                    yield Skipped(str(path), "an article-qa index (not articles)")
                 elif depth + 1 > MAX_DEPTH:
                     yield Skipped(str(path), f"nested deeper than {MAX_DEPTH} folders")
                 else:
@@ -99,6 +102,12 @@ def _saved_page_of(folder: str, names: dict[str, str]) -> str | None:
     if stem == folder.lower():
         return None
     return next((names[stem + ext] for ext in (".html", ".htm") if stem + ext in names), None)
+
+
+def _holds_an_index(folder: Path) -> bool:
+    """Whether `folder` is an index (its manifest beside a generation) or one of its generations: its files
+    (the tokenizer's JSON, the manifest) would each be reported as a broken article."""
+    return ((folder / MANIFEST).is_file() and any(folder.glob("gen-*"))) or (folder / DB_FILE).is_file()
 
 
 def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:

@@ -53,6 +53,15 @@ def test_a_file_under_two_paths_given_is_found_once_with_the_id_of_the_first(tmp
     assert skipped == []
 
 
+def test_an_index_folder_among_the_articles_is_one_skipped_line_not_its_files(tmp_path: Path, build: Build) -> None:
+    corpus = tmp_path / "news"
+    write(corpus / "story.txt", ARTICLE)
+    build([corpus], corpus / "old-index")
+    found, skipped = walk(corpus)
+    assert [f.article_id for f in found] == ["story"]
+    assert [(Path(s.where).name, s.reason) for s in skipped] == [("old-index", "an article-qa index (not articles)")]
+
+
 def test_hidden_files_and_folders_are_ignored_silently(tmp_path: Path) -> None:
     write(tmp_path / "visible.txt", ARTICLE)
     write(tmp_path / ".hidden.txt", ARTICLE)
