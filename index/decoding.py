@@ -56,7 +56,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 def _with_stray_nuls(data: bytes) -> str:
     """UTF-8 text with a few NUL bytes in it (a stray one a copy or an editor left), without them; else binary."""
     try:
-        return _checked(data.decode("utf-8")).replace("\x00", "")
+        return _checked(data.decode("utf-8"))
     except (UnicodeDecodeError, UndecodableError):
         raise UndecodableError("binary data (NUL bytes) and no UTF-16 byte-order mark") from None
 
@@ -75,13 +75,14 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 
 def _checked(text: str) -> str:
-    """Refuse text that is mostly control characters: it is binary data that happened to decode."""
+    """Refuse text that is mostly control characters: it is binary data that happened to decode. Else the text, with
+    newlines for CR LF and CR, and without the NUL bytes a few it has (a stray one a copy or an editor left)."""
     sample = text[:4096]
     if sample:
         controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
         if controls / len(sample) > 0.05:
             raise UndecodableError("binary data (control characters), not text")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
 _WHITESPACE = re.compile(r"\s+")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.encoder import ONNX_FILE
 from index.formats import READERS
 from index.store import DB_FILE, MANIFEST
 from index.types import Skipped
@@ -30,22 +31,28 @@ def discover(roots: list[Path], ignore: tuple[Path, ...] = ()) -> Iterator[Found
     """Yield supported files under each root in a stable order, and `Skipped` for what cannot be walked.
 
     Folders in `ignore` (the index directory itself, when it lies under a root) are passed over silently, and so
-    is a file found before (roots given twice, or one inside another: `qa index build news news/sport`), which
-    keeps the id it was first found with.
+    is what an earlier root gave already (roots given twice, or one inside another: `qa index build news
+    news/sport`): a file keeps the id it was first found with, and a skipped path is reported once.
     """
     ignored = {_identity(path) for path in ignore if path.is_dir()}
-    found: set[tuple[int, int]] = set()
+    earlier: set[tuple[int, int]] = set()
+    reported: set[str] = set()
     for root in roots:
         if not root.exists():
             yield Skipped(str(root), "no such file or directory")
             continue
+        found: set[tuple[int, int]] = set()
         for item in _walk(root, ignored) if root.is_dir() else _one_file(root, root.parent):
-            if isinstance(item, Found):
-                identity = _identity(item.path)
-                if identity in found:
+            if isinstance(item, Skipped):
+                if item.where in reported:
                     continue
+                reported.add(item.where)
+            elif (identity := _identity(item.path)) in earlier:
+                continue
+            else:
                 found.add(identity)
             yield item
+        earlier |= found
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -72,6 +79,9 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
         seen.add((info.st_dev, info.st_ino))
         files: list[Path] = []
         names = {entry.name.lower(): entry.name for entry in entries}
+        if _holds_an_index(folder, names):
+            yield Skipped(str(folder), "an article-qa index (not articles)")
+            continue
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -83,8 +93,6 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
             if is_dir:
                 if page := _saved_page_of(entry.name, names):
                     yield Skipped(str(path), f"the images and scripts of the saved page {page} (not articles)")
-                elif _holds_an_index(path):
-                    yield Skipped(str(path), "an article-qa index (not articles)")
                 elif depth + 1 > MAX_DEPTH:
                     yield Skipped(str(path), f"nested deeper than {MAX_DEPTH} folders")
                 else:
@@ -104,10 +112,17 @@ def _saved_page_of(folder: str, names: dict[str, str]) -> str | None:
     return next((names[stem + ext] for ext in (".html", ".htm") if stem + ext in names), None)
 
 
-def _holds_an_index(folder: Path) -> bool:
-    """Whether `folder` is an index (its manifest beside a generation) or one of its generations: its files
-    (the tokenizer's JSON, the manifest) would each be reported as a broken article."""
-    return ((folder / MANIFEST).is_file() and any(folder.glob("gen-*"))) or (folder / DB_FILE).is_file()
+def _holds_an_index(folder: Path, names: dict[str, str]) -> bool:
+    """Whether `folder` (whose entries `names` maps in lower case) is one of an index's generations or an index (its
+    manifest beside a generation): its files (the tokenizer's JSON, the manifest) would each be reported as a
+    broken article."""
+    if DB_FILE in names and ONNX_FILE in names:
+        return True
+    try:
+        return MANIFEST in names and any(name.startswith("gen-") and (folder / name / DB_FILE).is_file()
+                                         for name in names.values())
+    except OSError:  # a generation it may not look into
+        return False
 
 
 def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:

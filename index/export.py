@@ -64,9 +64,12 @@ def _export(model: str, source: str, out: Path) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    if source.startswith(("/", ".")) and not Path(source).is_dir():
-        raise ModelError(f"cannot load embedding model {model!r}: no such folder (give a sentence-transformers "
-                         f"model's folder, or the name of one in the Hugging Face cache)")
+    local = Path(source).expanduser()
+    if local.exists() or source.startswith(("/", ".", "~")) or (local.parent != Path() and local.parent.is_dir()):
+        if not local.is_dir():  # a path ("./models/x", "~/models/x", "models/x" with ./models here), not a hub name
+            raise ModelError(f"cannot load embedding model {model!r}: {local} is not a folder (give a "
+                             "sentence-transformers model's folder, or the name of one in the Hugging Face cache)")
+        source = str(local)
     try:
         st = SentenceTransformer(source, device="cpu")
     except Exception as exc:

@@ -48,16 +48,16 @@ def quantized(graph: Path, target: Path, per_channel: bool = False) -> Path:
     cache, a graph the quantizer cannot handle): the fp32 graph answers the same, only slower."""
     if target.exists():
         return target
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
     root.addFilter(_quantizer_chatter)
     try:
-        with written(target) as temporary, tempfile.TemporaryDirectory(dir=target.parent) as work:
-            # the quantizer writes a shape-inferred copy beside the graph it reads: here, not in the index
-            link = Path(work) / graph.name
-            link.symlink_to(graph.resolve())
-            quantize_dynamic(link, temporary, weight_type=QuantType.QInt8, per_channel=per_channel)
+        with written(target) as temporary:
+            # given the graph loaded, the quantizer writes its shape-inferred copy in a temporary folder of its own,
+            # not beside the graph: the index's folder may be read-only
+            quantize_dynamic(onnx.load(graph), temporary, weight_type=QuantType.QInt8, per_channel=per_channel)
     except Exception as exc:
         log.warning("cannot write an int8 copy of %s to %s (%s); using the fp32 graph", graph, target, exc)
         return graph

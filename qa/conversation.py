@@ -31,6 +31,7 @@ NEAR_BONUS = 2.0
 RIVAL_MARGIN = 1.0
 RIVAL_SHARE = 0.75
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’.\-]*")
 _NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
                        "could will would should and but the a an in on at i".split())
 # What marks a question as leaning on the turns before: a pronoun, or a thing named with "the" and nothing that
@@ -86,8 +87,8 @@ class Resolved:
     `not_answers`: short answers it is not answered with: the last turn's, for a question asking for its
     counterpart ("And in the US?"), and the names a follow-up asking "who" refers back to ("Who invited him?" after
     an answer about Greenspan is not answered "Greenspan"); `mentions`: terms of a fragment, one of which its answer
-    must hold (the year it asks about, "And in 2003?", else its own terms, "What about China?"): the sentence that
-    answered for another year or place is no answer for this one;
+    must hold (the year it asks about, "And in 2003?", else its names', "What about China?", else its words'): the
+    sentence that answered for another year or place is no answer for this one;
     `attributed`: the last answer, whose source "Who said that?" asks for (see `attribution`)."""
 
     text: str
@@ -164,7 +165,7 @@ def resolve(question: str, session: Session) -> Resolved:
         year = _YEAR.search(fragment.group(1))
         return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
                         rivals=last.rivals, not_answers=before,
-                        mentions=(year.group(0),) if year else tuple(terms(fragment.group(1))))
+                        mentions=(year.group(0),) if year else _fragment_mentions(fragment.group(1)))
     if _SAID_THAT.match(question) and last.answer and last.paragraph_id is not None:
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
                         attributed=last.answer)
@@ -287,6 +288,13 @@ def _counterpart(asked: str, fragment: str) -> tuple[int, int] | None:
         return phrases[-1].span() if phrases else None
     names = [m for m in _names(asked) if m.group(0)[0].isalpha()]
     return names[0].span() if names and fragment[:1].isupper() else None
+
+
+def _fragment_mentions(fragment: str) -> tuple[str, ...]:
+    """The terms of the names a fragment asks about ("Yahoo" of "What about Yahoo's profits?": the profits are
+    the last answer's too), else of all its words ("And best actress?")."""
+    named = [t for word in _CAPITALISED.findall(fragment) if word.lower() not in _NOT_NAMES for t in terms(word)]
+    return tuple(named or terms(fragment))
 
 
 def _names(text: str) -> list[re.Match[str]]:

@@ -189,14 +189,15 @@ def evaluate_dataset(answerer: Asks, dataset: Path, limit: int | None = None, sa
                      seed: int = 650, articles: str = "all") -> dict:
     """Score `questions.jsonl` and, when present, the follow-up turns of `conversations.jsonl`."""
     report: dict = {"dataset": str(dataset), "articles": articles}
-    if (dataset / "conversations.jsonl").exists():
-        report |= evaluate_conversations(answerer, dataset / "conversations.jsonl")
-    if not (dataset / "questions.jsonl").exists():
-        return report
-    questions = select_questions(dataset, articles, sample, seed, limit)
-    if not questions:
+    questions = select_questions(dataset, articles, sample, seed, limit) \
+        if (dataset / "questions.jsonl").exists() else None
+    if questions == []:  # said before any conversation is run
         raise DatasetError(f"{dataset / 'questions.jsonl'} has no questions"
                            + (f" about {articles}-numbered articles" if articles != "all" else ""))
+    if (dataset / "conversations.jsonl").exists():
+        report |= evaluate_conversations(answerer, dataset / "conversations.jsonl")
+    if questions is None:
+        return report
     outcomes = [judge(answerer.ask(q.question, top_k=5), q) for q in questions]
     return summarize(outcomes) | report
 

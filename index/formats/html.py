@@ -6,6 +6,7 @@ import re
 
 import lxml.html
 import trafilatura
+from trafilatura.settings import set_date_params
 
 from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline
 from index.types import Article, Skipped
@@ -21,9 +22,9 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     except UndecodableError as exc:
         return Skipped(where, str(exc))
     try:
-        # no date guessed from the text: "up from 7 euros in 2019" is no publication date of 2019-01-01
+        # the original (published) date, none guessed from the text: "in 2019" is no date of 2019-01-01
         doc = trafilatura.bare_extraction(html, with_metadata=True, favor_recall=True,
-                                          date_extraction_params={"extensive_search": False})
+                                          date_extraction_params=set_date_params(extensive=False))
     except Exception as exc:  # trafilatura raises a variety of parser errors on broken markup
         return Skipped(where, f"unparseable HTML ({type(exc).__name__})")
     if doc is None or not (doc.text or "").strip():

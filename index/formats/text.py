@@ -22,9 +22,12 @@ _URL_LABEL = re.compile(r"^(?:original\s+url|source\s+url|url|source)\s*:\s*(\S*
 _URL = re.compile(r"^<?(https?://[^\s>]+)>?$")
 _RELATED = re.compile(r"^\*\*\s*(?:related|read more|see also)[^*]*\*\*", re.IGNORECASE)
 # A photo credit closing a caption: "**AFP**", "**REUTERS / Brendan McDermid**"
-_CAPTION_CREDIT = re.compile(r"\*\*(?:[^*a-z]{2,80}|[A-Z][A-Z .&-]{1,30}/[^*]{2,60})\*\*\s*$")
-# A setext heading's underline or a horizontal rule: "=====", "---", "* * *", "___"
+# (or "**AP Photo/Evan Vucci**"), not "**TCP/IP networking**"
+_CAPTION_CREDIT = re.compile(r"\*\*(?:[^*a-z]{2,80}|[A-Z][A-Za-z .&-]{1,30}\s?/\s?"
+                             r"[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,3})\*\*\s*$")
+# A horizontal rule or a setext heading's underline: "* * *", "___", "=====", "---"
 _RULE = re.compile(r"^(?:=+|(?:[-*_]\s*){3,})$")
+_UNDERLINE = re.compile(r"^(?:=+|-+)$")
 _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
@@ -89,7 +92,7 @@ def parse_text(data: bytes, article_id: str, where: str) -> Article | Skipped:
 def _may_be_headline(first_line: str, rest: str, title: str | None) -> bool:
     """Whether the first line may be a headline: always without a title from front matter; with one, only a
     heading ("# ...", or underlined "===") or the title again. Else it is the first paragraph."""
-    return not title or first_line.startswith("#") or _RULE.match(rest.partition("\n")[0].strip()) is not None \
+    return not title or first_line.startswith("#") or _UNDERLINE.match(rest.partition("\n")[0].strip()) is not None \
         or clean_inline(first_line) == title
 
 
@@ -125,6 +128,9 @@ def _after_preamble(blocks: list[str]) -> list[str]:
 def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
     expecting_url = False
     for block in blocks:
+        heading, _, underline = block.rpartition("\n")
+        if heading and _UNDERLINE.match(underline.strip()):  # a setext heading ("Subhead" over "------")
+            block = heading
         line = _HEADING.sub("", collapse_whitespace(block))
         if expecting_url and (m := _URL.match(line)):
             meta.url = m.group(1)

@@ -60,6 +60,21 @@ def test_an_index_folder_among_the_articles_is_one_skipped_line_not_its_files(tm
     found, skipped = walk(corpus)
     assert [f.article_id for f in found] == ["story"]
     assert [(Path(s.where).name, s.reason) for s in skipped] == [("old-index", "an article-qa index (not articles)")]
+    assert list(discover([corpus], ignore=(corpus / "old-index",))) == found, "the index being built is passed over"
+
+
+def test_a_folder_with_a_web_manifest_and_gen_named_articles_is_walked(tmp_path: Path) -> None:
+    write(tmp_path / "site" / "manifest.json", "{}")
+    write(tmp_path / "site" / "gen-z-voters.md", ARTICLE)
+    found, _ = walk(tmp_path)
+    assert "site/gen-z-voters" in [f.article_id for f in found]
+
+
+def test_a_linked_file_inside_one_path_is_still_found_under_both_names(tmp_path: Path) -> None:
+    write(tmp_path / "sport" / "note.txt", ARTICLE)
+    (tmp_path / "latest.txt").symlink_to(tmp_path / "sport" / "note.txt")
+    found, _ = walk(tmp_path)
+    assert sorted(f.article_id for f in found) == ["latest", "sport/note"], "copy detection reports one of them"
 
 
 def test_hidden_files_and_folders_are_ignored_silently(tmp_path: Path) -> None:

@@ -133,15 +133,18 @@ def test_with_a_title_in_front_matter_the_first_line_is_body_unless_it_is_a_head
 
 def test_markdown_rules_and_heading_underlines_are_not_paragraphs(tmp_path: Path) -> None:
     path = write(tmp_path / "a.md", "City opens new library\n======================\n\nThe library opened.\n\n"
-                 "---\n\nIt holds 200,000 books.\n\n* * *\n\nIt cost 40m pounds.\n")
+                 "---\n\nIt holds 200,000 books.\n\n* * *\n\nWhat it cost\n------------\n\nIt cost 40m pounds.\n")
     article = parse_one(path)
     assert article.title == "City opens new library"
-    assert article.paragraphs == ("The library opened.", "It holds 200,000 books.", "It cost 40m pounds.")
+    assert article.paragraphs == ("The library opened.", "It holds 200,000 books.", "What it cost",
+                                  "It cost 40m pounds.")
 
 
-def test_a_photo_credit_naming_agency_and_photographer_ends_a_caption(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.md", "# Title\n\nTraders on the floor. **REUTERS / Brendan McDermid**\n\nBody.\n")
-    assert parse_one(path).paragraphs == ("Body.",)
+@pytest.mark.parametrize("credit", ["REUTERS / Brendan McDermid", "AP Photo/Evan Vucci"])
+def test_a_photo_credit_naming_agency_and_photographer_ends_a_caption(tmp_path: Path, credit: str) -> None:
+    path = write(tmp_path / "a.md", f"# Title\n\nTraders on the floor. **{credit}**\n\nThe talks focused on "
+                 "**UK/US relations**\n")
+    assert parse_one(path).paragraphs == ("The talks focused on UK/US relations",)
 
 
 def test_a_scraped_page_s_preamble_before_its_title_is_dropped(tmp_path: Path) -> None:
@@ -231,6 +234,14 @@ def test_html_without_a_date_gets_none_not_a_year_from_its_text(tmp_path: Path) 
             "brulee now costs 9 euros in Paris cafes, up from 7 euros in 2019, a survey of 200 cafes found.</p>"
             "<p>Waiters blame the price of eggs and sugar, which rose sharply.</p></article></body></html>")
     assert parse_one(write(tmp_path / "story.html", page)).date is None
+
+
+def test_html_date_is_the_published_one_not_the_last_modified(tmp_path: Path) -> None:
+    page = ('<html><head><title>Bridge</title><meta property="article:published_time" content="2024-03-01">'
+            '<meta property="article:modified_time" content="2024-06-20"></head><body><article><h1>Bridge</h1>'
+            "<p>The harbour bridge reopened to cars and cyclists on Friday after eight months of repairs.</p>"
+            "<p>The council said the repairs cost 12m pounds.</p></article></body></html>")
+    assert parse_one(write(tmp_path / "story.html", page)).date == "2024-03-01"
 
 
 def test_html_scripts_navigation_and_styles_are_dropped(tmp_path: Path) -> None:

@@ -133,6 +133,7 @@ Its owner said the firm's shares had been worth 17.8bn dollars before the govern
 @pytest.mark.parametrize(("fragment", "mentions"), [
     ("And in 2003?", ("2003",)), ("What about 1998?", ("1998",)), ("And over the whole of 2004?", ("2004",)),
     ("And in the US?", ("us",)), ("What about China?", ("china",)), ("And the year after?", ("year", "after")),
+    ("What about Yahoo's profits?", ("yahoo",)),
 ])
 def test_a_fragment_must_be_answered_by_a_sentence_that_mentions_its_year_or_else_its_words(
         fragment: str, mentions: tuple[str, ...]):

@@ -361,10 +361,11 @@
       store.setItem(SCROLL, String(Math.round(window.scrollY)));
       // the question being asked, else what is typed (the page reloads itself once an index appears)
       var draft = asking ? asking.question : box.value.trim() ? box.value : "";
-      if (draft) store.setItem(DRAFT, draft);
+      if (draft) store.setItem(DRAFT, draft); else store.removeItem(DRAFT);
     });
     window.addEventListener("pageshow", function (ev) {
       leaving = false;
+      if (ev.persisted) store.removeItem(DRAFT);  // the page is back as it was: the draft saved on leaving is in it
       if (!ev.persisted || !asking) return;  // back from the cache with its question cut off: ask it again
       var question = asking.question;
       forget();
