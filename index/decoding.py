@@ -54,7 +54,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 
 
 def _with_stray_nuls(data: bytes) -> str:
-    """UTF-8 text with a few NUL bytes in it (a stray one a copy or an editor left), without them; else binary."""
+    """UTF-8 text with a few NUL bytes in it (a stray one a copy or an editor left), which `_checked` drops; else
+    binary data."""
     try:
         return _checked(data.decode("utf-8"))
     except (UnicodeDecodeError, UndecodableError):

@@ -31,6 +31,8 @@ NEAR_BONUS = 2.0
 RIVAL_MARGIN = 1.0
 RIVAL_SHARE = 0.75
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
+# A capitalised word anywhere, the first too: `_NAME` passes over a question's opening word, which in a fragment
+# ("Yahoo's profits") is the name asked about.
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.\-]*")
 _NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
                        "could will would should and but the a an in on at i".split())

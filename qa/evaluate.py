@@ -191,7 +191,7 @@ def evaluate_dataset(answerer: Asks, dataset: Path, limit: int | None = None, sa
     report: dict = {"dataset": str(dataset), "articles": articles}
     questions = select_questions(dataset, articles, sample, seed, limit) \
         if (dataset / "questions.jsonl").exists() else None
-    if questions == []:  # said before any conversation is run
+    if questions is not None and not questions:  # said before any conversation is run
         raise DatasetError(f"{dataset / 'questions.jsonl'} has no questions"
                            + (f" about {articles}-numbered articles" if articles != "all" else ""))
     if (dataset / "conversations.jsonl").exists():
