@@ -31,7 +31,7 @@ from index.encoder import ONNX_FILE, Encoder, passage_graph, usable_cores
 from index.export import exported_encoder
 from index.formats import read_file
 from index.graph_cache import int8_graph
-from index.lexical import terms
+from index.lexical import TERMS_VERSION, terms
 from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, IndexReader, Manifest
 from index.types import Article, Passage, Skipped, encodable, first_of_each_id
 from index.vectors import ANN_THRESHOLD, VectorIndexInfo, pseudo_question
@@ -251,7 +251,7 @@ def _write_generation(index_dir: Path, encoder_dir: Path, fill: Fill, summary: B
     os.replace(work, index_dir / generation)
     summary.seconds = time.perf_counter() - started
     Manifest(FORMAT_VERSION, generation, encoder.config.model, encoder.dimension, dict(writer.counts),
-             datetime.now(UTC).isoformat(timespec="seconds"), round(summary.seconds, 2)).write(index_dir)
+             datetime.now(UTC).isoformat(timespec="seconds"), round(summary.seconds, 2), TERMS_VERSION).write(index_dir)
     summary.counts = dict(writer.counts)
     summary.vector_index = writer.vector_index
     _remove_old_generations(index_dir, keep={generation})

@@ -12,6 +12,11 @@ from bm25s.stopwords import STOPWORDS_EN
 # splits: a web address is its names ("OneStat.com" -> "onestat", "com"), so "OneStat" finds it, and a missing
 # space after a full stop ("website.He") does not glue two words together.
 _TOKEN = re.compile(r"\w+(?:(?:['’]|(?<!\w\w)\.|\.(?=\d))\w+)*", re.UNICODE)
+# Single letters joined by dots are one word without them: "U.S." is "us" as "US" is, "U.N." "un", "e.g." "eg".
+_INITIALISM = re.compile(r"[^\W\d_](?:\.[^\W\d_])+")
+# Bumped whenever `terms` changes what it gives for some text: an index keeps the terms it was built with
+# (the manifest says which), and its queries match them only once it is rebuilt.
+TERMS_VERSION = 2
 _STOP = frozenset(STOPWORDS_EN)
 # No cache inside the stemmer: `stem` keeps its own, and PyStemmer's (10,000 words, purged when full) makes a
 # word it has not seen cost about three times the stemming itself.
@@ -23,17 +28,24 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+def _undotted(word: str) -> str:
+    return word.replace(".", "") if "." in word and _INITIALISM.fullmatch(word) else word
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens (apostrophes inside a word kept, "it's", and dots as `_TOKEN` says)."""
+    """Lower-cased word tokens (apostrophes inside a word kept, "it's", dots as `_TOKEN` and `_INITIALISM` say)."""
     if text.isascii():  # lower-casing ASCII keeps every character, so the text can be lowered once
-        return _TOKEN.findall(text.lower())
-    lowered = [w.lower() for w in _TOKEN.findall(text)]
-    return [w.replace("’", "'") for w in lowered] if "’" in text else lowered
+        lowered = _TOKEN.findall(text.lower())
+    else:
+        lowered = [w.lower() for w in _TOKEN.findall(text)]
+        if "’" in text:
+            lowered = [w.replace("’", "'") for w in lowered]
+    return [_undotted(w) for w in lowered] if "." in text else lowered
 
 
 def word_spans(text: str) -> list[tuple[int, int, str]]:
     """Each word of `text` as `words` gives it, with where it starts and ends."""
-    return [(m.start(), m.end(), m.group().lower().replace("’", "'")) for m in _TOKEN.finditer(text)]
+    return [(m.start(), m.end(), _undotted(m.group().lower().replace("’", "'"))) for m in _TOKEN.finditer(text)]
 
 
 def terms(text: str) -> list[str]:

@@ -94,6 +94,7 @@ class Manifest:
     counts: dict[str, int]
     built_at: str
     build_seconds: float
+    terms_version: int = 1  # `index.lexical.TERMS_VERSION` at the build; manifests before it was written: 1
 
     @classmethod
     def read(cls, index_dir: Path) -> Manifest:
@@ -128,7 +129,8 @@ class Manifest:
         """Whether the fields have the types and shapes a build writes (the generation a folder name of it)."""
         return (isinstance(self.generation, str) and re.fullmatch(r"gen-\w+", self.generation) is not None
                 and isinstance(self.dimension, int) and self.dimension > 0 and isinstance(self.model, str)
-                and isinstance(self.counts, dict) and all(isinstance(v, int) for v in self.counts.values()))
+                and isinstance(self.counts, dict) and all(isinstance(v, int) for v in self.counts.values())
+                and isinstance(self.terms_version, int))
 
     def write(self, index_dir: Path) -> None:
         """Atomically make this manifest (and so its generation) the live index."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -12,6 +13,7 @@ import faiss
 from index.encoder import Encoder, passage_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.graph_cache import int8_graph
+from index.lexical import TERMS_VERSION
 from index.store import IndexReader, Manifest, damaged
 from qa.conversation import (
     Resolved,
@@ -38,6 +40,7 @@ from qa.spans import PRONOUN_SAYS, speaker_span, subject_span
 from qa.spare import Spare
 from qa.types import Answer, Citation
 
+log = logging.getLogger(__name__)
 DEFAULT_CITATIONS = 3
 MAX_CITATIONS = 10
 
@@ -58,6 +61,9 @@ class LoadedIndex:
         `int8_cache` (`index.graph_cache.int8_graph`); without, by the fp32 graph."""
         faiss.omp_set_num_threads(1)  # one query at a time per thread: OpenMP fan-out only adds latency
         reader = IndexReader(index_dir)
+        if reader.manifest.terms_version < TERMS_VERSION:
+            log.warning("the index in %s was built by an older version, which split words differently ('U.S.' "
+                        "is not 'US' there): rebuild it with `qa index build` to match them", index_dir)
         graph = (passage_graph(reader.directory) or int8_graph(reader.directory, int8_cache)) if int8_cache else None
         try:
             encoder = Encoder(reader.directory, threads=1, graph=graph)

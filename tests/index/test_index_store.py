@@ -12,6 +12,7 @@ import pytest
 
 from index.chunking import MAX_PASSAGE_CHARS
 from index.encoder import Encoder
+from index.lexical import TERMS_VERSION
 from index.store import DB_FILE, FORMAT_VERSION, MANIFEST, IndexReader
 from tests.index.index_corpus import (
     BRIDGE_PARAGRAPHS,
@@ -51,6 +52,7 @@ def test_manifest_names_model_dimension_format_counts_and_build_time(mixed_build
     assert set(manifest["counts"]) == {"articles", "paragraphs", "sentences", "passages"}
     assert datetime.fromisoformat(manifest["built_at"]).tzinfo is not None
     assert manifest["build_seconds"] > 0
+    assert manifest["terms_version"] == TERMS_VERSION
     assert (mixed_build.index_dir / manifest["generation"]).is_dir()
 
 

@@ -94,6 +94,21 @@ def test_questions_are_encoded_in_int8_unless_turned_off(seed_settings: Settings
     fallback.reader.close()
 
 
+def test_an_index_built_before_words_were_split_as_now_is_served_with_a_warning_to_rebuild(
+        seed_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    manifest = json.loads((seed_settings.index_dir / "manifest.json").read_text())
+    del manifest["terms_version"]
+    (tmp_path / manifest["generation"]).symlink_to(seed_settings.index_dir / manifest["generation"])
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with caplog.at_level("WARNING"):
+        old = LoadedIndex.open(tmp_path)
+    assert "rebuild it with `qa index build`" in caplog.text
+    caplog.clear()
+    LoadedIndex.open(seed_settings.index_dir).reader.close()
+    assert caplog.text == ""
+    old.reader.close()
+
+
 def test_reading_ahead_can_be_turned_off_and_does_not_change_answers(seed_settings: Settings):
     serial = Answerer.load(seed_settings.model_copy(update={"read_ahead": False}))
     with serial.spare.asking():
