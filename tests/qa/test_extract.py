@@ -131,3 +131,18 @@ def test_a_question_opening_with_who_is_not_answered_with_a_number(answerer: Ans
     age = ReaderResult(text.index("18"), text.index("18") + 2, 0.9, 0.9, (0.0, 0.0))
     short = _short_span(text, 0, len(text), age, answerer.reader, Question.parse(question), (), 0.0)
     assert short == ((age.start, age.end) if answered else None)
+
+
+@pytest.mark.parametrize(("question", "span", "answered"), [
+    ("When did his trial start?", "Mr Ebbers", False),
+    ("And when did his trial start?", "Mr Ebbers", False),
+    ("When did his trial start?", "on Monday", True),
+    ("When did his trial start?", "shortly after his arrest", True),
+    ("Who went on trial on Monday?", "Mr Ebbers", True),
+])
+def test_a_question_opening_with_when_is_answered_with_a_time(answerer: Answerer, question: str, span: str,
+                                                              answered: bool) -> None:
+    text = "Mr Ebbers went on trial on Monday, shortly after his arrest."
+    read = ReaderResult(text.index(span), text.index(span) + len(span), 0.9, 0.9, (0.0, 0.0))
+    short = _short_span(text, 0, len(text), read, answerer.reader, Question.parse(question), (), 0.0)
+    assert short == ((read.start, read.end) if answered else None)
