@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -27,9 +28,23 @@ class _Encodable:
                 object.__setattr__(self, f.name, tuple(encodable(v) for v in value))
 
 
+def web_link(url: str | None) -> str | None:
+    """The URL if it may become a link (absolute http or https), else None: no javascript:, data:, etc."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in url for c in "\r\n\t"):
+        return url.strip()
+    return None
+
+
 @dataclass(frozen=True)
 class Article(_Encodable):
-    """One parsed article: metadata plus body paragraphs (title and metadata lines excluded)."""
+    """One parsed article: metadata plus body paragraphs (title and metadata lines excluded); `url` only as a
+    `web_link` (an article's "url: javascript:..." is not kept, so neither the API nor a page hands it on)."""
 
     article_id: str
     title: str
@@ -38,6 +53,10 @@ class Article(_Encodable):
     date: str | None = None
     url: str | None = None
     source: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "url", web_link(self.url))
 
 
 @dataclass(frozen=True)

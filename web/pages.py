@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import urlsplit
 
 import anyio
 import jinja2
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from index.types import web_link
 from web.examples import example_questions
 from web.state import IndexState
 
@@ -43,19 +43,6 @@ def code_spans(text: str) -> markupsafe.Markup:
     if len(parts) % 2 == 0:  # an unpaired backtick: nothing is code
         return markupsafe.Markup(markupsafe.escape(text))
     return markupsafe.Markup("".join(f"<code>{p}</code>" if k % 2 else p for k, p in enumerate(parts)))
-
-
-def safe_link(url: str | None) -> str | None:
-    """The URL if it may become a link (absolute http or https), else None: no javascript:, data:, etc."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in url for c in "\r\n\t"):
-        return url.strip()
-    return None
 
 
 def _int(value: str | None) -> int | None:
@@ -180,7 +167,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
         if byline and not byline.lower().startswith("by "):
             byline = f"By {byline}"
         return templates.TemplateResponse(request, "article.html", {
-            "article": record, "byline": byline, "link": safe_link(record.url),
+            "article": record, "byline": byline, "link": web_link(record.url),
             "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end),
                                           (_int(short_start), _int(short_end))),
             "target": target, "role_note": PASSAGE_ROLES.get(role or ""), "closest": role == "closest",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.formats import read_file
-from index.types import Article, Skipped
+from index.types import Article, Skipped, web_link
 from tests.index.index_corpus import (
     HTML_PAGE,
     HTML_PARAGRAPHS,
@@ -384,3 +384,28 @@ def test_empty_json_file_is_skipped_with_a_reason(tmp_path: Path) -> None:
     (result,) = parse(write(tmp_path / "empty.jsonl", "\n  \n"))
     assert isinstance(result, Skipped)
     assert "empty" in result.reason
+
+
+@pytest.mark.parametrize(("url", "link"), [
+    ("https://example.org/a", "https://example.org/a"),
+    ("http://example.org", "http://example.org"),
+    ("javascript:alert(1)", None),
+    ("JavaScript:alert(1)", None),
+    (" javascript:alert(1)", None),
+    ("data:text/html,<script>alert(1)</script>", None),
+    ("//example.org/x", None),
+    ("/relative", None),
+    ("https://", None),
+    ("http://exa\nmple.org", None),
+    (None, None),
+    ("", None),
+])
+def test_only_http_and_https_urls_are_links(url: str | None, link: str | None) -> None:
+    assert web_link(url) == link
+
+
+def test_an_article_keeps_its_url_only_if_it_is_a_web_link(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.json", json.dumps({"id": "a", "title": "T", "paragraphs": ["Body."],
+                                                  "url": "javascript:alert(1)"}))
+    assert parse_one(path, article_id="a").url is None
+    assert Article("b", "T", ("Body.",), url=" https://example.org/b ").url == "https://example.org/b"
