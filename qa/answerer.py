@@ -230,20 +230,31 @@ def _rivals(ranked: list[ParagraphEvidence], article: str | None, resolved: Reso
     return rivals_of(ranked, article) if article else ()
 
 
+def _letters(text: str) -> str:
+    """`text` as letters and digits only, lower-cased: two copies of a sentence differing in punctuation match."""
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
 def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, top_k: int) -> list[Citation]:
     """The answer's source first, then the next best paragraphs at their best sentence. A declined answer's
-    candidate comes first too: the passage that came closest to answering, at the sentence it would have given."""
+    candidate comes first too: the passage that came closest to answering, at the sentence it would have given.
+    A sentence already cited from another article (a near copy of the story: "hour's" for "hours'") is not cited
+    again."""
     top_k = max(1, min(top_k, MAX_CITATIONS))
     chosen: list[tuple[ParagraphEvidence, int, int]] = []
     if extraction:
         chosen.append((extraction.paragraph, extraction.start, extraction.end))
+    cited = {_letters(p.text[start:end]) for p, start, end in chosen}
     for p in ranked:
         if len(chosen) >= top_k:
             break
         if (extraction and p is extraction.paragraph) or not p.sentences:
             continue
         best = max(p.sentences, key=lambda s: s.score or s.features.get("cos", 0.0))
-        chosen.append((p, best.start, best.end))
+        said = _letters(p.text[best.start:best.end])
+        if said not in cited:
+            cited.add(said)
+            chosen.append((p, best.start, best.end))
     return [
         Citation(n, p.article_id, p.title, p.url, p.index, p.text, start, end, round(p.score, 4), p.date)
         for n, (p, start, end) in enumerate(chosen, start=1)

@@ -210,6 +210,17 @@ def test_an_article_saved_twice_is_cited_once_and_answered_as_surely_as_one_copy
     assert answer.confidence == pytest.approx(single.confidence, abs=0.01)  # no margin lost to its own copy
 
 
+def test_a_sentence_of_a_near_copy_differing_in_punctuation_is_not_cited_twice(
+        tmp_path_factory: pytest.TempPathFactory):
+    near_copy = SCOOTER.replace("37 reports", "37 reports,").replace("Chief executive", "Chief-executive")
+    answerer = answerer_over(tmp_path_factory, {"scooters": SCOOTER, "near-copy": near_copy, "football": FOOTBALL})
+    answer = answerer.ask("How many reports of injury had Zoomco received?", top_k=5)
+    assert answer.found and "37" in answer.answer
+    assert {c.article_id for c in answer.citations} >= {"scooters", "near-copy"}
+    said = ["".join(ch for ch in c.text[c.start:c.end].lower() if ch.isalnum()) for c in answer.citations]
+    assert len(said) == len(set(said)), said
+
+
 def test_a_followup_stays_with_the_copy_the_conversation_was_answered_from(saved_twice: Answerer):
     first = saved_twice.ask("Which toy company recalled its electric scooters?")
     assert first.found and first.citations[0].article_id in ("scooters", "scooters-again")
