@@ -219,7 +219,7 @@ def extract(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
     }
     short_start, short_end = _short_span(paragraph.text, start, end, read, reader, question, avoid,
                                          weights.span_threshold) or (None, None)
-    return Extraction(paragraph, start, end, short_start, short_end, features)
+    return Extraction(paragraph, *_whole_quote(paragraph, start, end), short_start, short_end, features)
 
 
 def _short_span(text: str, start: int, end: int, read: ReaderResult | None, reader: Reader, question: Question,
@@ -249,6 +249,28 @@ def _holds_what_is_asked(question: Question) -> re.Pattern[str]:
     if ASKS_WHO.match(question.text):
         return _LETTER
     return _TIME if ASKS_WHEN.match(question.text) else _WORD
+
+
+def _whole_quote(p: ParagraphEvidence, start: int, end: int) -> tuple[int, int]:
+    """The answer with the sentence before (after) it when it begins (ends) inside a quotation that sentence opens
+    (closes): not 'It's an entertainment device," said Kaz Hirai' without the quote's first sentence. A quotation
+    opened further back is left as it is: the answer would grow by a paragraph."""
+    inside = [k for k, s in enumerate(p.sentences) if s.start < end and s.end > start]
+    if not inside:
+        return start, end
+    first, last = inside[0], inside[-1]
+    if first > 0 and _in_quotation(p.text, start) and not _in_quotation(p.text, p.sentences[first - 1].start):
+        start = p.sentences[first - 1].start
+    if last + 1 < len(p.sentences) and _in_quotation(p.text, end) \
+            and not _in_quotation(p.text, p.sentences[last + 1].end):
+        end = p.sentences[last + 1].end
+    return start, end
+
+
+def _in_quotation(text: str, at: int) -> bool:
+    """Whether `text[at]` stands inside a quotation: an odd number of straight double quotes before it, or more
+    opening curly ones than closing."""
+    return text.count('"', 0, at) % 2 == 1 or text.count("“", 0, at) > text.count("”", 0, at)
 
 
 def _logit(p: float) -> float:

@@ -14,6 +14,7 @@ from qa.question import Question
 from qa.reader import Reader, ReaderResult
 from qa.settings import Settings
 from qa.spare import Spare
+from tests.qa.test_conversation import answerer_over
 
 QUESTIONS = ("How many casualties have North Korean troops suffered?", "Where are the North Korean troops fighting?",
              "Who said the troops had suffered casualties?", "What did the officials say about Ukraine?")
@@ -146,3 +147,22 @@ def test_a_question_opening_with_when_is_answered_with_a_time(answerer: Answerer
     read = ReaderResult(text.index(span), text.index(span) + len(span), 0.9, 0.9, (0.0, 0.0))
     short = _short_span(text, 0, len(text), read, answerer.reader, Question.parse(question), (), 0.0)
     assert short == ((read.start, read.end) if answered else None)
+
+
+SONY = """Sony unveils its new games console
+
+Sony has shown its new console to developers in Los Angeles ahead of its launch next spring.
+
+"It has gaming at its core, but it's not a gaming device. It's an entertainment device," said Kaz Hirai, president \
+of Sony Computer Entertainment America. The machine plays films and music as well as games.
+"""
+
+
+def test_an_answer_inside_a_quotation_is_given_with_the_sentence_that_opens_it(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    answerer = answerer_over(tmp_path_factory, {"sony": SONY})
+    answer = answerer.ask("Who is the president of Sony Computer Entertainment America?")
+    assert answer.found and answer.short_answer == "Kaz Hirai"
+    assert answer.answer.startswith('"It has gaming at its core') and answer.answer.count('"') == 2
+    cited = answer.citations[0]
+    assert cited.text[cited.start:cited.end] == answer.answer
