@@ -215,7 +215,8 @@ _TITLED = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)?[A-Z][\w'’\-]+(?:\s(?
 SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
         r"wrote|writes|stated|commented|announced)")
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
-    re.compile(rf"\b(?!told\b|tells\b){SAYS}\s+({_TITLED})"),  # "told MPs": whom, not who
+    # "told MPs": whom, not who; "said Sun's chief operating officer Jonathan Schwartz": the name after the post
+    re.compile(rf"\b(?!told\b|tells\b){SAYS}\s+(?:[A-Z][\w\-]*['’]s\s+(?:[a-z][\w\-]*\s+){{0,5}})?({_TITLED})"),
     re.compile(rf"\baccording to\s+({_TITLED})"),
     re.compile(rf"({_TITLED}),?\s+{SAYS}\b"),
     re.compile(rf"({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),

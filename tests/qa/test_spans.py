@@ -137,6 +137,7 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ('But Sevastis said: "It does not matter."', "Sevastis"),
     ("Yesterday, Mr Brown said so.", "Mr Brown"),
     ("Prices rose, according to Dr Ann Lee.", "Dr Ann Lee"),
+    ("It could mature, said Sun's chief operating officer Jonathan Schwartz.", "Jonathan Schwartz"),  # not "Sun's"
     ('"I thought so," he said, "but it worked."', None),  # a pronoun names no one
     ("The company said profits rose.", None),
 ])
