@@ -263,6 +263,7 @@ def test_an_answer_still_on_its_way_never_lands_in_a_new_conversation_or_as_a_fa
         box.fill("a draft being typed")
         page.get_by_role("button", name="New conversation").click()
         assert box.input_value() == "a draft being typed", "a new conversation keeps what is being typed"
+        assert not page.locator("#undo-row").is_visible(), "a question without its reply is not kept to bring back"
         held[0].fulfill(status=200, content_type="application/json", body=json.dumps({
             "found": False, "answer": None, "short_answer": None, "confidence": 0.0, "citations": [],
             "session_id": "the-old-conversation", "took_ms": 1.0}))
@@ -276,6 +277,7 @@ def test_an_answer_still_on_its_way_never_lands_in_a_new_conversation_or_as_a_fa
         page.reload()  # leaving while the answer is on its way: the page went away, not the server
         assert page.locator("#conversation > li.msg.error").count() == 0
         assert page.get_by_label("Your question").input_value() == "Who is fighting?", "it is there to ask again"
+        assert page.locator("#conversation > li").count() == 0, "and not in the transcript without a reply"
 
         box = page.get_by_label("Your question")
         box.fill("   \n  ")

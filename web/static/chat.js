@@ -153,9 +153,13 @@
       transcript.push(entry);
       // The page shows what is kept, so a reload shows the same messages (and the saved scroll fits them).
       while (transcript.length > KEEP) { transcript.shift(); log.firstElementChild.remove(); }
-      try { store.setItem(TRANSCRIPT, JSON.stringify(transcript)); } catch (e) { /* full: keep going */ }
+      persist();
     }
     return node;
+  }
+
+  function persist() {
+    try { store.setItem(TRANSCRIPT, JSON.stringify(transcript)); } catch (e) { /* full: keep going */ }
   }
 
   function errorText(status, data) {
@@ -260,6 +264,7 @@
   // (after a reload too).
   function reset() {
     forget();
+    unanswered(transcript);
     if (transcript.length) {
       undone = { transcript: transcript, session: store.getItem(SESSION) };
       store.setItem(UNDONE, JSON.stringify(undone));
@@ -290,6 +295,16 @@
     box.focus();
   }
 
+  // Takes off the questions ending `entries` that no reply followed (the page went away, or "New conversation" was
+  // pressed, while one was being answered), so none is shown without its reply; returns the last one's text.
+  function unanswered(entries) {
+    var last = null;
+    while (entries.length && entries[entries.length - 1] && entries[entries.length - 1].q !== undefined) {
+      last = String(entries.pop().q);
+    }
+    return last;
+  }
+
   // The transcript of this tab, back where the reader left it (coming back from a source, or on a reload): the
   // page builds it after loading, too late for the browser's own scroll restoration.
   function restore() {
@@ -298,12 +313,16 @@
     if (draft) keep(draft);  // a question left unanswered when the page went away: ask it again
     try { saved = JSON.parse(store.getItem(TRANSCRIPT) || "null"); } catch (e) { saved = null; }
     try { undone = JSON.parse(store.getItem(UNDONE) || "null"); } catch (e) { undone = null; }
-    if (!undone || !Array.isArray(undone.transcript) || Array.isArray(saved) && saved.length) letUndoGo();
+    if (undone && Array.isArray(undone.transcript)) unanswered(undone.transcript);
+    if (!undone || !Array.isArray(undone.transcript) || !undone.transcript.length
+        || Array.isArray(saved) && saved.length) letUndoGo();
     else undoRow.hidden = false;
     if (!Array.isArray(saved)) return;
+    var left = unanswered(saved);
     saved.forEach(function (entry) {
       if (entry && typeof entry === "object") { transcript.push(entry); add(entry, false); }
     });
+    if (left !== null) { keep(left); persist(); }  // to ask again (the draft, if any, is in the box already)
     var y = parseInt(store.getItem(SCROLL), 10);
     window.scrollTo(0, isNaN(y) ? document.documentElement.scrollHeight : y);
   }
@@ -369,6 +388,7 @@
       if (!ev.persisted || !asking) return;  // back from the cache with its question cut off: ask it again
       var question = asking.question;
       forget();
+      if (unanswered(transcript) !== null) { log.lastElementChild.remove(); persist(); }
       store.removeItem(DRAFT);
       keep(question);
     });
