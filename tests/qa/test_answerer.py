@@ -341,3 +341,14 @@ def test_a_question_asked_without_remembering_leaves_no_session(two_articles: An
     answer = two_articles.ask("Which toy company recalled its electric scooters?", remember=False)
     assert answer.found and answer.session_id == ""
     assert len(two_articles.sessions) == before
+
+
+def test_a_question_naming_its_subject_only_by_a_pronoun_is_answered_only_in_a_conversation(
+        two_articles: Answerer):
+    """Out of a conversation "he" or "it" could be anyone: "How many did it recall?" asks nothing."""
+    alone = two_articles.ask("How many did it recall?")
+    assert (alone.found, alone.confidence) == (False, 0.0)
+    first = two_articles.ask("Which toy company recalled its electric scooters?")
+    followup = two_articles.ask("How many did it recall?", session_id=first.session_id)
+    assert followup.found and "40,000" in followup.answer
+    assert two_articles.ask("How many scooters did Zoomco recall?").found, "a name says who"
