@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,8 +129,11 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
 
     def plan(previous: IndexReader, summary: BuildSummary) -> tuple[list[int], list[tuple[Article, str]]]:
         stored = previous.content_hashes()
+        files = _stored_files(previous)
         new: list[tuple[Article, str]] = []
         for article, path in _readable(_discover(paths, index_dir, summary), summary, progress=False):
+            if article.article_id not in stored and (same := files.get(_resolved(path))) is not None:
+                article = replace(article, article_id=same)  # the stored file, named from another folder
             known = stored.get(article.article_id)
             if known is not None and known[1] == content_hash(article):
                 summary.unchanged += 1
@@ -152,6 +155,24 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
         return [rowid for article_id, (rowid, _) in stored.items() if article_id not in replaced], embed
 
     return _update(index_dir, plan, progress, ann_threshold)
+
+
+def _stored_files(previous: IndexReader) -> dict[Path, str]:
+    """The stored articles' ids by their files (an index built before paths were stored absolute: resolved from
+    here): `qa index add news/tech/004.txt` after `qa index build news` is that article (id "tech/004"), not a new
+    one with id "004" beside its old text."""
+    files = {}
+    for path, article_id in previous.article_files().items():
+        if (resolved := _resolved(path)) is not None:
+            files[resolved] = article_id
+    return files
+
+
+def _resolved(path: str) -> Path | None:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
+        return None
 
 
 def remove_from_index(article_ids: list[str], index_dir: Path,
@@ -353,7 +374,7 @@ def content_hash(article: Article) -> str:
 
 
 def _add_article(writer: GenerationWriter, article: Article, path: str) -> list[_Pending]:
-    paragraph_ids = writer.add_article(article, path, content_hash(article))
+    paragraph_ids = writer.add_article(article, os.path.abspath(path), content_hash(article))
     pending = []
     for idx, (paragraph_id, text) in enumerate(zip(paragraph_ids, article.paragraphs, strict=True)):
         for passage in passages_for(idx, split_sentences(text)):

@@ -516,6 +516,13 @@ class IndexReader:
         texts = [r[0] for r in rows]
         return ArticleRecord(*meta, paragraph_count=len(texts)), texts
 
+    def article_files(self) -> dict[str, str]:
+        """The file each stored article was read from (as the build was given it) -> the article's id, for the
+        files that gave one article (a JSON feed's articles name their own ids)."""
+        rows = self._query("SELECT path, MIN(article_id) FROM articles WHERE path IS NOT NULL GROUP BY path"
+                           " HAVING COUNT(*) = 1")
+        return dict(rows)
+
     def each_article_text(self) -> Iterator[tuple[str, list[str]]]:
         """Every stored article's id and paragraph texts in order, one article at a time (an index's text is
         never held whole)."""

@@ -180,6 +180,20 @@ def test_a_changed_article_is_re_embedded_and_answers_from_its_new_text(corpus: 
     reader.close()
 
 
+def test_a_stored_file_added_from_another_folder_is_its_article_not_a_second_copy(corpus: Corpus,
+                                                                                  encoded: list[str]) -> None:
+    """`qa index add` of a folder above the one built: its ids differ ("news/prices"), its files do not."""
+    write(corpus.news / "prices.txt", plain_article("Bread prices rise", NEW_PRICES))
+
+    summary = add_to_index([corpus.news.parent], corpus.index_dir, progress=False)
+
+    assert (summary.added, summary.changed, summary.unchanged) == (["extra/panda"], ["prices"], 2)
+    new = answerer(corpus.index_dir).ask(PRICE_QUESTION, top_k=10)
+    assert new.found and "£1.45" in new.answer
+    assert [c.article_id for c in new.citations].count("prices") >= 1
+    assert not any(c.article_id.startswith("news/") for c in new.citations)
+
+
 def test_adding_what_is_already_stored_writes_nothing(corpus: Corpus, encoded: list[str]) -> None:
     manifest = Manifest.read(corpus.index_dir)
     summary = add_to_index([corpus.news], corpus.index_dir, progress=False)
