@@ -223,12 +223,12 @@ def evaluate_conversations(answerer: Asks, path: Path) -> dict:
             session_id = answer.session_id
             if n:
                 (topic_changes if topic_change else followups).append(judge(answer, gold))
-    return {
+    return {  # a rate over no turns is null, not 0
         "followup_turns": len(followups),
-        "followup_right_with_citation": _mean(o["correct"] for o in followups),
-        "followup_short_answer_f1": _mean(o["f1"] for o in followups),
+        "followup_right_with_citation": _mean(o["correct"] for o in followups) if followups else None,
+        "followup_short_answer_f1": _mean(o["f1"] for o in followups) if followups else None,
         "topic_change_turns": len(topic_changes),
-        "topic_change_right_with_citation": _mean(o["correct"] for o in topic_changes),
+        "topic_change_right_with_citation": _mean(o["correct"] for o in topic_changes) if topic_changes else None,
     }
 
 
@@ -255,8 +255,9 @@ def summarize(outcomes: list[dict]) -> dict:
     if impossible:
         report["unanswerable_declined"] = _mean(not o["found"] for o in impossible)
         if answerable:
-            report["balanced_accuracy"] = round((report["answer_correct_with_citation"]
-                                                 + report["unanswerable_declined"]) / 2, 4)
+            right = sum(o["correct"] for o in answerable) / len(answerable)  # unrounded: rounded once
+            declined = sum(not o["found"] for o in impossible) / len(impossible)
+            report["balanced_accuracy"] = round((right + declined) / 2, 4)
     report["calibration"] = calibration(answered)
     if latencies:
         report["latency_ms_p50"] = _percentile(latencies, 50)
@@ -305,10 +306,8 @@ def format_report(report: dict) -> str:
         "topic_change_right_with_citation": "topic-change turns right + cited",
         "latency_ms_p50": "latency p50 (ms)", "latency_ms_p95": "latency p95 (ms)",
     }
-    if not report.get("topic_change_turns"):
-        del labels["topic_change_right_with_citation"]
     for key, label in labels.items():
-        if key in report:
+        if report.get(key) is not None:
             lines.append(f"  {label:<40} {report[key]}")
     if report.get("calibration"):
         lines.append("  calibration (confidence bin: answers, mean confidence, share right)")

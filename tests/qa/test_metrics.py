@@ -62,6 +62,14 @@ def test_summary_counts_declines_as_wrong_and_scores_unanswerable():
     assert report["short_answer_f1_when_given"] == 1.0
 
 
+def test_balanced_accuracy_is_rounded_once_from_the_exact_shares():
+    """Right 2 of 3 and declined 1 of 2: (0.66667 + 0.5) / 2 = 0.58333, not (0.6667 + 0.5) / 2 = 0.58335."""
+    wrong = outcome(correct=False)
+    report = summarize([outcome(), outcome(), wrong, outcome(impossible=True, found=False, correct=False),
+                        outcome(impossible=True, correct=False)])
+    assert report["balanced_accuracy"] == 0.5833
+
+
 def test_calibration_bins_answers_by_confidence():
     rows = calibration([outcome(confidence=0.85), outcome(confidence=0.95, correct=False),
                         outcome(confidence=0.1, correct=False)])
@@ -104,11 +112,15 @@ def test_conversations_score_the_turns_after_the_first(tmp_path):
     assert report["followup_right_with_citation"] == 0.5
     assert report["followup_short_answer_f1"] == 0.4
     assert report["topic_change_right_with_citation"] == 1.0
+    (tmp_path / "followups.jsonl").write_text(json.dumps({"id": "c", "turns": turns[:2]}) + "\n")
+    without = evaluate_conversations(Scripted([(sentence, None, "a", 2)] * 2), tmp_path / "followups.jsonl")
+    assert (without["topic_change_turns"], without["topic_change_right_with_citation"]) == (0, None), \
+        "a rate over no turns is null, not 0"
 
 
 def test_a_report_of_conversations_alone_says_so_and_has_no_line_for_topic_changes_it_did_not_have():
     report = {"dataset": "d", "articles": "all", "followup_turns": 3, "followup_right_with_citation": 0.5,
-              "followup_short_answer_f1": 0.4, "topic_change_turns": 0, "topic_change_right_with_citation": 0.0}
+              "followup_short_answer_f1": 0.4, "topic_change_turns": 0, "topic_change_right_with_citation": None}
     lines = format_report(report).splitlines()
     assert lines[:2] == ["conversations from d", "  3 follow-up turns, 0 topic changes"]
     assert not any("topic-change" in line for line in lines)
