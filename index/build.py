@@ -100,8 +100,7 @@ def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
     started = time.perf_counter()
     if index_dir.exists() and not index_dir.is_dir():
         raise ValueError(f"{index_dir} is a file, not a folder to keep the index in")
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with _build_lock(index_dir):
+    with _index_folder(index_dir), _build_lock(index_dir):
         _remove_leftovers(index_dir)
         encoder_dir = exported_encoder(model, cache_dir)
         summary = BuildSummary(index_dir=index_dir)
@@ -414,6 +413,23 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         except BlockingIOError as exc:
             raise BuildLockedError(f"another build is running on {index_dir}") from exc
         yield
+
+
+@contextmanager
+def _index_folder(index_dir: Path) -> Iterator[None]:
+    """`index_dir`, made if missing, and removed again if the build fails before anything but its lock is in it:
+    a build of nothing readable leaves no empty index folder behind."""
+    made = not index_dir.exists()
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot make the index folder {index_dir}: {exc.strerror or exc}") from exc
+    try:
+        yield
+    except BaseException:
+        if made and all(p.name == ".lock" for p in index_dir.iterdir()):
+            shutil.rmtree(index_dir, ignore_errors=True)
+        raise
 
 
 def _new_generation() -> str:

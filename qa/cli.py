@@ -225,9 +225,12 @@ def _update(settings: Settings, run) -> int:
     except (IndexMissingError, BuildLockedError, UnknownArticleError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     c = summary.counts
-    print(f"added {len(summary.added)}, changed {len(summary.changed)}, unchanged {summary.unchanged}, "
-          f"removed {len(summary.removed)} articles; embedded {summary.embedded} passages, copied "
-          f"{summary.copied}, in {summary.seconds:.1f} s")
+    if summary.removed:  # the articles kept are copied, not "unchanged" articles that were given again
+        print(f"removed {len(summary.removed)} articles, kept {c['articles']}; copied {summary.copied} passages, "
+              f"in {summary.seconds:.1f} s")
+    else:
+        print(f"added {len(summary.added)}, changed {len(summary.changed)}, unchanged {summary.unchanged} "
+              f"articles; embedded {summary.embedded} passages, copied {summary.copied}, in {summary.seconds:.1f} s")
     state = "now" if summary.embedded or summary.copied else "unchanged"
     print(f"index {state}: {_counted(c, 'articles', 'paragraphs', 'sentences', 'passages')} ({settings.index_dir})")
     for label, ids in (("added", summary.added), ("changed", summary.changed), ("removed", summary.removed)):
@@ -254,7 +257,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"index:      {settings.index_dir.resolve()}")
     int8 = passage_graph(directory) is not None
     print(f"model:      {manifest.model} ({manifest.dimension} dimensions{'; passages embedded in int8' * int8})")
-    print(f"built:      {manifest.built_at} in {manifest.build_seconds} s")
+    print(f"written:    {manifest.built_at} in {manifest.build_seconds} s (by the last build, add or remove)")
     for name, count in manifest.counts.items():
         print(f"{name + ':':<11} {count:,}")
     vectors = VectorIndexInfo.read(directory)

@@ -129,7 +129,17 @@ def test_build_with_nothing_readable_fails_with_one_line(tmp_path: Path) -> None
     write(tmp_path / "junk" / "empty.txt", b"")
     run = qa("index", "build", tmp_path / "junk", "--index-dir", tmp_path / "index", cwd=tmp_path)
     assert_one_line_error(run, "no readable articles", "empty.txt: empty file")
-    assert not (tmp_path / "index" / "manifest.json").exists()
+    assert not (tmp_path / "index").exists(), "the index folder it made is removed again"
+    (tmp_path / "kept").mkdir()
+    run = qa("index", "build", tmp_path / "junk", "--index-dir", tmp_path / "kept", cwd=tmp_path)
+    assert run.returncode == 1 and (tmp_path / "kept").is_dir(), "a folder that was there stays"
+
+
+def test_an_index_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "corpus" / "a.txt", "Pier reopens\n\nThe pier reopened on Monday.\n")
+    write(tmp_path / "a-file", "")
+    run = qa("index", "build", tmp_path / "corpus", "--index-dir", tmp_path / "a-file" / "index", cwd=tmp_path)
+    assert_one_line_error(run, "cannot make the index folder", "Not a directory")
 
 
 def test_a_build_into_the_corpus_folder_itself_says_the_index_folder_is_not_read(tmp_path: Path) -> None:

@@ -323,13 +323,13 @@ def test_cli_add_and_remove_print_their_summary(corpus: Corpus) -> None:
     run = qa("index", "add", corpus.extra, "--index-dir", corpus.index_dir, cwd=corpus.root)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].startswith("added 1, changed 0, unchanged 0, removed 0 articles; embedded 2 passages, ")
+    assert lines[0].startswith("added 1, changed 0, unchanged 0 articles; embedded 2 passages, ")
     assert lines[1].startswith("index now: 4 articles, ")
     assert "added: panda" in lines
 
     run = qa("index", "remove", "panda", "budget", "--index-dir", corpus.index_dir, cwd=corpus.root)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("added 0, changed 0, unchanged 0, removed 2 articles; embedded 0 passages, ")
+    assert run.stdout.startswith("removed 2 articles, kept 2; copied ")
     assert Manifest.read(corpus.index_dir).counts["articles"] == 2
 
 
