@@ -12,8 +12,8 @@ from index.types import Article, Skipped
 
 READERS = {
     ".txt": "text",
-    ".md": "text",
-    ".markdown": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
     ".html": "html",
     ".htm": "html",
     ".json": "json",
@@ -29,4 +29,4 @@ def read_file(path: Path, article_id: str, data: bytes) -> Iterator[Article | Sk
     elif kind == "html":
         yield read_html(data, article_id, str(path))
     else:
-        yield parse_text(data, article_id, str(path))
+        yield parse_text(data, article_id, str(path), markdown=kind == "markdown")

@@ -409,3 +409,58 @@ def test_an_article_keeps_its_url_only_if_it_is_a_web_link(tmp_path: Path) -> No
                                                   "url": "javascript:alert(1)"}))
     assert parse_one(path, article_id="a").url is None
     assert Article("b", "T", ("Body.",), url=" https://example.org/b ").url == "https://example.org/b"
+
+
+# --- .md: markdown blocks and inline marks ------------------------------------------------------------------------
+
+SHIP_MD = """# Ship named
+
+The new ship will be called *Boaty McBoatface*, the _Research Council_ said, after 124,000 votes.
+
+It cost `200m` pounds and has ~~three~~ four decks, see <https://nerc.example> and [the report][1].
+
+[1]: https://nerc.example/report
+
+```
+var decks = 4;
+```
+
+| Floor | Books |
+| --- | --- |
+| Ground | 12,000 |
+| First | 30,500 |
+
+- The library cost **$14 million** to build.
+- It was designed by [Arkwright Partners](https://arkwright.example),
+  a firm from Leeds.
+
+> "This is the biggest order in our history," Lars Holm said.
+"""
+
+
+def test_markdown_marks_are_dropped_and_its_blocks_read_as_paragraphs(tmp_path: Path) -> None:
+    article = parse_one(write(tmp_path / "ship.md", SHIP_MD))
+    assert article.paragraphs == (
+        "The new ship will be called Boaty McBoatface, the Research Council said, after 124,000 votes.",
+        "It cost 200m pounds and has four decks, see https://nerc.example and the report.",
+        "Floor: Ground; Books: 12,000",
+        "Floor: First; Books: 30,500",
+        "The library cost $14 million to build.",
+        "It was designed by Arkwright Partners, a firm from Leeds.",
+        '"This is the biggest order in our history," Lars Holm said.',
+    )
+
+
+def test_a_text_file_keeps_a_paragraph_opening_with_a_dash_as_prose(tmp_path: Path) -> None:
+    """The BBC corpus has such paragraphs ("- Shares in UK pharmaceutical..."): they are not markdown lists."""
+    article = parse_one(write(tmp_path / "a.txt", "Shares fall\n\nShares fell.\n\n- Shares in drug firms fell.\n"
+                                                  "- Oil rose.\n"))
+    assert article.paragraphs == ("Shares fell.", "- Shares in drug firms fell. - Oil rose.")
+
+
+@pytest.mark.parametrize("line", ["By Carla Mendes | 5 March 2024", "By Carla Mendes, 5 March 2024",
+                                  "*By* **Carla Mendes** | 5 March 2024"])
+def test_a_byline_ending_with_a_date_gives_both(tmp_path: Path, line: str) -> None:
+    article = parse_one(write(tmp_path / "a.md", f"# Jets ordered\n\n{line}\n\nSkyNord ordered 40 jets.\n"))
+    assert (article.byline, article.date, article.paragraphs) == ("Carla Mendes", "2024-03-05",
+                                                                  ("SkyNord ordered 40 jets.",))
