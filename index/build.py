@@ -8,6 +8,7 @@ the live one and swaps the manifest, under one lock per index directory.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -100,7 +101,7 @@ def build_index(paths: list[Path], index_dir: Path, model: str, cache_dir: Path,
     started = time.perf_counter()
     if index_dir.exists() and not index_dir.is_dir():
         raise ValueError(f"{index_dir} is a file, not a folder to keep the index in")
-    with _index_folder(index_dir), _build_lock(index_dir):
+    with _index_folder(index_dir):
         _remove_leftovers(index_dir)
         encoder_dir = exported_encoder(model, cache_dir)
         summary = BuildSummary(index_dir=index_dir)
@@ -131,7 +132,8 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
         files = _stored_files(previous)
         new: list[tuple[Article, str]] = []
         for article, path in _readable(_discover(paths, index_dir, summary), summary, progress=False):
-            if article.article_id not in stored and (same := files.get(_resolved(path))) is not None:
+            if article.article_id not in stored and not path.lower().endswith((".json", ".jsonl")) \
+                    and (same := files.get(_resolved(path))) is not None:
                 article = replace(article, article_id=same)  # the stored file, named from another folder
             known = stored.get(article.article_id)
             if known is not None and known[1] == content_hash(article):
@@ -159,7 +161,7 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
 def _stored_files(previous: IndexReader) -> dict[Path, str]:
     """The stored articles' ids by their files (an index built before paths were stored absolute: resolved from
     here): `qa index add news/tech/004.txt` after `qa index build news` is that article (id "tech/004"), not a new
-    one with id "004" beside its old text."""
+    one with id "004" beside its old text. (A JSON feed's articles keep the ids they give.)"""
     files = {}
     for path, article_id in previous.article_files().items():
         if (resolved := _resolved(path)) is not None:
@@ -417,19 +419,24 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
 @contextmanager
 def _index_folder(index_dir: Path) -> Iterator[None]:
-    """`index_dir`, made if missing, and removed again if the build fails before anything but its lock is in it:
-    a build of nothing readable leaves no empty index folder behind."""
-    made = not index_dir.exists()
+    """`index_dir`, made if missing (with its missing parents), locked for the build (`_build_lock`); removed
+    again, still locked, if the build fails before anything but its lock is in it: a build of nothing readable
+    leaves no empty folder behind."""
+    made = [folder for folder in (index_dir, *index_dir.parents) if not folder.exists()]
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OSError(f"cannot make the index folder {index_dir}: {exc.strerror or exc}") from exc
-    try:
-        yield
-    except BaseException:
-        if made and all(p.name == ".lock" for p in index_dir.iterdir()):
-            shutil.rmtree(index_dir, ignore_errors=True)
-        raise
+    with _build_lock(index_dir):
+        try:
+            yield
+        except BaseException:
+            if made and all(p.name == ".lock" for p in index_dir.iterdir()):
+                (index_dir / ".lock").unlink(missing_ok=True)
+                for folder in made:  # innermost first; one holding anything else stays
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+            raise
 
 
 def _new_generation() -> str:

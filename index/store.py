@@ -34,7 +34,7 @@ import faiss
 import numpy as np
 
 from index.encoder import ENCODER_FILES, PASSAGE_INT8_FILE
-from index.types import Article
+from index.types import Article, web_link
 from index.vectors import ANN_THRESHOLD, Cells, VectorIndexInfo, build_vector_index
 
 FORMAT_VERSION = 1
@@ -388,6 +388,13 @@ class ArticleRecord:
     paragraph_count: int
 
 
+def _record(row: tuple | list, paragraph_count: int) -> ArticleRecord:
+    """An article's stored metadata; its url only as a `web_link` (an index built before urls were checked at
+    parsing may hold a 'javascript:' one)."""
+    article_id, title, byline, date, url, source = row
+    return ArticleRecord(article_id, title, byline, date, web_link(url), source, paragraph_count)
+
+
 class ParagraphRow(NamedTuple):
     """A paragraph's text and where it stands: its article (title, url, date) and its index there."""
 
@@ -498,7 +505,7 @@ class IndexReader:
                 f" JOIN articles a ON a.id = p.article WHERE p.id IN ({','.join('?' * len(missing))})",
                 tuple(missing),
             )
-            read = {row[0]: ParagraphRow(*row[1:]) for row in rows}
+            read = {row[0]: ParagraphRow(*row[1:4], web_link(row[4]), *row[5:]) for row in rows}
             with self._lock:
                 self._paragraph_rows.update(read)
                 while len(self._paragraph_rows) > PARAGRAPH_CACHE:
@@ -514,7 +521,7 @@ class IndexReader:
         rowid, *meta = rows[0]
         rows = self._query("SELECT text FROM paragraphs WHERE article = ? ORDER BY idx", (rowid,))
         texts = [r[0] for r in rows]
-        return ArticleRecord(*meta, paragraph_count=len(texts)), texts
+        return _record(meta, len(texts)), texts
 
     def article_files(self) -> dict[str, str]:
         """The file each stored article was read from (as the build was given it) -> the article's id, for the
@@ -547,7 +554,7 @@ class IndexReader:
             "SELECT a.article_id, a.title, a.byline, a.date, a.url, a.source,"
             " (SELECT COUNT(*) FROM paragraphs p WHERE p.article = a.id)"
             " FROM articles a ORDER BY a.article_id LIMIT ? OFFSET ?", (limit, offset))
-        return [ArticleRecord(*row) for row in rows]
+        return [_record(row[:-1], row[-1]) for row in rows]
 
     def close(self) -> None:
         with self._lock:

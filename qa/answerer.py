@@ -253,7 +253,8 @@ def _citations(ranked: list[ParagraphEvidence], extraction: Extraction | None, t
     chosen: list[tuple[ParagraphEvidence, int, int]] = []
     if extraction:
         chosen.append((extraction.paragraph, extraction.start, extraction.end))
-    cited = {_letters(p.text[start:end]) for p, start, end in chosen}
+    cited = {_letters(p.text[s.start:s.end]) for p, start, end in chosen for s in p.sentences
+             if s.start < end and s.end > start}  # each sentence of a widened answer
     for p in ranked:
         if len(chosen) >= top_k:
             break

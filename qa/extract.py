@@ -49,16 +49,19 @@ _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without
                        re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*")
 _WORD = re.compile(r"\w")
+_QUOTE_MARK = re.compile(r'(?<!\d)"|[“”]')  # not an inch mark: '55" screen'
 _LETTER = re.compile(r"[^\W\d_]")
 # What a short answer to a question opening with "when" holds: a number, a month or weekday, or a word of time
 # ("the following season", "after the war", "shortly before his death"). None of the 107 such questions of 1,500
 # from even SQuAD v1.1 dev articles was given a short answer without one; "When did his trial start?" had been
 # answered "Mr Ebbers", the man "his" stands for.
 _TIME = re.compile(
-    r"\d|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)|year|centur|decade|"
-    r"season|spring|summer|autumn|fall|winter|week|month|day|night|morning|evening|noon|hour|minute|ago|after|"
-    r"before|during|until|since|later|earlier|soon|now|today|yesterday|tomorrow|time|age|era|period|war|reign|"
-    r"once|first|last|next|early|late|mid|beginning|end|start|dawn|dusk", re.IGNORECASE)
+    r"\d|\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|(?:mon|tues?|wednes|thurs?|fri|satur|sun)(?:day)?|years?|"
+    r"centur(?:y|ies)|decades?|seasons?|spring|summer|autumn|fall|winter|weeks?|months?|days?|nights?|mornings?|"
+    r"evenings?|noon|hours?|minutes?|ago|after|before|during|until|since|later|earlier|soon|now|today|tonight|"
+    r"yesterday|tomorrow|times?|ages?|eras?|periods?|wars?|reign|once|first|last|next|early|late|mid|beginning|"
+    r"end|start|dawn|dusk)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -252,25 +255,31 @@ def _holds_what_is_asked(question: Question) -> re.Pattern[str]:
 
 
 def _whole_quote(p: ParagraphEvidence, start: int, end: int) -> tuple[int, int]:
-    """The answer with the sentence before (after) it when it begins (ends) inside a quotation that sentence opens
-    (closes): not 'It's an entertainment device," said Kaz Hirai' without the quote's first sentence. A quotation
-    opened further back is left as it is: the answer would grow by a paragraph."""
+    """The answer with the sentence before it when it opens by closing a quotation that sentence opens, and with the
+    sentence after it when it ends by opening one that sentence closes: not 'It's an entertainment device," said
+    Kaz Hirai' without the quote's first sentence. Quote marks are read in the sentences themselves (an inch mark,
+    '55"', is none), so a quotation opened further back leaves the answer as it is."""
     inside = [k for k, s in enumerate(p.sentences) if s.start < end and s.end > start]
     if not inside:
         return start, end
     first, last = inside[0], inside[-1]
-    if first > 0 and _in_quotation(p.text, start) and not _in_quotation(p.text, p.sentences[first - 1].start):
-        start = p.sentences[first - 1].start
-    if last + 1 < len(p.sentences) and _in_quotation(p.text, end) \
-            and not _in_quotation(p.text, p.sentences[last + 1].end):
-        end = p.sentences[last + 1].end
+    marks = _quote_marks(p.text, start, end)
+    if marks and not marks[0] and first > 0:
+        before = p.sentences[first - 1]
+        if (opened := _quote_marks(p.text, before.start, before.end)) and opened[-1]:
+            start = before.start
+    if marks and marks[-1] and last + 1 < len(p.sentences):
+        after = p.sentences[last + 1]
+        if (closed := _quote_marks(p.text, after.start, after.end)) and not closed[0]:
+            end = after.end
     return start, end
 
 
-def _in_quotation(text: str, at: int) -> bool:
-    """Whether `text[at]` stands inside a quotation: an odd number of straight double quotes before it, or more
-    opening curly ones than closing."""
-    return text.count('"', 0, at) % 2 == 1 or text.count("“", 0, at) > text.count("”", 0, at)
+def _quote_marks(text: str, start: int, end: int) -> list[bool]:
+    """The double quote marks of `text[start:end]` in order, True for one that opens a quotation: a curly one by
+    its shape, a straight one after a space, a bracket or a dash, or at the start."""
+    return [m.group() == "“" or (m.group() == '"' and (m.start() == 0 or text[m.start() - 1] in " \t\n([{—–-"))
+            for m in _QUOTE_MARK.finditer(text, start, end)]
 
 
 def _logit(p: float) -> float:

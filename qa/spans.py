@@ -211,12 +211,17 @@ def _each_match(sentence: str, kind: str) -> Iterator[tuple[int, int, int | None
 
 
 _TITLED = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)?[A-Z][\w'’\-]+(?:\s(?:de\s|van\s|von\s)?[A-Z][\w'’\-]+)*"
+_ROLE = (r"(?:executive|officer|president|director|minister|secretary|spokes(?:man|woman|person)|chair(?:man|woman)?|"
+         r"head|chief|manager|coach|analyst|economist|leader|boss|founder|editor|correspondent|captain|governor|"
+         r"mayor|commissioner|advis[eo]r|lawyer|professor|researcher|official|partner|owner|producer|striker|star)")
 # Verbs that report speech: "said Tim Osborne", "Mr Blair told MPs" (and `qa.conversation`'s attribution test).
 SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
         r"wrote|writes|stated|commented|announced)")
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
-    # "told MPs": whom, not who; "said Sun's chief operating officer Jonathan Schwartz": the name after the post
-    re.compile(rf"\b(?!told\b|tells\b){SAYS}\s+(?:[A-Z][\w\-]*['’]s\s+(?:[a-z][\w\-]*\s+){{0,5}})?({_TITLED})"),
+    # "said Sun's chief operating officer Jonathan Schwartz": the name after the post ("said Labour's plans would
+    # hurt Britain" names no one)
+    re.compile(rf"\b{SAYS}\s+[A-Z][\w\-]*['’]s\s+(?:[a-z][\w\-]*\s+){{0,4}}{_ROLE}\s+({_TITLED})"),
+    re.compile(rf"\b(?!told\b|tells\b){SAYS}\s+({_TITLED})"),  # "told MPs": whom, not who
     re.compile(rf"\baccording to\s+({_TITLED})"),
     re.compile(rf"({_TITLED}),?\s+{SAYS}\b"),
     re.compile(rf"({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),

@@ -29,17 +29,18 @@ _CAPTION_CREDIT = re.compile(r"\*\*(?:[^*a-z]{2,80}|[A-Z][A-Za-z .&-]{1,30}\s?/\
 _RULE = re.compile(r"^(?:=+|(?:[-*_]\s*){3,})$")
 _UNDERLINE = re.compile(r"^(?:=+|-+)$")
 _IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"!?\[([^\]\n]{0,300})\]\([^)\n]{0,2000}\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
-_SINGLE_EMPHASIS = re.compile(r"(?<![\w*])\*(?![\s*])([^*\n]+?)(?<!\s)\*(?![\w*])"
-                              r"|(?<!\w)_(?![\s_])([^_\n]+?)(?<!\s)_(?!\w)")
-_STRUCK = re.compile(r"~~(?!\s).+?~~\s?")  # struck-out text is not what the article says
-_CODE = re.compile(r"`([^`\n]+)`")
-_AUTOLINK = re.compile(r"<(https?://[^\s>]+)>")
-_REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-# Markdown blocks that are no paragraph of prose: fenced code, link reference definitions ("[1]: https://...")
-_FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$\n?", re.MULTILINE | re.DOTALL)
-_LINK_DEFINITION = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]*\S+.*$\n?", re.MULTILINE)
+_SINGLE_EMPHASIS = re.compile(r"(?<![\w*])\*(?![\s*])([^*\n]{1,300}?)(?<!\s)\*(?![\w*])"
+                              r"|(?<!\w)_(?![\s_])([^_\n]{1,300}?)(?<!\s)_(?!\w)")
+_STRUCK = re.compile(r"~~(?!\s)[^~\n]{1,300}?~~\s?")  # struck-out text is not what the article says
+_CODE = re.compile(r"`([^`\n]{1,300})`")
+_AUTOLINK = re.compile(r"<(https?://[^\s>]{1,2000})>")
+_REFERENCE_LINK = re.compile(r"\[([^\]\n]{1,300})\]\[([^\]\n]{0,300})\]")
+# A link reference definition: "[1]: https://... "Title"" (not "[Editor's note]: This story was corrected.")
+_LINK_DEFINITION = re.compile(r"^[ \t]{0,3}\[([^\]\n]{1,300})\]:[ \t]*<?[^\s>]+>?"
+                              r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*$\n?", re.MULTILINE)
+_FENCE = re.compile(r"[ \t]*(```|~~~)")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-+*]|\d{1,3}[.)])[ \t]+")
 _QUOTE_MARKER = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
 _TABLE_RULE = re.compile(r"^\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?$")
@@ -55,6 +56,7 @@ _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 _HEADING = re.compile(r"^#{1,6}\s+")
+_HAS_DIGIT = re.compile(r"\d")
 _PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
 _PREAMBLE_CHARS = 150
 _LEAD_CHARS = 150  # a first line this long that ends a sentence is the lead paragraph, not a headline
@@ -79,7 +81,7 @@ def parse_text(data: bytes, article_id: str, where: str, markdown: bool = False)
         return Skipped(where, str(exc))
     fields, text = _front_matter(text)
     if markdown:
-        text = _LINK_DEFINITION.sub("", _FENCE.sub("", text))
+        text = _markdown_inline(_without_fences(text))
     blocks = [b.strip() for b in re.split(r"\n[ \t]*\n", text.strip())]
     if markdown:
         blocks = [paragraph for block in blocks for paragraph in _markdown_blocks(block)]
@@ -105,6 +107,36 @@ def parse_text(data: bytes, article_id: str, where: str, markdown: bool = False)
     if not paragraphs:
         return Skipped(where, "no body paragraphs after the headline")
     return Article(article_id, headline(title, paragraphs), tuple(paragraphs), meta.byline, meta.date, meta.url)
+
+
+def _without_fences(text: str) -> str:
+    """`text` without its fenced code blocks (a fence never closed is left as text)."""
+    lines = text.split("\n")
+    kept: list[str] = []
+    opened: tuple[int, str] | None = None
+    for line in lines:
+        fence = _FENCE.match(line)
+        if opened is None:
+            if fence:
+                opened = (len(kept), fence.group(1))
+            kept.append(line)
+        elif fence and fence.group(1) == opened[1] and not line.strip().strip(opened[1][0]):
+            del kept[opened[0]:]  # the code and its opening fence
+            opened = None
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _markdown_inline(text: str) -> str:
+    """Markdown's inline marks taken off their words: struck-out text dropped, *emphasis*, _emphasis_, `code`,
+    <autolinks>, and [reference][1] links whose definition the text gives (the definitions dropped)."""
+    labels = {m.group(1).lower() for m in _LINK_DEFINITION.finditer(text)}
+    text = _LINK_DEFINITION.sub("", text)
+    text = _REFERENCE_LINK.sub(lambda m: m.group(1) if (m.group(2) or m.group(1)).lower() in labels else m.group(0),
+                               text)
+    text = _SINGLE_EMPHASIS.sub(lambda m: m.group(1) or m.group(2), _STRUCK.sub("", _AUTOLINK.sub(r"\1", text)))
+    return _CODE.sub(r"\1", text)
 
 
 def _markdown_blocks(block: str) -> list[str]:
@@ -216,9 +248,9 @@ def _dated(byline: str) -> tuple[str, str | None]:
     """A byline without the date it ends with ("Carla Mendes | 5 March 2024", "Carla Mendes, 5 March 2024"), and
     that date."""
     for separator in (" | ", ", ", " · ", " - ", " – ", " — "):
-        name, _, when = byline.rpartition(separator)
-        if name and (date := parse_date(when)):
-            return name.strip(), date
+        for at in (m.start() for m in re.finditer(re.escape(separator), byline)):  # "Mendes, March 5, 2024"
+            if at and (date := parse_date(byline[at + len(separator):])):
+                return byline[:at].strip(), date
     return byline, None
 
 
@@ -239,15 +271,15 @@ def parse_byline(line: str) -> str | None:
 def clean_inline(text: str) -> str:
     """Drop markdown links and emphasis, keeping their words, and runs of characters no one reads (`_JUNK`);
     collapse whitespace."""
-    text = _JUNK.sub(" ", _LINK.sub(r"\1", _REFERENCE_LINK.sub(r"\1", _AUTOLINK.sub(r"\1", text))))
-    text = _SINGLE_EMPHASIS.sub(lambda m: m.group(1) or m.group(2), _EMPHASIS.sub(r"\2", _STRUCK.sub("", text)))
-    return collapse_whitespace(_CODE.sub(r"\1", text))
+    text = _JUNK.sub(" ", _LINK.sub(r"\1", text))
+    text = _EMPHASIS.sub(r"\2", text)
+    return collapse_whitespace(text)
 
 
 def parse_date(line: str) -> str | None:
     """An ISO date if the whole line is a date in a common news format (maybe after "Updated:" and before a
     time: "Published: 18 Dec 2023, 22:17 GMT"), else None."""
-    if len(line) > 60:
+    if len(line) > 60 or not _HAS_DIGIT.search(line):  # every date format has a day or a year: no strptime
         return None
     if iso := _ISO_DATE.match(line.strip()):
         line = iso.group(1)

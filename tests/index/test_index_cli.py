@@ -130,6 +130,8 @@ def test_build_with_nothing_readable_fails_with_one_line(tmp_path: Path) -> None
     run = qa("index", "build", tmp_path / "junk", "--index-dir", tmp_path / "index", cwd=tmp_path)
     assert_one_line_error(run, "no readable articles", "empty.txt: empty file")
     assert not (tmp_path / "index").exists(), "the index folder it made is removed again"
+    run = qa("index", "build", tmp_path / "junk", "--index-dir", tmp_path / "new" / "deep" / "index", cwd=tmp_path)
+    assert run.returncode == 1 and not (tmp_path / "new").exists(), "and the parents it made"
     (tmp_path / "kept").mkdir()
     run = qa("index", "build", tmp_path / "junk", "--index-dir", tmp_path / "kept", cwd=tmp_path)
     assert run.returncode == 1 and (tmp_path / "kept").is_dir(), "a folder that was there stays"

@@ -438,6 +438,14 @@ var decks = 4;
 """
 
 
+def test_markdown_that_only_looks_like_a_link_or_a_fence_stays_text(tmp_path: Path) -> None:
+    text = ("# Note\n\n[Editor's note]: This story was corrected on Monday.\n\n"
+            "It was founded in 1990.[1][2] It won.\n\n```\nA fence never closed keeps its text.\n")
+    assert parse_one(write(tmp_path / "a.md", text)).paragraphs == (
+        "[Editor's note]: This story was corrected on Monday.", "It was founded in 1990.[1][2] It won.",
+        "``` A fence never closed keeps its text.")
+
+
 def test_markdown_marks_are_dropped_and_its_blocks_read_as_paragraphs(tmp_path: Path) -> None:
     article = parse_one(write(tmp_path / "ship.md", SHIP_MD))
     assert article.paragraphs == (
@@ -459,7 +467,7 @@ def test_a_text_file_keeps_a_paragraph_opening_with_a_dash_as_prose(tmp_path: Pa
 
 
 @pytest.mark.parametrize("line", ["By Carla Mendes | 5 March 2024", "By Carla Mendes, 5 March 2024",
-                                  "*By* **Carla Mendes** | 5 March 2024"])
+                                  "By Carla Mendes, March 5, 2024", "*By* **Carla Mendes** | 5 March 2024"])
 def test_a_byline_ending_with_a_date_gives_both(tmp_path: Path, line: str) -> None:
     article = parse_one(write(tmp_path / "a.md", f"# Jets ordered\n\n{line}\n\nSkyNord ordered 40 jets.\n"))
     assert (article.byline, article.date, article.paragraphs) == ("Carla Mendes", "2024-03-05",

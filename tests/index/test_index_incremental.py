@@ -3,6 +3,7 @@ paragraph ids, same vectors), the answers follow, and a failed or killed update 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import textwrap
 from dataclasses import dataclass
@@ -192,6 +193,20 @@ def test_a_stored_file_added_from_another_folder_is_its_article_not_a_second_cop
     assert new.found and "£1.45" in new.answer
     assert [c.article_id for c in new.citations].count("prices") >= 1
     assert not any(c.article_id.startswith("news/") for c in new.citations)
+
+
+def test_a_json_feed_that_gained_an_article_adds_it_under_its_own_id(tmp_path: Path, build: Build) -> None:
+    """A feed's articles name their ids: the feed's file is no reason to rename a new one to the stored one."""
+    feed = tmp_path / "news" / "feed.json"
+    bridge = {"id": "bridge", "title": BRIDGE_TITLE, "paragraphs": list(BRIDGE_PARAGRAPHS)}
+    panda = {"id": "panda", "title": PANDA_TITLE, "paragraphs": list(PANDA_PARAGRAPHS)}
+    write(feed, json.dumps([bridge]))
+    build([feed.parent], tmp_path / "index")
+    write(feed, json.dumps([bridge, panda]))
+
+    summary = add_to_index([feed.parent], tmp_path / "index", progress=False)
+
+    assert (summary.added, summary.changed, summary.unchanged) == (["panda"], [], 1)
 
 
 def test_adding_what_is_already_stored_writes_nothing(corpus: Corpus, encoded: list[str]) -> None:

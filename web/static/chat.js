@@ -264,7 +264,8 @@
   // (after a reload too).
   function reset() {
     forget();
-    unanswered(transcript);
+    var left = unanswered(transcript);
+    if (left !== null) keep(left);  // asked again from the box, unless something else is being typed there
     if (transcript.length) {
       undone = { transcript: transcript, session: store.getItem(SESSION) };
       store.setItem(UNDONE, JSON.stringify(undone));
