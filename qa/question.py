@@ -60,8 +60,11 @@ WH_WORDS = "who|whom|whose|what|which|when|where|why|how"
 # A question opening with "who" ("And who ...?"): it asks for a person, as a question with "who" further in may not
 # ("What was the age of the woman who ...?").
 ASKS_WHO = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|whom)\b", re.IGNORECASE)
-ASKS_WHEN = re.compile(r"\s*(?:(?:and|but|so)\s+)?when\b", re.IGNORECASE)
+
 AUXILIARIES = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall"
+# A question asking "when" ("When did his trial start?"), not one opening with a "when" clause ("When the Rhine
+# leaves Lake Constance, which way does it flow?").
+ASKS_WHEN = re.compile(rf"\s*(?:(?:and|but|so)\s+)?when\s+(?:{AUXILIARIES})\b", re.IGNORECASE)
 # What makes a text ask rather than name a topic: a question mark, a wh-word, or an opening verb that asks.
 _ASKING = re.compile(rf"\?\s*$|\b({WH_WORDS})\b|^\s*({AUXILIARIES}|tell|name|list|give|show|explain|describe|find)\b",
                      re.IGNORECASE)

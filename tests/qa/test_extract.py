@@ -140,6 +140,7 @@ def test_a_question_opening_with_who_is_not_answered_with_a_number(answerer: Ans
     ("When did his trial start?", "on Monday", True),
     ("When did his trial start?", "shortly after his arrest", True),
     ("Who went on trial on Monday?", "Mr Ebbers", True),
+    ("When Mr Ebbers went on trial, who was arrested?", "Mr Ebbers", True),  # a "when" clause, not "when?"
 ])
 def test_a_question_opening_with_when_is_answered_with_a_time(answerer: Answerer, question: str, span: str,
                                                               answered: bool) -> None:
