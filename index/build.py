@@ -30,7 +30,7 @@ from index.copies import COPY_NAME, Texts, copy_skipped
 from index.discover import Found, discover
 from index.encoder import ONNX_FILE, Encoder, passage_graph, usable_cores
 from index.export import exported_encoder
-from index.formats import read_file
+from index.formats import READERS, read_file
 from index.graph_cache import int8_graph
 from index.lexical import TERMS_VERSION, terms
 from index.store import FORMAT_VERSION, MANIFEST, GenerationWriter, IndexReader, Manifest
@@ -132,7 +132,7 @@ def add_to_index(paths: list[Path], index_dir: Path, progress: bool | None = Non
         files = _stored_files(previous)
         new: list[tuple[Article, str]] = []
         for article, path in _readable(_discover(paths, index_dir, summary), summary, progress=False):
-            if article.article_id not in stored and not path.lower().endswith((".json", ".jsonl")) \
+            if article.article_id not in stored and READERS.get(Path(path).suffix.lower()) != "json" \
                     and (same := files.get(_resolved(path))) is not None:
                 article = replace(article, article_id=same)  # the stored file, named from another folder
             known = stored.get(article.article_id)

@@ -51,10 +51,10 @@ _NUMBER = re.compile(r"\d[\d,.]*")
 _WORD = re.compile(r"\w")
 _QUOTE_MARK = re.compile(r'(?<!\d)"|[“”]')  # not an inch mark: '55" screen'
 _LETTER = re.compile(r"[^\W\d_]")
-# What a short answer to a question opening with "when" holds: a number, a month or weekday, or a word of time
-# ("the following season", "after the war", "shortly before his death"). None of the 107 such questions of 1,500
-# from even SQuAD v1.1 dev articles was given a short answer without one; "When did his trial start?" had been
-# answered "Mr Ebbers", the man "his" stands for.
+# What a short answer to a question asking "when" (`ASKS_WHEN`) holds: a number, a month or weekday, or a word of
+# time ("the following season", "after the war", "shortly before his death"). None of the 107 questions opening with
+# "when" of 1,500 from even SQuAD v1.1 dev articles was given a short answer without one; "When did his trial
+# start?" had been answered "Mr Ebbers", the man "his" stands for.
 _TIME = re.compile(
     r"\d|\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|(?:mon|tues?|wednes|thurs?|fri|satur|sun)(?:day)?|years?|"
@@ -231,7 +231,7 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
     (`tidy`: whole brackets and quotations, no full stop); None if no word is left (a full stop alone answers
     nothing), no letter for a question opening with "who" ("Who was arrested?" is not answered "18", of "an
     18-year-old woman": none of SQuAD v1.1 dev's 1,062 such questions has a gold answer without a letter; "What
-    was the age of the woman who was arrested?" may be), or no word of time for one opening with "when" (`_TIME`).
+    was the age of the woman who was arrested?" may be), or no word of time for one asking "when" (`_TIME`).
     If it overlaps one of `avoid` (answers the question is not given: `Resolved.not_answers`), found as a whole
     word or phrase, the best span elsewhere in the window."""
     if read is None or read.probability < threshold:

@@ -56,11 +56,10 @@ _HOW_MEASURE = re.compile(r"\bhow (old|long|far|big|large|tall|high|often|fast|s
 
 
 WH_WORDS = "who|whom|whose|what|which|when|where|why|how"
-# Verbs a yes/no question opens with ("Is...", "Did...", "Can...").
 # A question opening with "who" ("And who ...?"): it asks for a person, as a question with "who" further in may not
 # ("What was the age of the woman who ...?").
 ASKS_WHO = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|whom)\b", re.IGNORECASE)
-
+# Verbs a yes/no question opens with ("Is...", "Did...", "Can...").
 AUXILIARIES = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall"
 # A question asking "when" ("When did his trial start?"), not one opening with a "when" clause ("When the Rhine
 # leaves Lake Constance, which way does it flow?").

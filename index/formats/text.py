@@ -162,7 +162,7 @@ def _markdown_blocks(block: str) -> list[str]:
 
 
 def _cells(row: str) -> list[str]:
-    return [clean_inline(cell) for cell in row.strip().strip("|").split("|")]
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]  # `_read_blocks` cleans the row
 
 
 def _may_be_headline(first_line: str, rest: str, title: str | None) -> bool:

@@ -390,7 +390,6 @@
       var question = asking.question;
       forget();
       if (unanswered(transcript) !== null) { log.lastElementChild.remove(); persist(); }
-      store.removeItem(DRAFT);
       keep(question);
     });
     restore();
