@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,8 +100,18 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
                     stack.append((path, depth + 1))
             else:
                 files.append(path)
+        sharing = _sharing_a_name(files)
         for path in reversed(files):
-            yield from _one_file(path, root)
+            yield from _one_file(path, root, keep_suffix=path in sharing)
+
+
+def _sharing_a_name(files: list[Path]) -> set[Path]:
+    """The names that two article files of one folder share but for their extension ("story.txt" and
+    "story.md"): each of them keeps its extension in its id ("story.txt", "story.md"), or the second would be
+    skipped as a duplicate id. (A JSON feed's articles give their own ids.)"""
+    named = [path for path in files if READERS.get(path.suffix.lower()) not in (None, "json")]
+    counts = Counter(path.stem for path in named)
+    return {path for path in named if counts[path.stem] > 1}
 
 
 def _saved_page_of(folder: str, names: dict[str, str]) -> str | None:
@@ -125,7 +136,7 @@ def _holds_an_index(folder: Path, names: dict[str, str]) -> bool:
         return False
 
 
-def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:
+def _one_file(path: Path, base: Path, keep_suffix: bool = False) -> Iterator[Found | Skipped]:
     if path.suffix.lower() not in READERS:
         yield Skipped(str(path), f"unsupported file type {path.suffix or '(no extension)'!r}")
         return
@@ -135,5 +146,6 @@ def _one_file(path: Path, base: Path) -> Iterator[Found | Skipped]:
     if not path.is_file():  # a named pipe or a device would block or never end when read
         yield Skipped(str(path), "not a regular file")
         return
-    relative = path.relative_to(base).with_suffix("")
+    relative = path.relative_to(base)
+    relative = relative if keep_suffix else relative.with_suffix("")
     yield Found(path, _RAW_BYTE.sub(lambda m: f"%{ord(m.group()) - 0xDC00:02X}", relative.as_posix()))

@@ -38,6 +38,16 @@ def test_a_file_given_directly_is_named_by_its_file_name(tmp_path: Path) -> None
     assert [(f.path, f.article_id) for f in found] == [(path, "story")]
 
 
+def test_files_differing_only_in_extension_each_keep_theirs_in_their_id(tmp_path: Path) -> None:
+    write(tmp_path / "news" / "story.txt", ARTICLE)
+    write(tmp_path / "news" / "story.md", ARTICLE)
+    write(tmp_path / "news" / "story.jsonl", "")
+    write(tmp_path / "news" / "other.txt", ARTICLE)
+    found, skipped = walk(tmp_path / "news")
+    assert sorted(f.article_id for f in found) == ["other", "story", "story.md", "story.txt"]
+    assert skipped == []
+
+
 def test_several_paths_are_walked_in_the_order_given(tmp_path: Path) -> None:
     write(tmp_path / "b" / "2.txt", ARTICLE)
     write(tmp_path / "a" / "1.txt", ARTICLE)
