@@ -14,7 +14,17 @@ _OPTIONAL = ("url", "date", "byline", "source")
 
 
 def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
-    """Yield one article per object: a JSON object or list, or one object per line (broken lines skipped)."""
+    """Yield one article per object: a JSON object or list, or one object per line (broken lines skipped). A file
+    none of whose objects is an article, all for one reason (a dataset's questions.jsonl), is one skipped line."""
+    read = list(_read_json(data, where))
+    reasons = {item.reason for item in read if isinstance(item, Skipped)}
+    if len(read) > 1 and len(reasons) == 1 and all(isinstance(item, Skipped) for item in read):
+        yield Skipped(where, f"no articles: none of its {len(read):,} objects is one ({reasons.pop()})")
+    else:
+        yield from read
+
+
+def _read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
     try:
         text = decode_bytes(data)
     except UndecodableError as exc:

@@ -380,6 +380,13 @@ def test_jsonl_of_the_shared_datasets_format_with_crlf_and_bom(tmp_path: Path) -
         ("Super_Bowl_50", ("A game.",)), ("Warsaw", ("Warsaw is the capital of Poland.",))]
 
 
+def test_a_jsonl_of_questions_not_articles_is_one_skipped_line_not_one_per_question(tmp_path: Path) -> None:
+    path = write(tmp_path / "questions.jsonl", jsonl(
+        *({"id": f"q{n}", "question": "Who?", "answers": ["Someone"]} for n in range(3))))
+    (skipped,) = parse(path)
+    assert skipped == Skipped(str(path), 'no articles: none of its 3 objects is one (no "paragraphs" list of strings)')
+
+
 def test_empty_json_file_is_skipped_with_a_reason(tmp_path: Path) -> None:
     (result,) = parse(write(tmp_path / "empty.jsonl", "\n  \n"))
     assert isinstance(result, Skipped)
