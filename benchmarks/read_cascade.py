@@ -102,8 +102,9 @@ def main() -> None:
         margin, lift = map(float, point.split(":"))
         answerer.cascade = Cascade(CASCADE.options, margin, lift)
         turns = evaluate_conversations(answerer, ROOT / "benchmarks/data/bbc-followups/conversations.jsonl")
+        rate = turns["followup_right_with_citation"] or 0.0  # None over no follow-up turns
         print(f"margin {margin} lift {lift}: follow-ups right + cited "
-              f"{turns['followup_right_with_citation'] * turns['followup_turns']:.0f} of {turns['followup_turns']}")
+              f"{rate * turns['followup_turns']:.0f} of {turns['followup_turns']}")
 
 
 if __name__ == "__main__":
