@@ -217,14 +217,33 @@ _ROLE = (r"(?:executive|officer|president|director|minister|secretary|spokes(?:m
 # Verbs that report speech: "said Tim Osborne", "Mr Blair told MPs" (and `qa.conversation`'s attribution test).
 SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
         r"wrote|writes|stated|commented|announced)")
+# A day or month is no speaker: "Jack Straw, who will hold talks on Thursday, said" is Jack Straw's word.
+_NOT_SPEAKER = (r"(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|June|"
+                r"July|August|September|October|November|December)\b)")
+# A name that goes on ("said Ask Jeeves", when the name is "Ask Jeeves"), is a possessive ("said Lord Goldsmith's
+# admission") or is followed by a verb is the subject of what was said ("he said Brown was arrested", "says Lord
+# Goldsmith warned", "said Hereford hospital was"), not who said it.
+_WHOLE_NAME = r"(?<!['’]s)(?![\w'’\-])(?!\s(?:de\s|van\s|von\s)?[A-Z])"
+_NOT_SUBJECT = (_WHOLE_NAME + r"(?!\s+(?:[a-z]+\s+)?(?:was|is|were|are|had|has|have|would|will|could|should|might|"
+                r"may|must|did|does|\w+ed)\b)")
+# A name after "of", "in", "and", ... is named in passing ("allies of Mr Blair and Mr Brown, said", "who lives in
+# Cleveland, said").
+_OBJECT_OF = ("of", "in", "on", "at", "to", "for", "from", "with", "by", "and", "or")
+_NOT_AN_OBJECT = "".join(rf"(?<!\b{word}\s)" for word in _OBJECT_OF)
+# What comes before a name cut from a longer one `_NOT_AN_OBJECT` turned down ("of Mr Brown" -> "Brown")
+_NAME_BEFORE = re.compile(rf"(?:\b(?:{'|'.join(_OBJECT_OF)})\s(?:{_NOT_SPEAKER}[A-Z][\w'’\-]*\s)+"
+                          r"|\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)$")
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
-    # "said Sun's chief operating officer Jonathan Schwartz": the name after the post ("said Labour's plans would
-    # hurt Britain" names no one)
-    re.compile(rf"\b{SAYS}\s+[A-Z][\w\-]*['’]s\s+(?:[a-z][\w\-]*\s+){{0,4}}{_ROLE}\s+({_TITLED})"),
-    re.compile(rf"\b(?!told\b|tells\b){SAYS}\s+({_TITLED})"),  # "told MPs": whom, not who
+    # "said Sun's chief operating officer Jonathan Schwartz", "said BIFA founder and director Elliot Grove": the
+    # name after the post ("said Labour's plans would hurt Britain" names no one)
+    re.compile(rf"\b{SAYS}\s+(?:[A-Z][\w\-]*(?:['’]s)?\s+)?(?:[a-z][\w\-]*\s+){{0,4}}{_ROLE}\s+({_TITLED})"),
+    # "told MPs", "warned Tony Blair": whom, not who
+    re.compile(rf"\b(?!told\b|tells\b|warned\b|warns\b){SAYS}\s+{_NOT_SPEAKER}({_TITLED}){_NOT_SUBJECT}"),
     re.compile(rf"\baccording to\s+({_TITLED})"),
-    re.compile(rf"({_TITLED}),?\s+{SAYS}\b"),
-    re.compile(rf"({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),
+    re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED})\s+{SAYS}\b"),
+    # "Mr Aitken, who lives in Cleveland, said": the name before the clause
+    re.compile(rf"{_NOT_AN_OBJECT}({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),
+    re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED}),\s+{SAYS}\b"),
 )
 
 
@@ -267,11 +286,14 @@ def speaker_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     `text`; None when it names no one (a pronoun, "the company")."""
     sentence = text[start:end]
     for pattern in _SPEAKER:
-        if found := pattern.search(sentence):
+        for found in pattern.finditer(sentence):
             a, b = found.span(1)
+            if _NAME_BEFORE.search(sentence, 0, a):
+                continue
             a = _strip_leading_stop(sentence, a, b)
             if a < b:
                 return start + a, start + b
+            break
     return None
 
 

@@ -138,6 +138,14 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ("Yesterday, Mr Brown said so.", "Mr Brown"),
     ("Prices rose, according to Dr Ann Lee.", "Dr Ann Lee"),
     ("It could mature, said Sun's chief operating officer Jonathan Schwartz.", "Jonathan Schwartz"),  # not "Sun's"
+    ('"It is strong," said BIFA founder and director Elliot Grove.', "Elliot Grove"),
+    ("Jack Straw, who will hold talks in Beijing on Thursday, said the code works.", "Jack Straw"),
+    ("He said Brown was arrested at his hotel.", None),  # whom he spoke of
+    ("He said Ask Jeeves was keen.", None),
+    ('In a statement issued on Wednesday Lord Woolf said: "No doubt."', "Lord Woolf"),
+    ("Mr Aitken, who lives in Cleveland, said he ran.", "Mr Aitken"),
+    ('Sources, all "allies" of Mr Blair and Mr Brown, said he was tired.', None),
+    ("Philippe Sands says Lord Goldsmith warned Tony Blair.", "Philippe Sands"),
     ('"I thought so," he said, "but it worked."', None),  # a pronoun names no one
     ("The company said profits rose.", None),
 ])
