@@ -66,7 +66,8 @@ _TIME = re.compile(
 
 @dataclass(frozen=True)
 class Extraction:
-    """The chosen answer span in its paragraph, with the scores the confidence model reads."""
+    """The chosen answer span in its paragraph, with the scores the confidence model reads; `floor` is a
+    confidence the answer has whatever they say (a speaker read off the text, see `qa.answerer._with_speaker`)."""
 
     paragraph: ParagraphEvidence
     start: int
@@ -74,6 +75,7 @@ class Extraction:
     short_start: int | None
     short_end: int | None
     features: dict[str, float]
+    floor: float = 0.0
 
 
 def rank_paragraphs(evidence: list[ParagraphEvidence], weights: Weights) -> list[ParagraphEvidence]:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from qa.answerer import Answerer, _with_speaker
+from qa.answerer import SPEAKER_CONFIDENCE, Answerer, _with_speaker
 from qa.conversation import Resolved, Session, SessionStore, Turn, attribution, focus_of, resolve
 from qa.evidence import ParagraphEvidence, SentenceEvidence
 from qa.extract import Extraction
@@ -138,6 +138,7 @@ def test_who_said_that_is_answered_from_the_sentence_that_says_who_said_the_last
     assert cited(first) == ("steel", 2) and "12m pounds" in first.answer
     said = news.ask("Who said that?", session_id=first.session_id)
     assert cited(said) == ("steel", 2) and said.answer == first.answer and said.short_answer == "Alan Pryce"
+    assert said.found and said.confidence >= SPEAKER_CONFIDENCE  # read off the text, whatever the question's words
 
 
 @pytest.mark.parametrize(("paragraph", "answer", "speaker"), [
@@ -160,6 +161,7 @@ def test_who_said_that_names_the_speaker_and_takes_in_the_sentence_naming_he_or_
     said = _with_speaker(Extraction(evidence, last.start, last.end, None, None, {}))
     short = paragraph[said.short_start:said.short_end] if said.short_start is not None else None
     assert (paragraph[said.start:said.end].strip(), short) == (answer, speaker)
+    assert said.floor == (SPEAKER_CONFIDENCE if speaker == "Moira Kerr" else 0.0)  # only a speaker its sentence names
 
 
 SAYING = """Ferry returns to Inchmore
