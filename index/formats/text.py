@@ -10,6 +10,7 @@ title, date, author and url. Metadata lines are recognised in both layouts and n
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +41,8 @@ _REFERENCE_LINK = re.compile(r"\[([^\]\n]{1,300})\]\[([^\]\n]{0,300})\]")
 # A link reference definition: "[1]: https://... "Title"" (not "[Editor's note]: This story was corrected.")
 _LINK_DEFINITION = re.compile(r"^[ \t]{0,3}\[([^\]\n]{1,300})\]:[ \t]*<?[^\s>]+>?"
                               r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*$\n?", re.MULTILINE)
+# A footnote's mark ("grazing land.[^1]") and the mark opening its text ("[^1]: The Ranchers Association filed ...")
+_FOOTNOTE = re.compile(r"^[ \t]{0,3}\[\^[^\]\s]{1,20}\]:[ \t]*|\[\^[^\]\s]{1,20}\]", re.MULTILINE)
 _FENCE = re.compile(r"[ \t]*(```|~~~)")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-+*]|\d{1,3}[.)])[ \t]+")
 _QUOTE_MARKER = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
@@ -56,6 +59,10 @@ _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 _HEADING = re.compile(r"^#{1,6}\s+")
+# A page's share buttons: "Share on Twitter | Share on Facebook", "Share this article", "Email · Print"
+_SHARE_BUTTON = (r"(?:share(?:\s+(?:on|via|to)\s+[\w.]+|\s+this(?:\s+(?:article|story|page))?)?"
+                 r"|tweet|email|print|copy link)")
+_SHARE = re.compile(rf"^{_SHARE_BUTTON}(?:\s*[|·•,/]?\s*{_SHARE_BUTTON})*$", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
 _PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
 _PREAMBLE_CHARS = 150
@@ -130,7 +137,9 @@ def _without_fences(text: str) -> str:
 
 def _markdown_inline(text: str) -> str:
     """Markdown's inline marks taken off their words: struck-out text dropped, *emphasis*, _emphasis_, `code`,
-    <autolinks>, and [reference][1] links whose definition the text gives (the definitions dropped)."""
+    <autolinks>, footnote marks[^1] (a footnote's text stays, as a paragraph), and [reference][1] links whose
+    definition the text gives (the definitions dropped)."""
+    text = _FOOTNOTE.sub("", text)
     labels = {m.group(1).lower() for m in _LINK_DEFINITION.finditer(text)}
     text = _LINK_DEFINITION.sub("", text)
     text = _REFERENCE_LINK.sub(lambda m: m.group(1) if (m.group(2) or m.group(1)).lower() in labels else m.group(0),
@@ -141,24 +150,64 @@ def _markdown_inline(text: str) -> str:
 
 def _markdown_blocks(block: str) -> list[str]:
     """A block as the paragraphs it holds: a quotation without its `>` marks, a list an item a paragraph, a table
-    a row a paragraph ("Floor: Ground; Books: 12,000"), anything else as it is."""
+    a row a paragraph ("Floor: Ground; Books: 12,000"), prose as it is; a list or table may follow a line of prose
+    with no blank line between ("The new layout by floor:" then "- Ground: ...")."""
     if _RULE.match(block):  # "* * *" is no list
         return [block]
     block = _QUOTE_MARKER.sub("", block) if block.startswith(">") else block
     lines = block.splitlines()
-    if len(lines) > 2 and all(line.strip().startswith("|") for line in lines) and _TABLE_RULE.match(lines[1].strip()):
-        head = _cells(lines[0])
-        return ["; ".join(f"{h}: {c}" if h else c for h, c in zip(head, _cells(row), strict=False) if c)
-                for row in lines[2:]]
-    if lines and all(_LIST_ITEM.match(line) or line[:1].isspace() for line in lines) and _LIST_ITEM.match(lines[0]):
-        items: list[str] = []
-        for line in lines:
-            if marker := _LIST_ITEM.match(line):
-                items.append(line[marker.end():])
-            else:  # an item continued on the next line
-                items[-1] += " " + line.strip()
-        return items
-    return [block]
+    paragraphs: list[str] = []
+    prose: list[str] = []
+    k = 0
+    while k < len(lines):
+        run = _table_rows(lines, k) or _list_items(lines, k)
+        if run is None:
+            prose.append(lines[k])
+            k += 1
+            continue
+        if prose:
+            paragraphs.append("\n".join(prose))
+            prose = []
+        rows, k = run
+        paragraphs.extend(rows)
+    if prose:
+        paragraphs.append("\n".join(prose))
+    return paragraphs
+
+
+def _table_rows(lines: list[str], k: int) -> tuple[list[str], int] | None:
+    """A table from line `k` (a header row over a rule, outer pipes or not): a paragraph a row, and the line after
+    it; None when no table starts there."""
+    if k + 2 >= len(lines) or "|" not in lines[k] or "|" not in lines[k + 1] \
+            or not _TABLE_RULE.match(lines[k + 1].strip()):
+        return None
+    head = _cells(lines[k])
+    end = k + 2
+    while end < len(lines) and "|" in lines[end]:
+        end += 1
+    rows = ["; ".join(f"{h}: {c}" if h else c for h, c in zip(head, _cells(row), strict=False) if c)
+            for row in lines[k + 2:end]]
+    return [row for row in rows if row], end
+
+
+def _list_items(lines: list[str], k: int) -> tuple[list[str], int] | None:
+    """A list from line `k`: an item a paragraph (an item may go on in indented lines), and the line after it;
+    None when no list starts there. A list after prose in the same block opens with "-", "*", "+" or "1."
+    (CommonMark: "in 2004.\n3 people" stays prose)."""
+    marker = _LIST_ITEM.match(lines[k])
+    if marker is None or (k and not re.match(r"[ \t]*(?:[-+*]|1[.)])[ \t]", lines[k])):
+        return None
+    items = [lines[k][marker.end():]]
+    end = k + 1
+    while end < len(lines):
+        if marker := _LIST_ITEM.match(lines[end]):
+            items.append(lines[end][marker.end():])
+        elif lines[end][:1].isspace() and lines[end].strip():  # an item continued on the next line
+            items[-1] += " " + lines[end].strip()
+        else:
+            break
+        end += 1
+    return items, end
 
 
 def _cells(row: str) -> list[str]:
@@ -203,7 +252,7 @@ def _after_preamble(blocks: list[str]) -> list[str]:
 
 def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
     expecting_url = False
-    for block in blocks:
+    for block in _metadata_lines_apart(blocks):
         heading, _, underline = block.rpartition("\n")
         if heading and _UNDERLINE.match(underline.strip()):  # a setext heading ("Subhead" over "------")
             block = heading
@@ -225,12 +274,27 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
         if meta.date is None and (date := parse_date(line)):
             meta.date = date
             continue
-        if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line) or _RULE.match(line):
+        if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line) or _RULE.match(line) \
+                or _SHARE.match(line):
             continue
         cleaned = clean_inline(line)
         if cleaned:
             meta.body.append(cleaned)
     return meta
+
+
+def _metadata_lines_apart(blocks: list[str]) -> Iterator[str]:
+    """The blocks, with the lines a block opens with that are a byline, a date or share buttons each a block of
+    its own ("By Elena Sokolova" over "Published: 3 Feb 2025, 18:05 GMT")."""
+    for block in blocks:
+        lines = block.split("\n")
+        while len(lines) > 1 and _is_metadata(clean_inline(lines[0])):
+            yield lines.pop(0)
+        yield "\n".join(lines)
+
+
+def _is_metadata(line: str) -> bool:
+    return bool(parse_byline(line) or parse_date(line) or _SHARE.match(line))
 
 
 def _join_broken(paragraphs: list[str]) -> list[str]:

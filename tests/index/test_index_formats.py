@@ -466,6 +466,31 @@ def test_markdown_marks_are_dropped_and_its_blocks_read_as_paragraphs(tmp_path: 
     )
 
 
+def test_markdown_lists_and_tables_right_after_a_line_of_prose_are_read_as_such(tmp_path: Path) -> None:
+    text = ("# Library reopens\n\nThe new layout by floor:\n- Ground: children's library\n- Roof: reading garden,\n"
+            "  open April to October\nIt reopened in 2004.\n3 people came.\n\nKey numbers:\nItem | Value\n--- | ---\n"
+            "Capacity | 320 MW\nJobs | 450\n")
+    assert parse_one(write(tmp_path / "a.md", text)).paragraphs == (
+        "The new layout by floor:", "Ground: children's library", "Roof: reading garden, open April to October",
+        "It reopened in 2004. 3 people came.", "Key numbers:", "Item: Capacity; Value: 320 MW",
+        "Item: Jobs; Value: 450")
+
+
+def test_markdown_footnote_marks_are_dropped_and_their_text_kept(tmp_path: Path) -> None:
+    text = "# Farm\n\nRanchers raised concerns.[^1] Sheep will graze.\n\n[^1]: The Ranchers Association objected.\n"
+    assert parse_one(write(tmp_path / "a.md", text)).paragraphs == (
+        "Ranchers raised concerns. Sheep will graze.", "The Ranchers Association objected.")
+
+
+@pytest.mark.parametrize("top", ["By Elena Sokolova\nPublished: 3 Feb 2025, 18:05 GMT",
+                                 "Share on Twitter | Share on Facebook\n\n*By Elena Sokolova · 3 Feb 2025*"])
+def test_byline_and_date_lines_are_metadata_without_a_blank_line_or_after_share_buttons(tmp_path: Path,
+                                                                                       top: str) -> None:
+    article = parse_one(write(tmp_path / "a.md", f"# Strike called\n\n{top}\n\nDrivers will strike.\n"))
+    assert (article.byline, article.date, article.paragraphs) == ("Elena Sokolova", "2025-02-03",
+                                                                  ("Drivers will strike.",))
+
+
 def test_a_text_file_keeps_a_paragraph_opening_with_a_dash_as_prose(tmp_path: Path) -> None:
     """The BBC corpus has such paragraphs ("- Shares in UK pharmaceutical..."): they are not markdown lists."""
     article = parse_one(write(tmp_path / "a.txt", "Shares fall\n\nShares fell.\n\n- Shares in drug firms fell.\n"
