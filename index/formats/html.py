@@ -8,10 +8,18 @@ import lxml.html
 import trafilatura
 from trafilatura.settings import set_date_params
 
-from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline
+from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline, parse_json
+from index.formats.text import markdown_blocks, parse_byline, parse_date
 from index.types import Article, Skipped
 
 _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# A live blog's time stamps ("11:42 PM", "09.15 GMT"): no paragraph of the article
+_TIME = re.compile(r"^\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?$", re.IGNORECASE)
+_ARTICLE_TYPE = re.compile(r"Article|Posting")  # schema.org: NewsArticle, ReportageNewsArticle, LiveBlogPosting
+# A cookie or consent notice speaks to the reader about their data ("We and our 842 partners store ... cookies")
+_CONSENT = re.compile(r"\b(?:we|our partners)\b.{0,200}\b(?:cookies?|personal data|consent)\b"
+                      r"|\byour (?:consent|privacy|preferences|choices)\b|\baccept all\b"
+                      r"|\bmanage (?:cookies|preferences|options|settings)\b", re.IGNORECASE)
 
 
 def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
@@ -30,23 +38,53 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     if doc is None or not (doc.text or "").strip():
         return Skipped(where, "no main text found in the HTML")
     title = collapse_whitespace(doc.title or "")
-    paragraphs = [collapse_whitespace(line) for line in doc.text.split("\n")]
-    paragraphs = [p for p in paragraphs if p]
-    if paragraphs and title and paragraphs[0] == title:
-        paragraphs = paragraphs[1:]
+    lines = [line for line in (collapse_whitespace(line) for line in doc.text.split("\n")) if line]
+    paragraphs = markdown_blocks("\n".join(lines), prose_by_line=True)  # its tables and lists, as in markdown
+    byline = doc.author or next((name for p in paragraphs[:3] if (name := parse_byline(p))), None)
+    date = doc.date or next((day for p in paragraphs[:3] if (day := parse_date(p))), None)
+    paragraphs = [p for p in paragraphs if not _page_furniture(p, title, byline)]
     if not paragraphs:
         return Skipped(where, "no body paragraphs in the HTML")
     if _only_link_texts(html, paragraphs):
         return Skipped(where, "only navigation links in the HTML, no article text")
+    if sum(bool(_CONSENT.search(p)) for p in paragraphs) * 2 > len(paragraphs):
+        return Skipped(where, "a cookie or consent notice, no article text")
     return Article(
         article_id=article_id,
         title=headline(title, paragraphs),
         paragraphs=tuple(paragraphs),
-        byline=doc.author or None,
-        date=doc.date or None,
-        url=doc.url or None,
+        byline=byline,
+        date=date,
+        url=doc.url or _json_ld_url(html),
         source=doc.sitename or None,
     )
+
+
+def _page_furniture(paragraph: str, title: str, byline: str | None) -> bool:
+    """Whether a line of the extracted text is the page's, not the article's: the title again, the byline, a
+    date or a live blog's time stamp."""
+    return paragraph == title or (byline is not None and parse_byline(paragraph) == byline) \
+        or parse_date(paragraph) is not None or _TIME.match(paragraph) is not None
+
+
+def _json_ld_url(html: str) -> str | None:
+    """The url an article's JSON-LD gives (`url`, else `mainEntityOfPage`), for a page with no canonical link."""
+    try:
+        scripts = lxml.html.fromstring(html).xpath('//script[@type="application/ld+json"]/text()')
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for script in scripts:
+        found, _ = parse_json(script)
+        items = [item for item in (found if isinstance(found, list) else [found]) if isinstance(item, dict)]
+        items += [node for item in items if isinstance(item.get("@graph"), list) for node in item["@graph"]]
+        for item in items:
+            if not isinstance(item, dict) or not _ARTICLE_TYPE.search(str(item.get("@type", ""))):
+                continue
+            page = item.get("mainEntityOfPage")
+            url = item.get("url") or (page.get("@id") if isinstance(page, dict) else page)
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    return None
 
 
 def _only_link_texts(html: str, paragraphs: list[str]) -> bool:

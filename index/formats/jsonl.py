@@ -3,14 +3,18 @@ a list of them (bare or as `{"articles": [...]}`), or one per line."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from index.decoding import UndecodableError, decode_bytes, headline, parse_json
+from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline, parse_json
 from index.types import Article, Skipped, first_of_each_id
 
 _OPTIONAL = ("url", "date", "byline", "source")
+# Markup a feed left in its text ("<p>The council approved a <strong>$1.2 billion</strong> budget &amp; ...</p>")
+_MARKUP = re.compile(r"</?(?:p|br|div|span|a|b|i|u|em|strong|small|mark|sup|sub|q|cite|abbr|time|h[1-6]|ul|ol|li|"
+                     r"blockquote|figure|figcaption)\b[^<>]{0,500}>", re.IGNORECASE)
 
 
 def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
@@ -88,7 +92,16 @@ def article_from_object(obj: Any, where: str) -> Article | Skipped:
         return Skipped(where, 'no "paragraphs" list of strings')
     if not any(p.strip() for p in paragraphs):
         return Skipped(where, "no non-empty paragraphs")
-    title = headline(obj["title"] if isinstance(obj.get("title"), str) else "", paragraphs)
+    paragraphs = [_without_markup(p) for p in paragraphs]
+    title = headline(_without_markup(obj["title"]) if isinstance(obj.get("title"), str) else "", paragraphs)
     extras = {k: str(obj[k]) for k in _OPTIONAL if isinstance(obj.get(k), str | int) and str(obj[k]).strip()}
-    # Paragraph text is kept verbatim (and empty ones in place) so indexes and offsets match the source.
+    # Paragraph text is kept verbatim (and empty ones in place) so indexes and offsets match the source (but for
+    # markup, `_without_markup`).
     return Article(article_id=str(article_id).strip(), title=title, paragraphs=tuple(paragraphs), **extras)
+
+
+def _without_markup(text: str) -> str:
+    """`text` without the HTML tags and entities a feed left in it; text without tags is kept as it is."""
+    if not _MARKUP.search(text):
+        return text
+    return collapse_whitespace(html.unescape(_MARKUP.sub(" ", text)))

@@ -80,7 +80,7 @@ class _Meta:
 
 def parse_text(data: bytes, article_id: str, where: str, markdown: bool = False) -> Article | Skipped:
     """Parse a text or markdown article; empty or undecodable files become `Skipped`. A `markdown` file's code,
-    link definitions, quotations, lists and tables are read as such (`_markdown_blocks`); in a text file a line
+    link definitions, quotations, lists and tables are read as such (`markdown_blocks`); in a text file a line
     opening with "- " is prose (the BBC corpus has such paragraphs)."""
     try:
         text = decode_bytes(data)
@@ -91,7 +91,7 @@ def parse_text(data: bytes, article_id: str, where: str, markdown: bool = False)
         text = _markdown_inline(_without_fences(text))
     blocks = [b.strip() for b in re.split(r"\n[ \t]*\n", text.strip())]
     if markdown:
-        blocks = [paragraph for block in blocks for paragraph in _markdown_blocks(block)]
+        blocks = [paragraph for block in blocks for paragraph in markdown_blocks(block)]
     blocks = _after_preamble([b for b in blocks if b])
     if not blocks:
         return Skipped(where, "empty file")
@@ -148,10 +148,11 @@ def _markdown_inline(text: str) -> str:
     return _CODE.sub(r"\1", text)
 
 
-def _markdown_blocks(block: str) -> list[str]:
+def markdown_blocks(block: str, prose_by_line: bool = False) -> list[str]:
     """A block as the paragraphs it holds: a quotation without its `>` marks, a list an item a paragraph, a table
-    a row a paragraph ("Floor: Ground; Books: 12,000"), prose as it is; a list or table may follow a line of prose
-    with no blank line between ("The new layout by floor:" then "- Ground: ...")."""
+    a row a paragraph ("Floor: Ground; Books: 12,000"), prose as it is (a line a paragraph with `prose_by_line`);
+    a list or table may follow a line of prose with no blank line between ("The new layout by floor:" then
+    "- Ground: ...")."""
     if _RULE.match(block):  # "* * *" is no list
         return [block]
     block = _QUOTE_MARKER.sub("", block) if block.startswith(">") else block
@@ -162,7 +163,7 @@ def _markdown_blocks(block: str) -> list[str]:
     while k < len(lines):
         run = _table_rows(lines, k) or _list_items(lines, k)
         if run is None:
-            prose.append(lines[k])
+            (paragraphs if prose_by_line else prose).append(lines[k])
             k += 1
             continue
         if prose:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -277,6 +278,45 @@ def test_html_without_main_text_is_skipped_with_a_reason(tmp_path: Path) -> None
     assert result.reason
 
 
+def test_html_tables_and_lists_are_read_as_rows_and_items(tmp_path: Path) -> None:
+    page = ("<html><head><title>Vaccine trial</title></head><body><article><h1>Vaccine trial</h1>"
+            "<p>A malaria vaccine showed 77% efficacy in a year-long trial, researchers said on Monday.</p>"
+            "<p>The results were as follows:</p><ul><li>High-dose group: 77% efficacy</li>"
+            "<li>Low-dose group: 71% efficacy</li></ul><p>The trial ran in four countries across Africa.</p>"
+            "<table><tr><th>Country</th><th>Children</th></tr><tr><td>Kenya</td><td>1,400</td></tr>"
+            "<tr><td>Mali</td><td>1,100</td></tr></table></article></body></html>")
+    paragraphs = parse_one(write(tmp_path / "trial.html", page)).paragraphs
+    assert [p for p in paragraphs if "group" in p or "Kenya" in p or "Mali" in p] == [
+        "High-dose group: 77% efficacy", "Low-dose group: 71% efficacy", "Country: Kenya; Children: 1,400",
+        "Country: Mali; Children: 1,100"]
+
+
+def test_a_live_blogs_title_byline_time_stamps_and_json_ld_url_are_not_body_text(tmp_path: Path) -> None:
+    page = textwrap.dedent("""\
+        <html><head><title>Storm live updates</title><script type="application/ld+json">
+        {"@type": "LiveBlogPosting", "url": "https://daily.example/storm"}</script></head><body><article>
+        <h1>Storm live updates</h1>
+        <p>By Jo Park</p>
+        <div class="entry"><span class="time">11:42 PM</span>
+        <p>Storm Bert has left 40,000 homes without power across Wales, the grid operator said.</p></div>
+        <div class="entry"><span class="time">10:15 PM</span>
+        <p>Winds of up to 82 mph were recorded at Aberdaron, the Met Office said.</p></div>
+        <p>Bert is the second named storm of the season.</p>
+        </article></body></html>""")
+    article = parse_one(write(tmp_path / "live.html", page))
+    assert (article.title, article.byline, article.url) == ("Storm live updates", "Jo Park", "https://daily.example/storm")
+    assert [p[:10] for p in article.paragraphs] == ["Storm Bert", "Winds of u", "Bert is th"]
+
+
+def test_a_cookie_consent_page_is_skipped_not_indexed(tmp_path: Path) -> None:
+    page = ("<html><head><title>We value your privacy</title></head><body><article><h1>We value your privacy</h1>"
+            "<p>We and our 842 partners store and access information on a device, such as cookies, and process "
+            "personal data.</p><p>You may click to consent to our processing or manage your preferences.</p>"
+            "<p>Accept all</p></article></body></html>")
+    (result,) = parse(write(tmp_path / "consent.html", page))
+    assert result == Skipped(str(tmp_path / "consent.html"), "a cookie or consent notice, no article text")
+
+
 # --- .json / .jsonl -----------------------------------------------------------------------------------
 
 def test_json_object_is_one_article_with_its_id_and_optional_fields(tmp_path: Path) -> None:
@@ -385,6 +425,17 @@ def test_a_jsonl_of_questions_not_articles_is_one_skipped_line_not_one_per_quest
         *({"id": f"q{n}", "question": "Who?", "answers": ["Someone"]} for n in range(3))))
     (skipped,) = parse(path)
     assert skipped == Skipped(str(path), 'no articles: none of its 3 objects is one (no "paragraphs" list of strings)')
+
+
+def test_html_markup_a_feed_left_in_its_text_is_taken_off(tmp_path: Path) -> None:
+    path = write(tmp_path / "feed.json", json.dumps({
+        "id": "budget", "title": "Council <b>approves</b> budget",
+        "paragraphs": ["<p>The council approved a <strong>$1.2 billion</strong> budget &amp; cut hours.</p>",
+                       "Scores: 3 < 4 & 5 > 2."]}))
+    article = parse_one(path)
+    assert (article.title, article.paragraphs) == (
+        "Council approves budget",
+        ("The council approved a $1.2 billion budget & cut hours.", "Scores: 3 < 4 & 5 > 2."))
 
 
 def test_empty_json_file_is_skipped_with_a_reason(tmp_path: Path) -> None:
