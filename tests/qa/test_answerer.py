@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.answerer import Answerer, LoadedIndex
+from qa.answerer import NAME_ABSENT_CONFIDENCE, Answerer, LoadedIndex
 from qa.conversation import Resolved
 from qa.evidence import _leads, typed_near
 from qa.extract import extract
@@ -52,6 +52,15 @@ def seed_answerer(seed_settings: Settings) -> Answerer:
 @pytest.fixture(scope="module")
 def two_articles(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     return answerer_over(tmp_path_factory, {"scooters": SCOOTER, "football": FOOTBALL})
+
+
+def test_an_article_that_lacks_a_name_the_question_gives_does_not_answer_it(two_articles: Answerer):
+    """The scooter recall story says how many Zoomco recalled, not how many Segway did."""
+    right = two_articles.ask("How many scooters has Zoomco recalled?")
+    assert right.found and right.short_answer == "40,000"
+    other = two_articles.ask("How many scooters has Segway recalled?")
+    assert not other.found and other.confidence == NAME_ABSENT_CONFIDENCE
+    assert other.citations[0].article_id == "scooters"  # the closest passage is still cited
 
 
 def test_the_seed_question_is_answered_with_an_exact_citation(seed_answerer: Answerer):

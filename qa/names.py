@@ -1,0 +1,46 @@
+"""The names a question gives, and which of them an article never mentions: an answer from an article that does not
+name what the question is about answers another question ("How much did the Golden Gate Bridge repair cost?"
+answered from the Harbor Bridge story)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from index.lexical import terms
+
+# A capitalised word or run of them, not opening the question or a sentence in it ("the Golden Gate Bridge",
+# "Bank of England")
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.\-]*)*")
+_NOT_NAMES = frozenset("what which who whom whose when where why how is are was were do does did can could will "
+                       "would should has have had the a an in on of for and to by at from with as if i".split())
+# Names an article may well write otherwise: short initialisms ("UN" for the United Nations, "TV"), month
+# abbreviations ("Feb"); and titles ("Mr Blair" where the article says "Tony Blair").
+_LOOSE = re.compile(r"[A-Z]{1,3}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+_TITLES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "st"})
+
+
+def folded(text: str) -> str:
+    """`text` without accents ("Schrödinger" -> "Schrodinger")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def article_terms(texts: Iterable[str]) -> frozenset[str]:
+    """The terms of an article's title and paragraphs, accents aside, for `absent_names`."""
+    return frozenset(t for text in texts for t in terms(folded(text)))
+
+
+def absent_names(question: str, article: frozenset[str]) -> list[str]:
+    """The names of `question` of which the article (its `article_terms`) has a word nowhere. A word is found by
+    its stem's opening letters, all but its last three (at least three), so "Saharan" finds "Sahara" and "South
+    Koreans" "South Korea"."""
+    absent = []
+    for found in _NAME.finditer(folded(question)):
+        name = found.group(0)
+        if name.split()[0].lower() in _NOT_NAMES or _LOOSE.fullmatch(name):
+            continue
+        words = [t for t in terms(name) if t not in _TITLES]
+        if any(not any(term.startswith(t[:max(3, len(t) - 3)]) for term in article) for t in words):
+            absent.append(name)
+    return absent
