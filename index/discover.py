@@ -43,7 +43,7 @@ def discover(roots: list[Path], ignore: tuple[Path, ...] = ()) -> Iterator[Found
             yield Skipped(str(root), "no such file or directory")
             continue
         found: set[tuple[int, int]] = set()
-        for item in _walk(root, ignored) if root.is_dir() else _one_file(root, root.parent):
+        for item in _walk(root, ignored) if root.is_dir() else _given_file(root):
             if isinstance(item, Skipped):
                 if item.where in reported:
                     continue
@@ -103,6 +103,15 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
         sharing = _sharing_a_name(files)
         for path in reversed(files):
             yield from _one_file(path, root, keep_suffix=path in sharing)
+
+
+def _given_file(path: Path) -> Iterator[Found | Skipped]:
+    """A file given as a PATH argument, named as it is in a walk of its folder (`_sharing_a_name`)."""
+    try:
+        siblings = [sibling for sibling in path.parent.iterdir() if not sibling.name.startswith(".")]
+    except OSError:
+        siblings = []
+    yield from _one_file(path, path.parent, keep_suffix=path in _sharing_a_name(list({*siblings, path})))
 
 
 def _sharing_a_name(files: list[Path]) -> set[Path]:

@@ -14,9 +14,13 @@ from index.types import Article, Skipped
 
 _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # A live blog's time stamps ("11:42 PM", "09.15 GMT"): no paragraph of the article
-_TIME = re.compile(r"^\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?$", re.IGNORECASE)
+_TIME = re.compile(r"^[0-2]?\d[:.][0-5]\d\s*(?:[AaPp]\.?[Mm]\.?)?\s*"
+                   r"(?:GMT|BST|UTC|CET|CEST|EST|EDT|CST|CDT|MST|MDT|PST|PDT|IST|JST|AEST|AEDT)?$")
+_TOP = 3  # lines of the extracted text a byline or date may be read from
+_BUTTON_CHARS = 40  # a line of a consent notice that is a button ("Accept all", "Manage options")
 _ARTICLE_TYPE = re.compile(r"Article|Posting")  # schema.org: NewsArticle, ReportageNewsArticle, LiveBlogPosting
 # A cookie or consent notice speaks to the reader about their data ("We and our 842 partners store ... cookies")
+# in every line but its buttons
 _CONSENT = re.compile(r"\b(?:we|our partners)\b.{0,200}\b(?:cookies?|personal data|consent)\b"
                       r"|\byour (?:consent|privacy|preferences|choices)\b|\baccept all\b"
                       r"|\bmanage (?:cookies|preferences|options|settings)\b", re.IGNORECASE)
@@ -40,14 +44,14 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     title = collapse_whitespace(doc.title or "")
     lines = [line for line in (collapse_whitespace(line) for line in doc.text.split("\n")) if line]
     paragraphs = markdown_blocks("\n".join(lines), prose_by_line=True)  # its tables and lists, as in markdown
-    byline = doc.author or next((name for p in paragraphs[:3] if (name := parse_byline(p))), None)
-    date = doc.date or next((day for p in paragraphs[:3] if (day := parse_date(p))), None)
-    paragraphs = [p for p in paragraphs if not _page_furniture(p, title, byline)]
+    byline = doc.author or next((name for p in paragraphs[:_TOP] if (name := _byline(p))), None)
+    date = doc.date or next((day for p in paragraphs[:_TOP] if (day := parse_date(p))), None)
+    paragraphs = [p for k, p in enumerate(paragraphs) if not _page_furniture(p, k, title, byline)]
     if not paragraphs:
         return Skipped(where, "no body paragraphs in the HTML")
     if _only_link_texts(html, paragraphs):
         return Skipped(where, "only navigation links in the HTML, no article text")
-    if sum(bool(_CONSENT.search(p)) for p in paragraphs) * 2 > len(paragraphs):
+    if all(_CONSENT.search(p) or len(p) <= _BUTTON_CHARS for p in paragraphs):
         return Skipped(where, "a cookie or consent notice, no article text")
     return Article(
         article_id=article_id,
@@ -60,11 +64,20 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     )
 
 
-def _page_furniture(paragraph: str, title: str, byline: str | None) -> bool:
-    """Whether a line of the extracted text is the page's, not the article's: the title again, the byline, a
-    date or a live blog's time stamp."""
-    return paragraph == title or (byline is not None and parse_byline(paragraph) == byline) \
-        or parse_date(paragraph) is not None or _TIME.match(paragraph) is not None
+def _byline(line: str) -> str | None:
+    """The name of a line that is only a byline ("By Jo Park"): a few words, no clause ("By Monday, petrol prices
+    had gone up." is the lead)."""
+    name = parse_byline(line)
+    if name is None or "," in name or len(name.split()) > 5 or name.endswith((".", ":", '"', "”", "!", "?")):
+        return None
+    return name
+
+
+def _page_furniture(paragraph: str, k: int, title: str, byline: str | None) -> bool:
+    """Whether line `k` of the extracted text is the page's, not the article's: the title again, the byline, a
+    date above the body or a live blog's time stamp."""
+    return paragraph == title or (byline is not None and paragraph in (f"By {byline}", f"by {byline}")) \
+        or (k < _TOP and parse_date(paragraph) is not None) or _TIME.match(paragraph) is not None
 
 
 def _json_ld_url(html: str) -> str | None:

@@ -12,9 +12,15 @@ from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, 
 from index.types import Article, Skipped, first_of_each_id
 
 _OPTIONAL = ("url", "date", "byline", "source")
-# Markup a feed left in its text ("<p>The council approved a <strong>$1.2 billion</strong> budget &amp; ...</p>")
-_MARKUP = re.compile(r"</?(?:p|br|div|span|a|b|i|u|em|strong|small|mark|sup|sub|q|cite|abbr|time|h[1-6]|ul|ol|li|"
-                     r"blockquote|figure|figcaption)\b[^<>]{0,500}>", re.IGNORECASE)
+# Markup a feed left in its text ("<p>The council approved a <strong>$1.2 billion</strong> budget &amp; ...</p>"):
+# a text with a closing tag or a line break is markup; then its tags go, a block's leaving a space, and scripts and
+# styles with what they hold
+_CLOSED = re.compile(r"</(?:p|div|span|a|b|i|u|em|strong|small|mark|sup|sub|q|cite|abbr|time|h[1-6]|ul|ol|li|"
+                     r"blockquote|figure|figcaption|script|style)>|<br\s*/?>", re.IGNORECASE)
+_HIDDEN = re.compile(r"<(script|style)\b[^<>]{0,500}>.{0,100000}?</\1>", re.IGNORECASE | re.DOTALL)
+_BLOCK_TAG = re.compile(r"</?(?:p|br|div|h[1-6]|ul|ol|li|blockquote|figure|figcaption)\b[^<>]{0,500}>", re.IGNORECASE)
+_INLINE_TAG = re.compile(r"</?(?:span|a|b|i|u|em|strong|small|mark|sup|sub|q|cite|abbr|time|img)\b[^<>]{0,500}>",
+                         re.IGNORECASE)
 
 
 def read_json(data: bytes, where: str) -> Iterator[Article | Skipped]:
@@ -90,9 +96,9 @@ def article_from_object(obj: Any, where: str) -> Article | Skipped:
         paragraphs = re.split(r"\n\s*\n", obj["text"])
     if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
         return Skipped(where, 'no "paragraphs" list of strings')
+    paragraphs = [_without_markup(p) for p in paragraphs]
     if not any(p.strip() for p in paragraphs):
         return Skipped(where, "no non-empty paragraphs")
-    paragraphs = [_without_markup(p) for p in paragraphs]
     title = headline(_without_markup(obj["title"]) if isinstance(obj.get("title"), str) else "", paragraphs)
     extras = {k: str(obj[k]) for k in _OPTIONAL if isinstance(obj.get(k), str | int) and str(obj[k]).strip()}
     # Paragraph text is kept verbatim (and empty ones in place) so indexes and offsets match the source (but for
@@ -101,7 +107,8 @@ def article_from_object(obj: Any, where: str) -> Article | Skipped:
 
 
 def _without_markup(text: str) -> str:
-    """`text` without the HTML tags and entities a feed left in it; text without tags is kept as it is."""
-    if not _MARKUP.search(text):
+    """`text` without the HTML tags and entities a feed left in it; text without markup is kept as it is."""
+    if not _CLOSED.search(text):
         return text
-    return collapse_whitespace(html.unescape(_MARKUP.sub(" ", text)))
+    text = _INLINE_TAG.sub("", _BLOCK_TAG.sub(" ", _HIDDEN.sub(" ", text)))
+    return collapse_whitespace(html.unescape(text))

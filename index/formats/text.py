@@ -62,7 +62,7 @@ _HEADING = re.compile(r"^#{1,6}\s+")
 # A page's share buttons: "Share on Twitter | Share on Facebook", "Share this article", "Email · Print"
 _SHARE_BUTTON = (r"(?:share(?:\s+(?:on|via|to)\s+[\w.]+|\s+this(?:\s+(?:article|story|page))?)?"
                  r"|tweet|email|print|copy link)")
-_SHARE = re.compile(rf"^{_SHARE_BUTTON}(?:\s*[|·•,/]?\s*{_SHARE_BUTTON})*$", re.IGNORECASE)
+_SHARE = re.compile(rf"^{_SHARE_BUTTON}(?:(?:\s*+[|·•,/]\s*+|\s++){_SHARE_BUTTON})*+$", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
 _PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
 _PREAMBLE_CHARS = 150
@@ -285,13 +285,15 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
 
 
 def _metadata_lines_apart(blocks: list[str]) -> Iterator[str]:
-    """The blocks, with the lines a block opens with that are a byline, a date or share buttons each a block of
-    its own ("By Elena Sokolova" over "Published: 3 Feb 2025, 18:05 GMT")."""
+    """The blocks, a block all of whose lines are a byline, a date or share buttons as a block a line ("By Elena
+    Sokolova" over "Published: 3 Feb 2025, 18:05 GMT"); a wrapped paragraph ("By Monday morning, rescuers had" over
+    "pulled 30 survivors ...") stays whole."""
     for block in blocks:
         lines = block.split("\n")
-        while len(lines) > 1 and _is_metadata(clean_inline(lines[0])):
-            yield lines.pop(0)
-        yield "\n".join(lines)
+        if len(lines) > 1 and all(_is_metadata(clean_inline(line)) for line in lines):
+            yield from lines
+        else:
+            yield block
 
 
 def _is_metadata(line: str) -> bool:

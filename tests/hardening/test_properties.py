@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from index.chunking import MAX_PASSAGE_CHARS, passages_for, split_sentences
-from index.formats.jsonl import _MARKUP, read_json
+from index.formats.jsonl import _CLOSED, read_json
 from index.formats.text import parse_date, parse_text
 from index.types import Article, Skipped
 from qa.answerer import Answerer
@@ -89,7 +89,7 @@ def test_property_a_cp1252_file_parses_back_to_its_text(words, newline):
 JSON_ARTICLE = st.fixed_dictionaries({
     "id": st.text(min_size=1, max_size=30).filter(lambda s: s.strip()),
     "title": st.text(min_size=1, max_size=60).filter(lambda s: s.strip()),
-    "paragraphs": st.lists(st.text(max_size=200).filter(lambda p: not _MARKUP.search(p)), min_size=1,
+    "paragraphs": st.lists(st.text(max_size=200).filter(lambda p: not _CLOSED.search(p)), min_size=1,
                            max_size=5).filter(lambda ps: any(p.strip() for p in ps)),
 })
 BROKEN_LINE = st.sampled_from(['{"id": "cut', "[1, 2]", '"just a string"', "{}", '{"id": "x"}', "nonsense",

@@ -431,11 +431,13 @@ def test_html_markup_a_feed_left_in_its_text_is_taken_off(tmp_path: Path) -> Non
     path = write(tmp_path / "feed.json", json.dumps({
         "id": "budget", "title": "Council <b>approves</b> budget",
         "paragraphs": ["<p>The council approved a <strong>$1.2 billion</strong> budget &amp; cut hours.</p>",
-                       "Scores: 3 < 4 & 5 > 2."]}))
+                       "The <em>rule</em> holds.<script>track()</script>", "If a<b and c>d, it holds."]}))
     article = parse_one(path)
     assert (article.title, article.paragraphs) == (
         "Council approves budget",
-        ("The council approved a $1.2 billion budget & cut hours.", "Scores: 3 < 4 & 5 > 2."))
+        ("The council approved a $1.2 billion budget & cut hours.", "The rule holds.", "If a<b and c>d, it holds."))
+    (skipped,) = parse(write(tmp_path / "empty.json", json.dumps({"id": "e", "paragraphs": ["<p></p>", "<br>"]})))
+    assert skipped.reason == "no non-empty paragraphs"
 
 
 def test_empty_json_file_is_skipped_with_a_reason(tmp_path: Path) -> None:

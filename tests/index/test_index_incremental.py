@@ -212,12 +212,14 @@ def test_a_json_feed_that_gained_an_article_adds_it_under_its_own_id(tmp_path: P
 def test_a_file_beside_a_stored_one_of_the_same_name_is_added_without_renaming_it(corpus: Corpus,
                                                                                   encoded: list[str]) -> None:
     """"prices.md" saved beside the stored "prices.txt": both stay, the stored one under the id it has."""
-    write(corpus.news / "prices.md", plain_article("Bread prices rise", NEW_PRICES))
+    added = write(corpus.news / "prices.md", plain_article("Bread prices rise", NEW_PRICES))
+
+    summary = add_to_index([added], corpus.index_dir, progress=False)  # the file alone, or its folder
+    assert (summary.added, summary.changed) == (["prices.md"], [])
+    assert sorted(encoded) == passage_texts(corpus.index_dir, {"prices.md"})
 
     summary = add_to_index([corpus.news], corpus.index_dir, progress=False)
-
-    assert (summary.added, summary.changed, summary.unchanged) == (["prices.md"], [], 3)
-    assert sorted(encoded) == passage_texts(corpus.index_dir, {"prices.md"})
+    assert (summary.added, summary.changed, summary.unchanged) == ([], [], 4)
 
 
 def test_adding_what_is_already_stored_writes_nothing(corpus: Corpus, encoded: list[str]) -> None:
