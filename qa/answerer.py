@@ -6,8 +6,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import faiss
@@ -55,6 +54,7 @@ SPEAKER_CONFIDENCE = 0.9
 # the tuning sets (SQuAD v2.0 even articles, 2,500 questions; bbc-tune), 7 of the 30 answers it turned down were
 # right; the rest were answers to questions the articles do not answer, or from the wrong article.
 NAME_ABSENT_CONFIDENCE = 0.2
+TERMS_CACHED = 512
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class LoadedIndex:
     lexicon: Lexicon
     encoder: Encoder
     int8_cache: Path | None = None
+    _terms: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, index_dir: Path, int8_cache: Path | None = None) -> LoadedIndex:
@@ -84,17 +85,20 @@ class LoadedIndex:
             raise damaged(reader.directory, exc, "encoder files") from exc
         return cls(reader, Lexicon(reader), encoder, int8_cache)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "article_terms", lru_cache(maxsize=512)(self._article_terms))
-
     @property
     def generation(self) -> str:
         return self.reader.manifest.generation
 
-    def _article_terms(self, article_id: str) -> frozenset[str]:
-        """The terms of an article (`qa.names.article_terms`), for `article_terms`: the last 512 are kept."""
-        stored = self.reader.article(article_id)
-        return article_terms([stored[0].title, *stored[1]]) if stored else frozenset()
+    def article_terms(self, article_id: str) -> frozenset[str]:
+        """The terms of an article (`qa.names.article_terms`); those of up to `TERMS_CACHED` articles are kept."""
+        known = self._terms.get(article_id)
+        if known is None:
+            stored = self.reader.article(article_id)
+            known = article_terms([stored[0].title, *stored[1]]) if stored else frozenset()
+            if len(self._terms) >= TERMS_CACHED:
+                self._terms.clear()
+            self._terms[article_id] = known
+        return known
 
 
 class Answerer:

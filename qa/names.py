@@ -16,14 +16,20 @@ _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s+(?:of\s+|the\s+)
 _NOT_NAMES = frozenset("what which who whom whose when where why how is are was were do does did can could will "
                        "would should has have had the a an in on of for and to by at from with as if i".split())
 # Names an article may well write otherwise: short initialisms ("UN" for the United Nations, "TV"), month
-# abbreviations ("Feb"); and titles ("Mr Blair" where the article says "Tony Blair").
-_LOOSE = re.compile(r"[A-Z]{1,3}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+# abbreviations ("Feb"), days (an article may say "yesterday"); and titles ("Mr Blair" where the article says "Tony
+# Blair").
+_LOOSE = re.compile(r"(?:[A-Z]{1,3}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|(?:Mon|Tues|Wednes|Thurs|Fri|"
+                    r"Satur|Sun)day)(?:['’]s)?")
 _TITLES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "st"})
+_CAPITAL = re.compile(r"\b[A-Z]")
+# Letters NFKD does not take apart ("Łukasz", "Øresund", "Straße")
+_PLAIN = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Đ": "D", "đ": "d",
+                        "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th"})
 
 
 def folded(text: str) -> str:
-    """`text` without accents ("Schrödinger" -> "Schrodinger")."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    """`text` without accents ("Schrödinger" -> "Schrodinger", "Łukasz" -> "Lukasz")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.translate(_PLAIN)) if not unicodedata.combining(c))
 
 
 def article_terms(texts: Iterable[str]) -> frozenset[str]:
@@ -34,13 +40,15 @@ def article_terms(texts: Iterable[str]) -> frozenset[str]:
 def absent_names(question: str, article: frozenset[str]) -> list[str]:
     """The names of `question` of which the article (its `article_terms`) has a word nowhere. A word is found by
     its stem's opening letters, all but its last three (at least three), so "Saharan" finds "Sahara" and "South
-    Koreans" "South Korea"."""
+    Koreans" "South Korea". A question in capitals throughout ("How Much Did The Bridge Cost?") names nothing."""
+    if len(_CAPITAL.findall(question)) * 4 > len(question.split()) * 3:
+        return []
     absent = []
     for found in _NAME.finditer(folded(question)):
         name = found.group(0)
         if name.split()[0].lower() in _NOT_NAMES or _LOOSE.fullmatch(name):
             continue
-        words = [t for t in terms(name) if t not in _TITLES]
-        if any(not any(term.startswith(t[:max(3, len(t) - 3)]) for term in article) for t in words):
+        stems = [t for t in terms(name) if t not in _TITLES]
+        if any(not any(term.startswith(t[:max(3, len(t) - 3)]) for term in article) for t in stems):
             absent.append(name)
     return absent

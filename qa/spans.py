@@ -224,21 +224,23 @@ _NOT_SPEAKER = (r"(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday
 # admission") or is followed by a verb is the subject of what was said ("he said Brown was arrested", "says Lord
 # Goldsmith warned", "said Hereford hospital was"), not who said it.
 _WHOLE_NAME = r"(?<!['’]s)(?![\w'’\-])(?!\s(?:de\s|van\s|von\s)?[A-Z])"
-_NOT_SUBJECT = (_WHOLE_NAME + r"(?!\s+(?:[a-z]+\s+)?(?:was|is|were|are|had|has|have|would|will|could|should|might|"
-                r"may|must|did|does|\w+ed)\b)")
+_NOT_SUBJECT = (_WHOLE_NAME + r"(?!\s+(?:(?!who\b|which\b)[a-z]+\s+)?(?:was|is|were|are|had|has|have|would|will|"
+                r"could|should|might|may|must|did|does|\w+ed)\b)")
 # A name after "of", "in", "and", ... is named in passing ("allies of Mr Blair and Mr Brown, said", "who lives in
 # Cleveland, said").
 _OBJECT_OF = ("of", "in", "on", "at", "to", "for", "from", "with", "by", "and", "or")
 _NOT_AN_OBJECT = "".join(rf"(?<!\b{word}\s)" for word in _OBJECT_OF)
 # What comes before a name cut from a longer one `_NOT_AN_OBJECT` turned down ("of Mr Brown" -> "Brown")
+_INNER_TITLE = re.compile(r"\s(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s")
 _NAME_BEFORE = re.compile(rf"(?:\b(?:{'|'.join(_OBJECT_OF)})\s(?:{_NOT_SPEAKER}[A-Z][\w'’\-]*\s)+"
                           r"|\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)$")
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
     # "said Sun's chief operating officer Jonathan Schwartz", "said BIFA founder and director Elliot Grove": the
     # name after the post ("said Labour's plans would hurt Britain" names no one)
     re.compile(rf"\b{SAYS}\s+(?:[A-Z][\w\-]*(?:['’]s)?\s+)?(?:[a-z][\w\-]*\s+){{0,4}}{_ROLE}\s+({_TITLED})"),
-    # "told MPs", "warned Tony Blair": whom, not who
+    # "told MPs", "warned Tony Blair": whom, not who; but '"...," warned Mr Smith' is who
     re.compile(rf"\b(?!told\b|tells\b|warned\b|warns\b){SAYS}\s+{_NOT_SPEAKER}({_TITLED}){_NOT_SUBJECT}"),
+    re.compile(rf"[,\"”]\s*(?:warned|warns)\s+{_NOT_SPEAKER}({_TITLED}){_NOT_SUBJECT}"),
     re.compile(rf"\baccording to\s+({_TITLED})"),
     re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED})\s+{SAYS}\b"),
     # "Mr Aitken, who lives in Cleveland, said": the name before the clause
@@ -290,11 +292,18 @@ def speaker_span(text: str, start: int, end: int) -> tuple[int, int] | None:
             a, b = found.span(1)
             if _NAME_BEFORE.search(sentence, 0, a):
                 continue
-            a = _strip_leading_stop(sentence, a, b)
+            a = _from_the_title(sentence, _strip_leading_stop(sentence, a, b), b)
             if a < b:
                 return start + a, start + b
             break
     return None
+
+
+def _from_the_title(sentence: str, start: int, end: int) -> int:
+    """Where a name with a title starts in the capitalised run `sentence[start:end]` ("On Tuesday Mr Brown" ->
+    "Mr Brown", "In London Mr Smith" -> "Mr Smith"), or `start`."""
+    title = _INNER_TITLE.search(sentence, start + 1, end)
+    return title.start() + 1 if title else start
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

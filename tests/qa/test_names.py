@@ -8,7 +8,7 @@ from qa.names import absent_names, article_terms
 
 BRIDGE = article_terms(["Harbor Bridge reopens", "The Harbor Bridge reopened on Monday after a repair that cost "
                         "$212 million, Mayor Tony Blair said. Saharan dust fell on the United Nations building. "
-                        "Schrödinger's cat and South Korea were not involved."])
+                        "Schrödinger's cat and South Korea were not involved, nor was Ana Łukasz."])
 
 
 @pytest.mark.parametrize(("question", "absent"), [
@@ -20,6 +20,11 @@ BRIDGE = article_terms(["Harbor Bridge reopens", "The Harbor Bridge reopened on 
     ("What did Schrodinger's cat do?", []),  # accents aside
     ("What UN body met in Feb 2010?", []),  # short initialisms and month abbreviations are written many ways
     ("Which bridge reopened in Canada?", ["Canada"]),
+    ("How Much Did The Harbor Bridge Repair Cost?", []),  # in capitals throughout: no telling names
+    ("What did the UK's mayor do on Tuesday?", []),
+    ("What did Ana Lukasz say?", []),  # "Łukasz" in the article
+    ("What did Łukasz Nowak say?", ["Lukasz Nowak"]),
+    ("What did Tony Blair tell Gordon Brown?", ["Gordon Brown"]),
     ("Harbor Bridge: what did it cost?", []),  # the first word is not looked at, a name or not
 ])
 def test_the_names_a_question_gives_that_the_article_lacks(question: str, absent: list[str]):

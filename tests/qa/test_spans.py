@@ -142,6 +142,9 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ("Jack Straw, who will hold talks in Beijing on Thursday, said the code works.", "Jack Straw"),
     ("He said Brown was arrested at his hotel.", None),  # whom he spoke of
     ("He said Ask Jeeves was keen.", None),
+    ("On Tuesday Mr Brown said the plan would work.", "Mr Brown"),
+    ('"This is a disaster," warned Mr Smith.', "Mr Smith"),
+    ("The plan failed, said Mr Brown who had led it.", "Mr Brown"),
     ('In a statement issued on Wednesday Lord Woolf said: "No doubt."', "Lord Woolf"),
     ("Mr Aitken, who lives in Cleveland, said he ran.", "Mr Aitken"),
     ('Sources, all "allies" of Mr Blair and Mr Brown, said he was tired.', None),
