@@ -51,7 +51,7 @@ MAX_CITATIONS = 10
 # read from random BBC sentences, 106 were right (0.955, hand-labelled); rounded down for the choice of sentence.
 SPEAKER_CONFIDENCE = 0.9
 # The confidence of an answer from an article that lacks a name the question gives (`qa.names.absent_names`): on
-# the tuning sets (SQuAD v2.0 even articles, 2,500 questions; bbc-tune), 6 of the 27 answers it turned down were
+# the tuning sets (SQuAD v2.0 even articles, 2,500 questions; bbc-tune), 5 of the 25 answers it turned down were
 # right; the rest were answers to questions the articles do not answer, or from the wrong article.
 NAME_ABSENT_CONFIDENCE = 0.2
 TERMS_CACHED = 512

@@ -21,6 +21,12 @@ _NOT_NAMES = frozenset("what which who whom whose when where why how is are was 
 _LOOSE = re.compile(r"(?:[A-Z]{1,3}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|(?:Mon|Tues|Wednes|Thurs|Fri|"
                     r"Satur|Sun)day)(?:['’]s)?")
 _TITLES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "st"})
+# Peoples and countries an article names in other words ("French" for France, "America" for the US, "British" for
+# the UK)
+_NATIONS = frozenset("american british english scottish welsh irish french german dutch spanish italian portuguese "
+                     "european african asian chinese japanese korean indian russian australian canadian brazilian "
+                     "mexican swiss swedish norwegian danish finnish polish greek turkish israeli iranian iraqi "
+                     "arab america britain holland".split())
 _CAPITAL = re.compile(r"\b[A-Z]")
 # Letters NFKD does not take apart ("Łukasz", "Øresund", "Straße")
 _PLAIN = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Đ": "D", "đ": "d",
@@ -46,9 +52,9 @@ def absent_names(question: str, article: frozenset[str]) -> list[str]:
     absent = []
     for found in _NAME.finditer(folded(question)):
         name = found.group(0)
-        if name.split()[0].lower() in _NOT_NAMES or _LOOSE.fullmatch(name):
+        if name.split()[0].lower() in _NOT_NAMES or _LOOSE.fullmatch(name) or name.lower() in _NATIONS:
             continue
-        stems = [t for t in terms(name) if t not in _TITLES]
+        stems = [t for part in name.split("-") if part[:1].isupper() for t in terms(part) if t not in _TITLES]
         if any(not any(term.startswith(t[:max(3, len(t) - 3)]) for term in article) for t in stems):
             absent.append(name)
     return absent

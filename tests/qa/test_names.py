@@ -23,6 +23,8 @@ BRIDGE = article_terms(["Harbor Bridge reopens", "The Harbor Bridge reopened on 
     ("How Much Did The Harbor Bridge Repair Cost?", []),  # in capitals throughout: no telling names
     ("What did the UK's mayor do on Tuesday?", []),
     ("What did Ana Lukasz say?", []),  # "Łukasz" in the article
+    ("Which French firm and British bank fund the Harbor Bridge?", []),  # peoples are written many ways
+    ("What did the Harbor-funded report say?", []),  # the capitalised parts of a hyphenated name
     ("What did Łukasz Nowak say?", ["Lukasz Nowak"]),
     ("What did Tony Blair tell Gordon Brown?", ["Gordon Brown"]),
     ("Harbor Bridge: what did it cost?", []),  # the first word is not looked at, a name or not
