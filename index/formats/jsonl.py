@@ -13,11 +13,10 @@ from index.types import Article, Skipped, first_of_each_id
 
 _OPTIONAL = ("url", "date", "byline", "source")
 # Markup a feed left in its text ("<p>The council approved a <strong>$1.2 billion</strong> budget &amp; ...</p>"):
-# a text with a closing tag or a line break is markup; then its tags go, a block's leaving a space, and scripts and
-# styles with what they hold
+# a text with a closing tag of text formatting or a line break is markup; then its tags go, a block's leaving a
+# space. Other text is kept verbatim, "<script>" and all: the article pages escape it.
 _CLOSED = re.compile(r"</(?:p|div|span|a|b|i|u|em|strong|small|mark|sup|sub|q|cite|abbr|time|h[1-6]|ul|ol|li|"
-                     r"blockquote|figure|figcaption|script|style)>|<br\s*/?>", re.IGNORECASE)
-_HIDDEN = re.compile(r"<(script|style)\b[^<>]{0,500}>.{0,100000}?</\1>", re.IGNORECASE | re.DOTALL)
+                     r"blockquote|figure|figcaption)>|<br\s*/?>", re.IGNORECASE)
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|h[1-6]|ul|ol|li|blockquote|figure|figcaption)\b[^<>]{0,500}>", re.IGNORECASE)
 _INLINE_TAG = re.compile(r"</?(?:span|a|b|i|u|em|strong|small|mark|sup|sub|q|cite|abbr|time|img)\b[^<>]{0,500}>",
                          re.IGNORECASE)
@@ -110,5 +109,5 @@ def _without_markup(text: str) -> str:
     """`text` without the HTML tags and entities a feed left in it; text without markup is kept as it is."""
     if not _CLOSED.search(text):
         return text
-    text = _INLINE_TAG.sub("", _BLOCK_TAG.sub(" ", _HIDDEN.sub(" ", text)))
+    text = _INLINE_TAG.sub("", _BLOCK_TAG.sub(" ", text))
     return collapse_whitespace(html.unescape(text))

@@ -83,7 +83,8 @@ def test_hostile_article_fields_are_escaped_on_the_article_page(live: Server):
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert_no_injected_markup(html)
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in html  # shown, as text
-    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    # a feed's paragraph holding formatting markup (`</a>`) loses its tags (`index.formats.jsonl`): not shown at all
+    assert "Witnesses saw waves over the lamp posts" in html and "onerror=alert(2)" not in html
     assert "&lt;b onmouseover=alert(5)&gt;Reporter&lt;/b&gt;" in html and "&lt;svg onload=alert(6)&gt;" in html
     assert "javascript:alert(4)" not in html  # not kept as the url (`index.types.web_link`), so not shown
     marks = [attrs for tag, attrs in Elements(html).elements if tag == "mark"]
