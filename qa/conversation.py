@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from index.lexical import terms
 from index.store import IndexReader
 from qa.evidence import ParagraphEvidence
+from qa.names import NOT_NAMES, names_in
 from qa.question import ASKS_WHO, AUXILIARIES, WH_WORDS, Question
 from qa.retrieve import Candidate
 from qa.spans import SAYS
@@ -30,12 +31,9 @@ NEAR_BONUS = 2.0
 # one (c-035); without the share a tie in coverage left for a rival (c-029, -1).
 RIVAL_MARGIN = 1.0
 RIVAL_SHARE = 0.75
-_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
-# A capitalised word anywhere, the first too: `_NAME` passes over a question's opening word, which in a fragment
+# A capitalised word anywhere, the first too: `names_in` passes over a question's opening word, which in a fragment
 # ("Yahoo's profits") is the name asked about.
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.\-]*")
-_NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
-                       "could will would should and but the a an in on at i".split())
 # What marks a question as leaning on the turns before: a pronoun, or a thing named with "the" and nothing that
 # says which ("Which polling firm did the survey?": dev follow-ups +1, held-out unchanged; "the survey of Tesco
 # shoppers", "the Mori poll" say which). Kept to things a news follow-up refers back to: "the budget", "the law",
@@ -256,7 +254,7 @@ def context_first(ranked: list[ParagraphEvidence], resolved: Resolved) -> list[P
 def focus_of(question: str, short_answer: str | None, resolved: Resolved, session: Session) -> tuple[str, ...]:
     """What a turn is about: names in its question and its short answer, then (for a follow-up) the focus
     it inherited; at most `MAX_FOCUS` phrases, newest first."""
-    found = [m.group(0) for m in _names(question)]
+    found = [m.group(0) for m in names_in(question)]
     if short_answer:
         found.insert(0, short_answer)
     if resolved.followup and session.turns:
@@ -288,20 +286,15 @@ def _counterpart(asked: str, fragment: str) -> tuple[int, int] | None:
     if lead:
         phrases = list(re.finditer(rf"(?<!^)\b(?i:{lead.group(1)})\s+{_OBJECT}", asked))
         return phrases[-1].span() if phrases else None
-    names = [m for m in _names(asked) if m.group(0)[0].isalpha()]
+    names = [m for m in names_in(asked) if m.group(0)[0].isalpha()]
     return names[0].span() if names and fragment[:1].isupper() else None
 
 
 def _fragment_mentions(fragment: str) -> tuple[str, ...]:
     """The terms of the names a fragment asks about ("Yahoo" of "What about Yahoo's profits?": the profits are
     the last answer's too), else of all its words ("And best actress?")."""
-    named = [t for word in _CAPITALISED.findall(fragment) if word.lower() not in _NOT_NAMES for t in terms(word)]
+    named = [t for word in _CAPITALISED.findall(fragment) if word.lower() not in NOT_NAMES for t in terms(word)]
     return tuple(named or terms(fragment))
-
-
-def _names(text: str) -> list[re.Match[str]]:
-    """The names (and numbers) in `text`, question words and other capitalised function words aside."""
-    return [m for m in _NAME.finditer(text) if m.group(0).split()[0].lower() not in _NOT_NAMES]
 
 
 def with_context(reader: IndexReader, candidates: list[Candidate], resolved: Resolved) -> list[Candidate]:

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from index.lexical import terms
 
 # A capitalised word or run of them, not opening the question or a sentence in it ("the Golden Gate Bridge",
-# "Bank of England")
-_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.\-]*)*")
-_NOT_NAMES = frozenset("what which who whom whose when where why how is are was were do does did can could will "
-                       "would should has have had the a an in on of for and to by at from with as if i".split())
+# "Bank of England"), or a number
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
+NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
+                      "could will would should and but the a an in on at i".split())
 # Names an article may well write otherwise: short initialisms ("UN" for the United Nations, "TV"), month
 # abbreviations ("Feb"), days (an article may say "yesterday"); and titles ("Mr Blair" where the article says "Tony
 # Blair").
@@ -43,6 +43,12 @@ def article_terms(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(t for text in texts for t in terms(folded(text)))
 
 
+def names_in(text: str) -> list[re.Match[str]]:
+    """The names (and numbers) in `text`, question words and other capitalised function words (`NOT_NAMES`)
+    aside."""
+    return [m for m in _NAME.finditer(text) if m.group(0).split()[0].lower() not in NOT_NAMES]
+
+
 def absent_names(question: str, article: frozenset[str]) -> list[str]:
     """The names of `question` of which the article (its `article_terms`) has a word nowhere. A word is found by
     its stem's opening letters, all but its last three (at least three), so "Saharan" finds "Sahara" and "South
@@ -50,9 +56,9 @@ def absent_names(question: str, article: frozenset[str]) -> list[str]:
     if len(_CAPITAL.findall(question)) * 4 > len(question.split()) * 3:
         return []
     absent = []
-    for found in _NAME.finditer(folded(question)):
+    for found in names_in(folded(question)):
         name = found.group(0)
-        if name.split()[0].lower() in _NOT_NAMES or _LOOSE.fullmatch(name) or name.lower() in _NATIONS:
+        if name[0].isdigit() or _LOOSE.fullmatch(name) or name.lower() in _NATIONS:
             continue
         stems = [t for part in name.split("-") if part[:1].isupper() for t in terms(part) if t not in _TITLES]
         if any(not any(term.startswith(t[:max(3, len(t) - 3)]) for term in article) for t in stems):
