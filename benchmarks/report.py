@@ -377,16 +377,16 @@ INT8_BUILD = ", --int8 build"
 
 # How `qa.answerer.SPEAKER_CONFIDENCE` was measured (by hand, not by a benchmark run)
 SPEAKER_NOTE = (
-                '"Who said that?" about an answer whose sentence names its speaker ("..., said Mr Simpson") is '
-                'answered at a confidence of at least 0.9 (`qa.answerer.SPEAKER_CONFIDENCE`), whatever the confidence'
-                ' model makes of a question without content words. The figure is a measured precision, not a fitted '
-                'one: 120 sentences of BBC articles holding "said", "says", "told", "added" or "according to", drawn '
-                'at random (`random.seed` 10 to 14 over the sorted files), in which `qa.spans.speaker_span` read a '
-                "speaker, were labelled by hand (a read-only helper session, 2026-12-07, at commit 371a6e8's speaker "
-                'rules): 106 of 111 judged were the one whose words the sentence reports (0.955); 0.9 leaves room for'
-                ' picking the sentence. Both follow-up sets are unchanged by it (41/63, 67/97): of their two "Who '
-                'said that?" turns, the held-out set\'s, one follows a declined answer and the other was right '
-                'already.'
+    '"Who said that?" about an answer whose sentence names its speaker ("..., said Mr Simpson") is '
+    'answered at a confidence of at least 0.9 (`qa.answerer.SPEAKER_CONFIDENCE`), whatever the confidence'
+    ' model makes of a question without content words. The figure is a measured precision, not a fitted '
+    'one: 120 sentences of BBC articles holding "said", "says", "told", "added" or "according to", drawn '
+    'at random (`random.seed` 10 to 14 over the sorted files), in which `qa.spans.speaker_span` read a '
+    "speaker, were labelled by hand (a read-only helper session, 2026-12-07, at commit 371a6e8's speaker "
+    'rules): 106 of 111 judged were the one whose words the sentence reports (0.955); 0.9 leaves room for'
+    ' picking the sentence. Both follow-up sets are unchanged by it (41/63, 67/97): of their two "Who '
+    'said that?" turns, the held-out set\'s, one follows a declined answer and the other was right '
+    'already.'
 )
 
 

@@ -210,7 +210,8 @@ def _each_match(sentence: str, kind: str) -> Iterator[tuple[int, int, int | None
         yield start, end, kept, tuple(stem(w) for w in words(sentence[start:end]))
 
 
-_TITLED = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)?[A-Z][\w'’\-]+(?:\s(?:de\s|van\s|von\s)?[A-Z][\w'’\-]+)*"
+_TITLE_WORD = r"(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s"  # "Mr ", "Dr. "
+_TITLED = rf"(?:{_TITLE_WORD})?[A-Z][\w'’\-]+(?:\s(?:de\s|van\s|von\s)?[A-Z][\w'’\-]+)*"
 _ROLE = (r"(?:executive|officer|president|director|minister|secretary|spokes(?:man|woman|person)|chair(?:man|woman)?|"
          r"head|chief|manager|coach|analyst|economist|leader|boss|founder|editor|correspondent|captain|governor|"
          r"mayor|commissioner|advis[eo]r|lawyer|professor|researcher|official|partner|owner|producer|striker|star)")
@@ -231,9 +232,9 @@ _NOT_SUBJECT = (_WHOLE_NAME + r"(?!\s+(?:(?!who\b|which\b)[a-z]+\s+)?(?:was|is|w
 _OBJECT_OF = ("of", "in", "on", "at", "to", "for", "from", "with", "by", "and", "or")
 _NOT_AN_OBJECT = "".join(rf"(?<!\b{word}\s)" for word in _OBJECT_OF)
 # What comes before a name cut from a longer one `_NOT_AN_OBJECT` turned down ("of Mr Brown" -> "Brown")
-_INNER_TITLE = re.compile(r"\s(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s")
+_INNER_TITLE = re.compile(rf"\s{_TITLE_WORD}")
 _NAME_BEFORE = re.compile(rf"(?:\b(?:{'|'.join(_OBJECT_OF)})\s(?:{_NOT_SPEAKER}[A-Z][\w'’\-]*\s)+"
-                          r"|\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s)$")
+                          rf"|\b{_TITLE_WORD})$")
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
     # "said Sun's chief operating officer Jonathan Schwartz", "said BIFA founder and director Elliot Grove": the
     # name after the post ("said Labour's plans would hurt Britain" names no one)
@@ -251,7 +252,7 @@ _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "M
 
 PRONOUN_SAYS = re.compile(rf"\b(?:(?:he|she)\s+{SAYS}|{SAYS}\s+(?:he|she))\b", re.IGNORECASE)
 _SUBJECT = re.compile(rf"\s*({_TITLED})\s+[a-z]")  # "Gerald Krasner refused", "Mr Bates said": a name, a verb
-_TITLE = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|Prof)\.?\s")
+_TITLE = re.compile(_TITLE_WORD)
 _NOT_A_PERSON = frozenset("united city town rovers county club trust party council group bank fund union office "
                           "ministry department commission association corporation company news times post".split())
 # Capitalised words that open a sentence and are no name: function words, "Yesterday", "Asked about ..."

@@ -49,7 +49,8 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     paragraphs = [p for k, p in enumerate(paragraphs) if not _page_furniture(p, k, title, byline)]
     if not paragraphs:
         return Skipped(where, "no body paragraphs in the HTML")
-    if _only_link_texts(html, paragraphs):
+    tree = _tree(html)
+    if _only_link_texts(tree, paragraphs):
         return Skipped(where, "only navigation links in the HTML, no article text")
     if all(_CONSENT.search(p) or len(p) <= _BUTTON_CHARS for p in paragraphs):
         return Skipped(where, "a cookie or consent notice, no article text")
@@ -59,7 +60,7 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
         paragraphs=tuple(paragraphs),
         byline=byline,
         date=date,
-        url=doc.url or _json_ld_url(html),
+        url=doc.url or _json_ld_url(tree),
         source=doc.sitename or None,
     )
 
@@ -80,12 +81,9 @@ def _page_furniture(paragraph: str, k: int, title: str, byline: str | None) -> b
         or (k < _TOP and parse_date(paragraph) is not None) or _TIME.match(paragraph) is not None
 
 
-def _json_ld_url(html: str) -> str | None:
+def _json_ld_url(tree: lxml.html.HtmlElement | None) -> str | None:
     """The url an article's JSON-LD gives (`url`, else `mainEntityOfPage`), for a page with no canonical link."""
-    try:
-        scripts = lxml.html.fromstring(html).xpath('//script[@type="application/ld+json"]/text()')
-    except (ValueError, lxml.etree.ParserError):
-        return None
+    scripts = tree.xpath('//script[@type="application/ld+json"]/text()') if tree is not None else []
     for script in scripts:
         found, _ = parse_json(script)
         items = [item for item in (found if isinstance(found, list) else [found]) if isinstance(item, dict)]
@@ -100,10 +98,17 @@ def _json_ld_url(html: str) -> str | None:
     return None
 
 
-def _only_link_texts(html: str, paragraphs: list[str]) -> bool:
+def _only_link_texts(tree: lxml.html.HtmlElement | None, paragraphs: list[str]) -> bool:
     """Whether every extracted paragraph is just the text of a link (a page of navigation, not an article)."""
-    try:
-        links = {collapse_whitespace(a.text_content()) for a in lxml.html.fromstring(html).iter("a")}
-    except (ValueError, lxml.etree.ParserError):
+    if tree is None:
         return False
+    links = {collapse_whitespace(a.text_content()) for a in tree.iter("a")}
     return all(p in links for p in paragraphs)
+
+
+def _tree(html: str) -> lxml.html.HtmlElement | None:
+    """The page parsed by lxml (for what trafilatura does not give), None when lxml cannot parse it."""
+    try:
+        return lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None

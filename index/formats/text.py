@@ -45,6 +45,7 @@ _LINK_DEFINITION = re.compile(r"^[ \t]{0,3}\[([^\]\n]{1,300})\]:[ \t]*<?[^\s>]+>
 _FOOTNOTE = re.compile(r"^[ \t]{0,3}\[\^[^\]\s]{1,20}\]:[ \t]*|\[\^[^\]\s]{1,20}\]", re.MULTILINE)
 _FENCE = re.compile(r"[ \t]*(```|~~~)")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-+*]|\d{1,3}[.)])[ \t]+")
+_LIST_OPENING = re.compile(r"^[ \t]*(?:[-+*]|1[.)])[ \t]+")  # a list that interrupts prose (CommonMark)
 _QUOTE_MARKER = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
 _TABLE_RULE = re.compile(r"^\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?$")
 # A run of 100+ characters that is no word of any language: base64 (an inline image's data), a tracking URL
@@ -196,7 +197,7 @@ def _list_items(lines: list[str], k: int) -> tuple[list[str], int] | None:
     None when no list starts there. A list after prose in the same block opens with "-", "*", "+" or "1."
     (CommonMark: "in 2004.\n3 people" stays prose)."""
     marker = _LIST_ITEM.match(lines[k])
-    if marker is None or (k and not re.match(r"[ \t]*(?:[-+*]|1[.)])[ \t]", lines[k])):
+    if marker is None or (k and not _LIST_OPENING.match(lines[k])):
         return None
     items = [lines[k][marker.end():]]
     end = k + 1
