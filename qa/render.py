@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qa.metadata import HEADER
 from qa.types import Answer
 
 
@@ -16,6 +17,7 @@ def answer_text(answer: Answer) -> str:
         lines.append("Not in the articles. Closest passages:" if answer.citations else "Not in the articles.")
     for c in answer.citations:
         dated = f", {c.date}" if c.date else ""
-        lines.append(f"[{c.n}] {c.title}{dated} ({c.article_id}, paragraph {c.paragraph_index}): "
+        where = "header" if c.paragraph_index == HEADER else f"paragraph {c.paragraph_index}"
+        lines.append(f"[{c.n}] {c.title}{dated} ({c.article_id}, {where}): "
                      f"{c.text[c.start:c.end]}")
     return "\n".join(lines)

@@ -63,8 +63,9 @@ class CitationModel(BaseModel):
     title: str = Field(description="the article's title")
     url: str | None = Field(description="the article's original URL, when known")
     paragraph_index: int = Field(description="0-based index of the paragraph among the article's body "
-                                             "paragraphs")
-    text: str = Field(description="the whole source paragraph")
+                                             "paragraphs; -1 for the article's header (byline, date, source, url: "
+                                             "what \"Who wrote the article?\" is answered from)")
+    text: str = Field(description="the whole source paragraph (or header line)")
     start: int = Field(description="start of the cited span: character offset into `text`")
     end: int = Field(description="end of the cited span (exclusive): `text[start:end]` is the cited span")
     score: float = Field(description="ranking score of the paragraph for this question, in a conversation with "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from index.types import web_link
+from qa.metadata import HEADER, Header
 from web.examples import example_questions
 from web.state import IndexState
 
@@ -161,7 +162,12 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
                 "message": f"There is no article with the id “{article_id}” in the index."}, status_code=404)
         record, paragraphs = found
         target = _int(p)
-        if target is not None and not 0 <= target < len(paragraphs):
+        header = Header.of(record.byline, record.date, record.source, record.url)
+        header_view = None
+        if target == HEADER and header.text:
+            view = paragraph_views([header.text], 0, _int(start), _int(end), (_int(short_start), _int(short_end)))[0]
+            header_view = replace(view, index=HEADER)
+        elif target is not None and not 0 <= target < len(paragraphs):
             target = None
         byline = record.byline or ""
         if byline and not byline.lower().startswith("by "):
@@ -170,7 +176,8 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
             "article": record, "byline": byline, "link": web_link(record.url),
             "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end),
                                           (_int(short_start), _int(short_end))),
-            "target": target, "role_note": PASSAGE_ROLES.get(role or ""), "closest": role == "closest",
+            "header": header_view, "target": target, "role_note": PASSAGE_ROLES.get(role or ""),
+            "closest": role == "closest",
         })
 
     @router.get("/docs", response_class=HTMLResponse)

@@ -112,13 +112,25 @@ def test_the_article_page_cites_the_answer_of_the_api(client):
     assert Tags(r.text).marks == [c["text"][c["start"]:c["end"]]]
 
 
+def test_a_question_about_the_article_links_to_its_marked_header(client):
+    """"Who wrote this?" is answered from the byline: paragraph -1, the header line the page shows it in."""
+    body = client.post("/api/ask", json={"question": "Who wrote the article?"}).json()
+    c = body["citations"][0]
+    assert body["found"] and body["short_answer"] == "AFP" and c["paragraph_index"] == -1
+    r = client.get(f"/articles/{c['article_id']}", params={"p": -1, "start": c["start"], "end": c["end"]})
+    page = Tags(r.text)
+    assert page.marks == ["By AFP"]
+    (header,) = page.find("p", id="p--1")
+    assert "target" in header["class"] and "2024-12-23" in r.text
+
+
 @pytest.mark.parametrize(("query", "marks"), [
     ("p=2&start=-5&end=3", ["\"Th"]),
     ("p=2&start=227&end=99999", ["statement."]),
     ("p=2&start=9&end=4", []),
     ("p=2", []),
     ("p=99&start=0&end=5", []),
-    ("p=-1&start=0&end=5", []),
+    ("p=-2&start=0&end=5", []),
     ("p=abc&start=x&end=", []),
     ("start=0&end=5", []),
 ])

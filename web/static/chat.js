@@ -63,15 +63,18 @@
     return "unsure";
   }
 
+  // A citation of the article's header (paragraph_index -1: byline, date, source, url) or of a body paragraph.
   function chip(c, role, short) {
     var a = el("a", "chip");
     a.href = articleHref(c, role, short);
     var dated = c.date ? ", " + c.date : "";
-    a.setAttribute("aria-label", "Source " + c.n + ": " + c.title + dated + ", paragraph " + (c.paragraph_index + 1));
-    a.title = c.title + dated + " (paragraph " + (c.paragraph_index + 1) + ")";
+    var header = c.paragraph_index < 0;
+    var where = header ? "header" : "paragraph " + (c.paragraph_index + 1);
+    a.setAttribute("aria-label", "Source " + c.n + ": " + c.title + dated + ", " + where);
+    a.title = c.title + dated + " (" + where + ")";
     a.append(el("span", "n", String(c.n)), el("span", "t", c.title));
     if (c.date) a.append(el("span", "d", c.date));
-    a.append(el("span", "p", "¶ " + (c.paragraph_index + 1)));
+    a.append(el("span", "p", header ? "header" : "¶ " + (c.paragraph_index + 1)));
     return a;
   }
 

@@ -1,0 +1,118 @@
+"""Questions about an article ("Who wrote the scooter story?") are answered from its header, cited as paragraph -1."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answerer import Answerer
+from qa.metadata import HEADER, Field, Header, MetadataQuestion, metadata_question
+from qa.render import answer_text
+from tests.qa.test_conversation import answerer_over
+
+SCOOTERS = """# Toy maker recalls 40,000 scooters
+
+By Jane Okafor
+
+March 3, 2005
+
+Zoomco, the Leeds toy maker, has recalled 40,000 electric scooters after complaints about faulty brakes.
+
+The company said it had received 37 reports of injury since the scooters went on sale in March 2004.
+
+Original url: https://news.example/zoomco-recall
+"""
+FOOTBALL = """# Arsenal edge past Chelsea
+
+April 9, 2005
+
+Thierry Henry scored the winning goal as Arsenal beat Chelsea 2-1 at Highbury on Saturday.
+
+The result lifts Arsenal to the top of the Premiership, three points clear of Manchester United.
+"""
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("Who wrote the article?", MetadataQuestion(Field.AUTHOR, "")),
+    ("Who wrote the scooter recall story?", MetadataQuestion(Field.AUTHOR, "scooter recall")),
+    ("Who is the author of the article about the Arsenal match?", MetadataQuestion(Field.AUTHOR, "Arsenal match")),
+    ("Who was this story written by?", MetadataQuestion(Field.AUTHOR, "")),
+    ("When was this article published?", MetadataQuestion(Field.DATE, "")),
+    ("What date was the football story published?", MetadataQuestion(Field.DATE, "football")),
+    ("How old is this article?", MetadataQuestion(Field.DATE, "")),
+    ("Where can I read the original?", MetadataQuestion(Field.URL, "")),
+    ("What's the link to the scooter story?", MetadataQuestion(Field.URL, "scooter")),
+    ("Which website published the vaccine trial story?", MetadataQuestion(Field.SOURCE, "vaccine trial")),
+])
+def test_a_question_about_an_article_says_what_it_asks_and_which_article(question, asked):
+    assert metadata_question(question) == asked
+
+
+@pytest.mark.parametrize("question", [
+    "Who wrote the novel Small Island?",  # a book, not the article
+    "Who wrote the report?",  # a report the article tells of
+    "When was it published?",  # "it" may be anything the conversation spoke of
+    "How old is Joan Becker?",
+    "What publication published an article about Tesla in 1912?",  # an article the text tells of
+    "What is the source of the funding?",
+    "How many scooters were recalled?",
+])
+def test_other_questions_are_not_about_the_article(question):
+    assert metadata_question(question) is None
+
+
+def test_the_header_says_where_each_field_sits():
+    header = Header.of("Jane Okafor", "2005-03-03", None, "https://news.example/a")
+    assert header.text == "By Jane Okafor · 2005-03-03 · https://news.example/a"
+    start, value, end = header.answer(Field.AUTHOR)
+    assert (header.text[start:end], header.text[value:end]) == ("By Jane Okafor", "Jane Okafor")
+    assert header.answer(Field.SOURCE) == header.answer(Field.URL), "a site's address tells its source"
+    assert Header.of("By AP", None, None, None).text == "By AP"
+    assert Header.of(None, None, None, None).answer(Field.DATE) is None
+
+
+@pytest.fixture(scope="module")
+def two_articles(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    return answerer_over(tmp_path_factory, {"scooters": SCOOTERS, "football": FOOTBALL})
+
+
+def test_the_article_named_by_its_topic_answers_from_its_header(two_articles: Answerer):
+    answer = two_articles.ask("Who wrote the scooter recall story?")
+    assert answer.found and answer.answer == "By Jane Okafor" and answer.short_answer == "Jane Okafor"
+    cited = answer.citations[0]
+    assert (cited.article_id, cited.paragraph_index) == ("scooters", HEADER)
+    assert cited.text[cited.start:cited.end] == answer.answer
+    assert "(scooters, header)" in answer_text(answer)
+    dated = two_articles.ask("When was the Arsenal story published?")
+    assert dated.found and dated.short_answer == "2005-04-09"
+
+
+def test_what_the_header_lacks_is_not_in_the_articles(two_articles: Answerer):
+    unsigned = two_articles.ask("Who wrote the Arsenal article?")
+    assert not unsigned.found and unsigned.answer is None
+    assert unsigned.citations[0].article_id == "football", "the article looked at is cited"
+
+
+def test_an_article_the_index_does_not_hold_is_not_answered_for(two_articles: Answerer):
+    assert not two_articles.ask("Who wrote the Golden Gate Bridge story?").found
+    assert not two_articles.ask("Who wrote the article?").found, "two articles: which one is not said"
+
+
+def test_this_article_is_the_one_the_conversation_is_about(two_articles: Answerer):
+    first = two_articles.ask("How many scooters did Zoomco recall?")
+    assert first.citations[0].article_id == "scooters"
+    author = two_articles.ask("Who wrote this article?", session_id=first.session_id)
+    assert author.found and author.short_answer == "Jane Okafor"
+    link = two_articles.ask("Where can I read the original?", session_id=first.session_id)
+    assert link.short_answer == "https://news.example/zoomco-recall"
+    after = two_articles.ask("How many reports of injury had it received?", session_id=first.session_id)
+    assert after.found and after.short_answer == "37", "the conversation goes on with the article"
+
+
+def test_a_one_article_index_answers_about_its_article(seed_answerer_for_metadata: Answerer):
+    answer = seed_answerer_for_metadata.ask("When was the article published?")
+    assert answer.found and answer.short_answer == "2024-12-23" and answer.confidence >= 0.9
+
+
+@pytest.fixture(scope="module")
+def seed_answerer_for_metadata(seed_settings) -> Answerer:
+    return Answerer.load(seed_settings)
