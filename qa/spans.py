@@ -223,10 +223,10 @@ _NOT_SPEAKER = (r"(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday
                 r"July|August|September|October|November|December)\b)")
 # A name that goes on ("said Ask Jeeves", when the name is "Ask Jeeves"), is a possessive ("said Lord Goldsmith's
 # admission") or is followed by a verb is the subject of what was said ("he said Brown was arrested", "says Lord
-# Goldsmith warned", "said Hereford hospital was"), not who said it.
+# Goldsmith warned", "said Hereford hospital was", "said John Smith, 41, had"), not who said it.
 _WHOLE_NAME = r"(?<!['’]s)(?![\w'’\-])(?!\s(?:de\s|van\s|von\s)?[A-Z])"
-_NOT_SUBJECT = (_WHOLE_NAME + r"(?!\s+(?:(?!who\b|which\b)[a-z]+\s+)?(?:was|is|were|are|had|has|have|would|will|"
-                r"could|should|might|may|must|did|does|\w+ed)\b)")
+_NOT_SUBJECT = (_WHOLE_NAME + r"(?!(?:,\s*\d{1,3},)?\s+(?:(?!who\b|which\b)[a-z]+\s+)?(?:was|is|were|are|had|has|"
+                r"have|would|will|could|should|might|may|must|did|does|\w+ed)\b)")
 # A name after "of", "in", "and", ... is named in passing ("allies of Mr Blair and Mr Brown, said", "who lives in
 # Cleveland, said").
 _OBJECT_OF = ("of", "in", "on", "at", "to", "for", "from", "with", "by", "and", "or")

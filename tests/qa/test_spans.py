@@ -142,6 +142,8 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ("Jack Straw, who will hold talks in Beijing on Thursday, said the code works.", "Jack Straw"),
     ("He said Brown was arrested at his hotel.", None),  # whom he spoke of
     ("He said Ask Jeeves was keen.", None),
+    ("Police said John Smith, 41, had been arrested.", "Police"),  # the one arrested, of his age, said nothing
+    ('"We are sorry," said John Smith, 41, who runs the shop.', "John Smith"),
     ("On Tuesday Mr Brown said the plan would work.", "Mr Brown"),
     ('"This is a disaster," warned Mr Smith.', "Mr Smith"),
     ("The plan failed, said Mr Brown who had led it.", "Mr Brown"),
