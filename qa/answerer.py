@@ -207,8 +207,10 @@ class Answerer:
             found = confidence >= self.weights.threshold
             if found:
                 answer_text, short = header.text[start:end], header.text[value:end]
-            citations = (Citation(1, article_id, record.title, record.url, HEADER, header.text, start, end,
-                                  round(confidence, 4), record.date),) if header.text else ()
+            # an article without a header is cited by its first paragraph: the one looked at, nothing marked
+            where, text = (HEADER, header.text) if header.text else (0, stored[1][0] if stored[1] else "")
+            citations = (Citation(1, article_id, record.title, record.url, where, text, start, end,
+                                  round(confidence, 4), record.date),)
         if remember:
             self.sessions.record(session, Turn(question, question, article_id, answer_text, (), None, (), short))
         return Answer(found, answer_text, short, round(confidence, 4), citations, session_id,

@@ -92,6 +92,15 @@ def test_what_the_header_lacks_is_not_in_the_articles(two_articles: Answerer):
     assert unsigned.citations[0].article_id == "football", "the article looked at is cited"
 
 
+def test_an_article_without_a_header_is_cited_by_its_first_paragraph(tmp_path_factory: pytest.TempPathFactory):
+    plain = answerer_over(tmp_path_factory, {"scooters": SCOOTERS.replace("By Jane Okafor", "")
+                                             .replace("March 3, 2005", "").replace("Original url:", "See")})
+    answer = plain.ask("When was the scooter story published?")
+    assert not answer.found
+    (cited,) = answer.citations
+    assert (cited.paragraph_index, cited.start, cited.end) == (0, 0, 0) and cited.text.startswith("Zoomco")
+
+
 def test_an_article_the_index_does_not_hold_is_not_answered_for(two_articles: Answerer):
     assert not two_articles.ask("Who wrote the Golden Gate Bridge story?").found
     assert not two_articles.ask("Who wrote the article?").found, "two articles: which one is not said"
