@@ -311,6 +311,24 @@ def test_a_citation_link_keeps_an_article_id_with_dot_segments_whole(server: str
         context.close()
 
 
+def test_who_wrote_the_article_cites_and_marks_its_byline(server: str, browser) -> None:
+    context, page = new_page(browser, server, viewport={"width": 1024, "height": 700})
+    try:
+        page.goto(f"{server}/")
+        _, answer = ask(page, "Who wrote the article?")
+        assert answer["found"] and answer["short_answer"] == "AFP"
+        chip = page.locator("#conversation > li.msg.bot").last.locator("a.chip").first
+        assert chip.locator(".p").inner_text() == "header"
+        with page.expect_navigation():
+            chip.click()
+        mark = page.locator("mark#highlight")
+        mark.wait_for()
+        assert mark.inner_text() == "By AFP" and mark.locator("strong").inner_text() == "AFP"
+        assert page.problems == []
+    finally:
+        context.close()
+
+
 def test_each_answer_ends_above_the_question_box_and_a_lost_session_is_said(server: str, browser) -> None:
     """The question box sticks to the bottom of the window: once the conversation scrolls, each new answer with
     its sources must still be scrolled into view above it. A paste cut at the box's limit is said. A session the
