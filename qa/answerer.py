@@ -14,7 +14,7 @@ import faiss
 from index.encoder import Encoder, passage_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.graph_cache import int8_graph
-from index.lexical import TERMS_VERSION
+from index.lexical import TERMS_VERSION, terms
 from index.store import IndexReader, Manifest, damaged
 from qa.conversation import (
     Resolved,
@@ -32,7 +32,7 @@ from qa.conversation import (
 )
 from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import CASCADE, Cascade, Extraction, extract, rank_paragraphs
-from qa.metadata import HEADER, Header, MetadataQuestion, metadata_question
+from qa.metadata import HEADER, Header, MetadataQuestion, Reference, metadata_question
 from qa.names import absent_names, article_terms
 from qa.question import Question
 from qa.reader import Reader
@@ -62,6 +62,7 @@ TERMS_CACHED = 512
 # answerable): the best article was the question's in 0.79 of those at 0.4-0.6, 0.88 at 0.6-0.8, 0.86 at 0.8-0.9.
 CONTEXT_CONFIDENCE = 0.95
 TOPIC_CONFIDENCE = 0.9
+TOPIC_CANDIDATES = 5  # articles a topic's words are looked for in, best ranked first
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,15 @@ class LoadedIndex:
     @property
     def generation(self) -> str:
         return self.reader.manifest.generation
+
+    def header_terms(self, article_id: str) -> frozenset[str]:
+        """The terms of an article's id (its file's name, "museum-theft"), byline, site and url ("the Reuters
+        story")."""
+        stored = self.reader.article(article_id)
+        if stored is None:
+            return frozenset()
+        record = stored[0]
+        return frozenset(terms(" ".join(filter(None, (article_id, record.byline, record.source, record.url)))))
 
     def article_terms(self, article_id: str) -> frozenset[str]:
         """The terms of an article (`qa.names.article_terms`); those of up to `TERMS_CACHED` articles are kept."""
@@ -159,7 +169,8 @@ class Answerer:
         question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be tokenized
         index = self.index
         session_id, session = self.sessions.get(session_id) if remember else ("", Session())
-        if (asked := metadata_question(question)) is not None:
+        last = session.turns[-1] if session.turns else None
+        if (asked := metadata_question(question, last.question if last and not last.about_article else None)):
             return self._about_article(index, asked, question, session_id, session, started, remember)
         resolved = resolve(question, session)
         with self.spare.asking():
@@ -199,41 +210,54 @@ class Answerer:
         citations: tuple[Citation, ...] = ()
         found, answer_text, short = False, None, None
         if stored is not None:
-            record = stored[0]
+            record, paragraphs = stored
             header = Header.of(record.byline, record.date, record.source, record.url)
             span = header.answer(asked.field)
-            start, value, end = span or (0, 0, 0)
+            start, end, short_start, short_end = span or (0, 0, 0, 0)
             confidence = confidence if span else 0.0
             found = confidence >= self.weights.threshold
             if found:
-                answer_text, short = header.text[start:end], header.text[value:end]
+                answer_text, short = header.text[start:end], header.text[short_start:short_end]
             # an article without a header is cited by its first paragraph: the one looked at, nothing marked
-            where, text = (HEADER, header.text) if header.text else (0, stored[1][0] if stored[1] else "")
+            where, text = (HEADER, header.text) if header.text else (0, paragraphs[0] if paragraphs else "")
             citations = (Citation(1, article_id, record.title, record.url, where, text, start, end,
                                   round(confidence, 4), record.date),)
         if remember:
-            self.sessions.record(session, Turn(question, question, article_id, answer_text, (), None, (), short))
+            self.sessions.record(session, Turn(question, question, article_id, answer_text, (), None, (), short,
+                                               about_article=True))
         return Answer(found, answer_text, short, round(confidence, 4), citations, session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 
     def _article_asked(self, index: LoadedIndex, asked: MetadataQuestion, question: str,
                        session: Session) -> tuple[str | None, float]:
-        """The article a question about an article means, and how sure that is: the best-ranked one for the words
-        it names it by ("the solar farm article"), else the conversation's last article, else the only one."""
-        if Question.parse(asked.topic).terms:
-            _, ranked = self.rank(index, Resolved(asked.topic))
-            if not ranked:
-                return None, 0.0
-            top = ranked[0]
-            if absent_names(question, index.article_terms(top.article_id)):
-                return top.article_id, NAME_ABSENT_CONFIDENCE
-            return top.article_id, round(TOPIC_CONFIDENCE * top.features["article_coverage"], 4)
+        """The article a question about an article means, and how sure that is: the one it names by its topic
+        ("the solar farm article"), else the conversation's last article, else the index's only one."""
+        if asked.reference is Reference.TOPIC and (wanted := frozenset(Question.parse(asked.topic).terms)):
+            return self._article_named(index, asked.topic, wanted, question)
         last = next((t.article_id for t in reversed(session.turns) if t.article_id), None)
         if last is not None:
             return last, CONTEXT_CONFIDENCE
         if index.reader.manifest.counts.get("articles") == 1:
             return index.reader.articles(0, 1)[0].article_id, CONTEXT_CONFIDENCE
         return None, 0.0
+
+    def _article_named(self, index: LoadedIndex, topic: str, wanted: frozenset[str],
+                       question: str) -> tuple[str | None, float]:
+        """Of the best-ranked articles for a topic's words, the one holding most of them (its id's and header's too:
+        "the Reuters story"), at `TOPIC_CONFIDENCE` times the share it holds; `NAME_ABSENT_CONFIDENCE` at most if it
+        lacks a name the question gives."""
+        _, ranked = self.rank(index, Resolved(topic))
+        best, share, held = None, (-1, -1), frozenset[str]()
+        for article_id in list(dict.fromkeys(p.article_id for p in ranked))[:TOPIC_CANDIDATES]:
+            header = index.header_terms(article_id)
+            terms_of = index.article_terms(article_id) | header
+            found = (len(wanted & terms_of), len(wanted & header))  # the header breaks ties: "the Reuters story"
+            if found > share:
+                best, share, held = article_id, found, terms_of
+        if best is None:
+            return None, 0.0
+        confidence = TOPIC_CONFIDENCE * share[0] / len(wanted)
+        return best, min(confidence, NAME_ABSENT_CONFIDENCE) if absent_names(question, held) else confidence
 
     def _extract(self, query: Query, ranked: list[ParagraphEvidence], resolved: Resolved) -> Extraction | None:
         """The answer read from the ranking (the conversation's article when the question stays with it). For "Who

@@ -73,6 +73,7 @@ class Turn:
     paragraph_id: int | None = None
     rivals: tuple[str, ...] = ()
     short_answer: str | None = None
+    about_article: bool = False  # a question about the article itself ("Who wrote it?"), answered from its header
 
 
 @dataclass

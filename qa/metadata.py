@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 # The `paragraph_index` of a citation of an article's header: its byline, date, source and url
 HEADER = -1
@@ -14,74 +15,140 @@ HEADER = -1
 class Field(StrEnum):
     AUTHOR = "author"
     DATE = "date"
+    YEAR = "year"
     SOURCE = "source"
     URL = "url"
 
 
-# What a question calls an article ("the solar farm article", "this story", "the piece about ...")
-_NOUN = r"(?:news\s+)?(?:article|story|stories|piece|item|post|write-?up|column|news)s?"
-_NAMES_ARTICLE = re.compile(rf"\b{_NOUN}\b|^\s*this(?:\s+one)?\s*$", re.IGNORECASE)
-_WHO = r"(?:who(?:'s|’s|\s+is|\s+was)?|what(?:'s|’s|\s+is|\s+was)?)"
-_END = r"\s*[?.!]*\s*$"
-# (pattern, field, whether the rest must name an article): a rest such as "the novel Small Island" in "Who is the
-# author of the novel Small Island?" asks about a book, not about an article.
-_PATTERNS: tuple[tuple[re.Pattern[str], Field, bool], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), kind, named)
-    for pattern, kind, named in (
-        (rf"^\s*who\s+(?:wrote|writes|authored|penned|filed|reported)\s+(?P<rest>.+?){_END}", Field.AUTHOR, True),
-        (rf"^\s*{_WHO}\s+the\s+(?:author|writer|reporter|journalist|byline)(?:\s+(?:of|for|on|behind)\s+"
-         rf"(?P<rest>.+?))?{_END}", Field.AUTHOR, True),
-        (rf"^\s*who\s+(?:is|was)\s+(?P<rest>.+?)\s+(?:written\s+|reported\s+)?by{_END}", Field.AUTHOR, True),
-        (rf"^\s*(?:by\s+whom|whose)\s+(?:is|was)\s+(?P<rest>.+?)(?:\s+written)?{_END}", Field.AUTHOR, True),
-        (rf"^\s*when\s+(?:was|were|is)\s+(?P<rest>.+?)\s+(?:published|written|posted|dated|released|filed|"
-         rf"put\s+out|from){_END}", Field.DATE, True),
-        (rf"^\s*(?:what|which)\s+(?:date|day|year)\s+(?:was|is)\s+(?P<rest>.+?)\s+(?:published|written|posted|"
-         rf"dated|released|filed|from){_END}", Field.DATE, True),
-        (rf"^\s*{_WHO}\s+the\s+(?:date|publication\s+date|date\s+of\s+publication|dateline)(?:\s+(?:of|on|for)\s+"
-         rf"(?P<rest>.+?))?{_END}", Field.DATE, True),
-        (rf"^\s*how\s+old\s+is\s+(?P<rest>.+?){_END}", Field.DATE, True),
-        (rf"^\s*(?:where|how)\s+can\s+i\s+(?:read|find|see|get)\s+(?:the\s+)?(?:original|full|source)"
-         rf"(?:\s+(?:version|text|of|for))?(?:\s+(?P<rest>.+?))?{_END}", Field.URL, False),
-        (rf"^\s*{_WHO}\s+the\s+(?:url|link|web\s+address|original\s+(?:url|link|source))(?:\s+(?:of|for|to)\s+"
-         rf"(?P<rest>.+?))?{_END}", Field.URL, False),
-        (rf"^\s*{_WHO}\s+the\s+source\s+(?:of|for)\s+(?P<rest>.+?){_END}", Field.SOURCE, True),
-        (rf"^\s*(?:which|what)\s+(?:newspaper|paper|site|website|publication|outlet|news\s+organi[sz]ation)\s+"
-         rf"(?:published|ran|carried|wrote|is|was)\s+(?P<rest>.+?)(?:\s+(?:from|in|on))?{_END}", Field.SOURCE, True),
+class Reference(StrEnum):
+    """How a question points at its article: by its topic ("the solar farm article"), as "this article", by a
+    pronoun ("Who wrote it?") or not at all ("Author?")."""
+
+    TOPIC = "topic"
+    THIS = "this"
+    PRONOUN = "pronoun"
+    BARE = "bare"
+
+
+# What a question calls an article ("the solar farm article", "this story", "the piece about ..."), not "post-war",
+# "a short story", "the story of the film", "the news conference"
+_NOUN = (r"(?<![\w\-])(?<!short\s)(?:news\s+(?:article|story|item|piece|report)|article|artcle|artical|articel|"
+         r"story|piece|post|write-?up|column|live\s?blog|blog\s?post|blog|news(?=\s*$))(?![\w\-])(?!\s+of\b)")
+_NAMES_ARTICLE = re.compile(rf"{_NOUN}|^\s*this(?:\s+one)?\s*$", re.IGNORECASE)
+_PRONOUN = re.compile(r"^\s*(?:it|that(?:\s+one)?)\s*$", re.IGNORECASE)
+_ORIGINAL = re.compile(r"\b(?:original|online|full\s+(?:text|version|story|article))\b", re.IGNORECASE)
+# Works a pronoun may stand for instead of the article: after "Who wrote the novel Small Island?", "When was it
+# published?" asks about the novel
+_WORK = re.compile(r"\b(?:novels?|books?|reports?|letters?|songs?|album|films?|movie|play|poems?|papers?|study|"
+                   r"survey|statement|document|bill|law|script|memo|e-?mail|speech|plan|manifesto|budget|opera|"
+                   r"series|show|programme|program|lyrics|code|guide|paper|magazine|comic)\b", re.IGNORECASE)
+# What may open a question before what it asks: "so", "hey", "can you tell me", "give me", "what about"
+_FILLER = re.compile(r"^\s*(?:(?:hey|hi|so|and|ok(?:ay)?|well|now|also|then|but|please)\b[,\s]*)*"
+                     r"(?:(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell|show|give|send)\s+me|do\s+you\s+know|"
+                     r"i(?:'d|’d|\s+would)\s+like\s+to\s+know|i\s+(?:want|need)(?:\s+to\s+know)?|"
+                     r"(?:tell|show|give|send)\s+me|can\s+i\s+(?:get|have|see)|what\s+about|how\s+about)?[,\s]*",
+                     re.IGNORECASE)
+_WHO = r"(?:who(?:'?s|’s|\s+is|\s+was)?|what(?:'?s|’s|\s+is|\s+was)?)"
+_OF = r"\s+(?:of|for|on|behind|to|about)\s+"
+_PUBLISHED = (r"(?:get\s+|first\s+)?(?:published|written|posted|dated|released|filed|put\s+out|(?:come|came)\s+out|"
+              r"run|ran|go\s+up|went\s+up|appear(?:ed)?|from)")
+_SOURCE_NOUN = (r"(?:newspaper|paper|site|website|web\s*site|publication|(?:news\s+)?outlet|news\s+organi[sz]ation|"
+                r"(?:news\s+)?agency|publisher)")
+_URL_NOUN = r"(?:url|link|web\s*address|web\s*page|original\s+(?:url|link|source|article|story))"
+_END = r"\s*(?:,?\s*(?:please|pls|plz))?\s*[?.!]*\s*$"
+# (pattern, field, what the rest of the question must name when it names anything: "article", an article ("Who is
+# the author of the novel Small Island?" asks about a book, "Who wrote about the great pestilence?" about the text);
+# "original", an article or its original ("Where can I read the original?")). Before "by", another participle than
+# "written" and the like asks about the story: "Who was the painting stolen by?"
+_PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
+    (re.compile(pattern + _END, re.IGNORECASE), kind, rest)
+    for pattern, kind, rest in (
+        (r"who\s+(?:wrote|writes|authored|penned|filed)\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
+        (r"who\s+reported\s+(?P<rest>(?:(?!\bto\b).)+?)", Field.AUTHOR, "article"),
+        (rf"{_WHO}\s+the\s+(?:reporter|journalist|byline)(?:{_OF}(?P<rest>.+?))?", Field.AUTHOR, "article"),
+        (rf"{_WHO}\s+the\s+(?:author|writer)(?:{_OF}(?P<rest>.+?))", Field.AUTHOR, "article"),
+        (rf"(?:the\s+)?(?:author|writer|byline|reporter|journalist)(?:{_OF}(?P<rest>.+?))?", Field.AUTHOR, "article"),
+        (r"who(?:'?s|’s|\s+is|\s+was)\s+(?P<rest>.+?)(?<!ed)(?<!en)(?<!wn)\s+(?:(?:written|reported|filed|authored)\s+)?by",
+         Field.AUTHOR, "article"),
+        (r"who\s+(?P<rest>.+?)\s+(?:was|is)\s+(?:written|reported|filed|authored)\s+by", Field.AUTHOR, "article"),
+        (r"by\s+whom\s+(?:is|was)\s+(?P<rest>.+?)(?:\s+written)?", Field.AUTHOR, "article"),
+        (r"whose\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
+        (rf"(?:what|which)\s+year\s+(?:was|is|did)\s+(?P<rest>.+?)\s+{_PUBLISHED}", Field.YEAR, "article"),
+        (rf"when\s+(?:was|were|is|did)\s+(?P<rest>.+?)\s+{_PUBLISHED}", Field.DATE, "article"),
+        (r"when\s+(?P<rest>.+?)\s+(?:was|were|came|went|got|is)\s+(?:published|written|posted|dated|released|filed|"
+         r"put\s+out|out|up)", Field.DATE, "article"),
+        (rf"(?:what|which)\s+(?:date|day)\s+(?:was|is|did)\s+(?P<rest>.+?)\s+{_PUBLISHED}", Field.DATE, "article"),
+        (r"what\s+date\s+is\s+(?:on\s+)?(?P<rest>.+?)", Field.DATE, "article"),
+        (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:date|publication\s+date|date\s+of\s+publication|dateline)"
+         rf"(?:{_OF}(?P<rest>.+?))?", Field.DATE, "article"),
+        (r"how\s+old\s+is\s+(?P<rest>.+?)", Field.DATE, "article"),
+        (r"(?:where|how)\s+can\s+i\s+(?:read|find|see|get)\s+(?P<rest>.+?)", Field.URL, "original"),
+        (rf"(?:{_WHO}\s+)?(?:the\s+)?{_URL_NOUN}(?:{_OF}(?P<rest>.+?))?", Field.URL, "article"),
+        (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:source|{_SOURCE_NOUN})(?:{_OF}(?P<rest>.+?))?", Field.SOURCE, "article"),
+        (rf"(?:which|wich|what)\s+{_SOURCE_NOUN}\s+(?:published|ran|carried|wrote|posted|is|was|did)\s+(?P<rest>.+?)"
+         rf"(?:\s+(?:from|in|on|come\s+from|run\s+in|appear\s+in))?", Field.SOURCE, "article"),
+        (r"who\s+(?:published|ran|carried|posted)\s+(?P<rest>.+?)", Field.SOURCE, "article"),
+        (r"is\s+there\s+an?\s+(?:source|link|url|original)\s+(?:for|to|of)\s+(?P<rest>.+?)", Field.URL, "article"),
+        (r"where\s+(?:was|is|did)\s+(?P<rest>.+?)\s+(?:first\s+)?(?:published|posted|from|come\s+from|appear|"
+         r"run)", Field.SOURCE, "article"),
     )
 )
 # "an article about Tesla" is one the text tells of, not the one it is
 _SOME = re.compile(r"\s*an?\s", re.IGNORECASE)
-# The words around an article's topic in the rest: "the", "this", the noun, "about", "on" ...
-_AROUND_TOPIC = re.compile(rf"\b(?:the|this|that|these|those|its|their|it|one|{_NOUN}|about|on|regarding|"
-                           r"concerning|covering|of|in|which|that|says|said|written|published)\b", re.IGNORECASE)
+# The words around an article's topic in the rest: "the", "this", the noun, "about", "on", "pls" ...
+_AROUND_TOPIC = re.compile(rf"{_NOUN}|\b(?:the|this|that|these|those|its|their|it|one|about|on|regarding|"
+                           r"concerning|covering|of|in|which|says|said|written|published|up|original|online|full|"
+                           r"is|was|by|please|pls|plz|news)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class MetadataQuestion:
-    """What a question about an article asks (`field`), and the words it names the article by (`topic`: empty for
-    "this article")."""
+    """What a question about an article asks (`field`), how it points at the article, and the words it names it
+    by (`topic`: empty but for `Reference.TOPIC`)."""
 
     field: Field
-    topic: str
+    reference: Reference
+    topic: str = ""
 
 
-def metadata_question(text: str) -> MetadataQuestion | None:
-    """The question as one about an article's author, date, source or url; None for any other question."""
-    for pattern, kind, named in _PATTERNS:
+def metadata_question(text: str, previous: str | None = None) -> MetadataQuestion | None:
+    """The question as one about an article's author, date, source or url; None for any other question.
+    `previous`: the question before it in the conversation, when that one asked about what an article reports: a
+    question pointing at nothing ("Author?") or by a pronoun ("Who wrote it?") after one about a book or a report
+    asks about that."""
+    text = text[_FILLER.match(text).end():]  # type: ignore[union-attr]  # the filler may match nothing
+    for pattern, kind, needs in _PATTERNS:
         match = pattern.match(text)
         if match is None:
             continue
-        rest = match.group("rest") or ""
-        if (named and rest and not _NAMES_ARTICLE.search(rest)) or _SOME.match(rest):
+        rest = (match.group("rest") or "").strip()
+        reference = _reference(rest)
+        if _SOME.match(rest) or (rest and reference is Reference.TOPIC and not _names_article(rest, needs)):
             return None
-        return MetadataQuestion(kind, " ".join(_AROUND_TOPIC.sub(" ", rest).split()))
+        if reference in (Reference.PRONOUN, Reference.BARE) and previous and _WORK.search(previous):
+            return None
+        topic = " ".join(_AROUND_TOPIC.sub(" ", rest).split()) if reference is Reference.TOPIC else ""
+        return MetadataQuestion(kind, reference if topic or reference is not Reference.TOPIC else Reference.THIS,
+                                topic)
     return None
+
+
+def _reference(rest: str) -> Reference:
+    if not rest:
+        return Reference.BARE
+    if _PRONOUN.match(rest):
+        return Reference.PRONOUN
+    return Reference.TOPIC
+
+
+def _names_article(rest: str, needs: str) -> bool:
+    return bool(_NAMES_ARTICLE.search(rest) or (needs == "original" and _ORIGINAL.search(rest)))
 
 
 @dataclass(frozen=True)
 class Header:
     """An article's metadata as one line ("By AFP · 2024-12-23 · https://..."), as the article page shows it, and
-    where each field's value sits in it."""
+    where each field sits in it: (start, start of its value, end)."""
 
     text: str
     spans: dict[Field, tuple[int, int, int]]
@@ -100,7 +167,28 @@ class Header:
             text += value
         return cls(text, spans)
 
-    def answer(self, kind: Field) -> tuple[int, int, int] | None:
-        """Where the answer to a question about `kind` sits (start, start of its value, end): a source is also told
-        by the url."""
-        return self.spans.get(kind) or (self.spans.get(Field.URL) if kind is Field.SOURCE else None)
+    def answer(self, kind: Field) -> tuple[int, int, int, int] | None:
+        """Where the answer to a question about `kind` sits: (start, end, short answer's start, end); None when
+        the header does not give it. A year is read from an ISO date; a source is also told by the url's site."""
+        if kind is Field.YEAR:
+            span = self.spans.get(Field.DATE)
+            if span is None:
+                return None
+            start, value, end = span
+            year = end - value >= 4 and self.text[value:value + 4].isdigit()
+            return start, end, value, value + 4 if year else end
+        if kind is Field.SOURCE and Field.SOURCE not in self.spans and Field.URL in self.spans:
+            start, value, end = self.spans[Field.URL]
+            site = _site(self.text[value:end])
+            at = self.text.find(site, value, end) if site else -1
+            return (start, end, at, at + len(site)) if at >= 0 else (start, end, value, end)
+        if kind not in self.spans:
+            return None
+        start, value, end = self.spans[kind]
+        return start, end, value, end
+
+
+def _site(url: str) -> str:
+    """The site of a url, without "www." ("https://www.reuters.com/x" -> "reuters.com")."""
+    host = urlsplit(url).hostname or ""
+    return host[4:] if host.startswith("www.") else host

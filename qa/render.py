@@ -5,6 +5,8 @@ from __future__ import annotations
 from qa.metadata import HEADER
 from qa.types import Answer
 
+OPENING_CHARS = 120
+
 
 def answer_text(answer: Answer) -> str:
     lines = []
@@ -18,6 +20,11 @@ def answer_text(answer: Answer) -> str:
     for c in answer.citations:
         dated = f", {c.date}" if c.date else ""
         where = "header" if c.paragraph_index == HEADER else f"paragraph {c.paragraph_index}"
-        lines.append(f"[{c.n}] {c.title}{dated} ({c.article_id}, {where}): "
-                     f"{c.text[c.start:c.end]}")
+        # a citation with nothing marked (the article a question about it looked at) shows its opening
+        quoted = c.text[c.start:c.end] if c.end > c.start else _opening(c.text)
+        lines.append(f"[{c.n}] {c.title}{dated} ({c.article_id}, {where}): {quoted}")
     return "\n".join(lines)
+
+
+def _opening(text: str, chars: int = OPENING_CHARS) -> str:
+    return text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + " …"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answerer import Answerer
-from qa.metadata import HEADER, Field, Header, MetadataQuestion, metadata_question
+from qa.metadata import HEADER, Field, Header, MetadataQuestion, Reference, metadata_question
 from qa.render import answer_text
 from tests.qa.test_conversation import answerer_over
 
@@ -31,41 +31,85 @@ The result lifts Arsenal to the top of the Premiership, three points clear of Ma
 """
 
 
-@pytest.mark.parametrize(("question", "asked"), [
-    ("Who wrote the article?", MetadataQuestion(Field.AUTHOR, "")),
-    ("Who wrote the scooter recall story?", MetadataQuestion(Field.AUTHOR, "scooter recall")),
-    ("Who is the author of the article about the Arsenal match?", MetadataQuestion(Field.AUTHOR, "Arsenal match")),
-    ("Who was this story written by?", MetadataQuestion(Field.AUTHOR, "")),
-    ("When was this article published?", MetadataQuestion(Field.DATE, "")),
-    ("What date was the football story published?", MetadataQuestion(Field.DATE, "football")),
-    ("How old is this article?", MetadataQuestion(Field.DATE, "")),
-    ("Where can I read the original?", MetadataQuestion(Field.URL, "")),
-    ("What's the link to the scooter story?", MetadataQuestion(Field.URL, "scooter")),
-    ("Which website published the vaccine trial story?", MetadataQuestion(Field.SOURCE, "vaccine trial")),
+A, D, Y, S, U = Field.AUTHOR, Field.DATE, Field.YEAR, Field.SOURCE, Field.URL
+TOPIC, THIS, PRONOUN, BARE = Reference.TOPIC, Reference.THIS, Reference.PRONOUN, Reference.BARE
+
+
+@pytest.mark.parametrize(("question", "field", "reference", "topic"), [
+    ("Who wrote the article?", A, THIS, ""),
+    ("Who wrote the scooter recall story?", A, TOPIC, "scooter recall"),
+    ("Who is the author of the article about the Arsenal match?", A, TOPIC, "Arsenal match"),
+    ("Who was this story written by?", A, THIS, ""),
+    ("whos the author of the bridge story", A, TOPIC, "bridge"),
+    ("So who wrote the piece on the harbor bridge?", A, TOPIC, "harbor bridge"),
+    ("Can you tell me who wrote the solar farm artcle?", A, TOPIC, "solar farm"),
+    ("Whose story is this?", A, THIS, ""),
+    ("Author?", A, BARE, ""),
+    ("Who wrote it?", A, PRONOUN, ""),
+    ("When was this article published?", D, THIS, ""),
+    ("What date was the football story published?", D, TOPIC, "football"),
+    ("When did the museum theft story come out?", D, TOPIC, "museum theft"),
+    ("Do you know when the bridge story was published?", D, TOPIC, "bridge"),
+    ("Give me the date of the museum article", D, TOPIC, "museum"),
+    ("What about the date?", D, BARE, ""),
+    ("How old is this article?", D, THIS, ""),
+    ("What year was the harbor bridge story published?", Y, TOPIC, "harbor bridge"),
+    ("Where can I read the original?", U, THIS, ""),
+    ("What's the link to the scooter story?", U, TOPIC, "scooter"),
+    ("url of the bridge story?", U, TOPIC, "bridge"),
+    ("And the link?", U, BARE, ""),
+    ("Which website published the vaccine trial story?", S, TOPIC, "vaccine trial"),
+    ("Where was the vaccine article published?", S, TOPIC, "vaccine"),
+    ("Who published the harbor bridge article?", S, TOPIC, "harbor bridge"),
+    ("Where is this from?", S, THIS, ""),
+    ("What's the source?", S, BARE, ""),
 ])
-def test_a_question_about_an_article_says_what_it_asks_and_which_article(question, asked):
-    assert metadata_question(question) == asked
+def test_a_question_about_an_article_says_what_it_asks_and_which_article(question, field, reference, topic):
+    assert metadata_question(question) == MetadataQuestion(field, reference, topic)
 
 
 @pytest.mark.parametrize("question", [
     "Who wrote the novel Small Island?",  # a book, not the article
     "Who wrote the report?",  # a report the article tells of
-    "When was it published?",  # "it" may be anything the conversation spoke of
+    "Who wrote the short story?",
+    "Who wrote the Harry Potter stories?",
+    "Who wrote the story of the film Ray?",
+    "Who wrote the post-war constitution?",
+    "When was the post-mortem published?",
+    "What was the date of the news conference?",
+    "Who was the item stolen by?",
+    "Who wrote about the great pestilence in 1893?",
+    "Where did the earliest item in the V&A glass collection come from?",
+    "Which newspaper did he speak to about it?",
+    "Who reported the story to police?",
+    "What is the link to the union?",
+    "What's the web address for the solar farm developer?",
     "How old is Joan Becker?",
     "What publication published an article about Tesla in 1912?",  # an article the text tells of
     "What is the source of the funding?",
     "How many scooters were recalled?",
+    "When was the bridge built?",
 ])
 def test_other_questions_are_not_about_the_article(question):
     assert metadata_question(question) is None
 
 
+def test_after_a_question_about_a_book_it_is_the_book():
+    assert metadata_question("When was it published?", "Who wrote the novel Small Island?") is None
+    assert metadata_question("Who is the author?", "Which novel won the prize?") is None
+    assert metadata_question("When was it published?", "How many scooters were recalled?") == \
+        MetadataQuestion(D, PRONOUN)
+
+
 def test_the_header_says_where_each_field_sits():
     header = Header.of("Jane Okafor", "2005-03-03", None, "https://news.example/a")
     assert header.text == "By Jane Okafor · 2005-03-03 · https://news.example/a"
-    start, value, end = header.answer(Field.AUTHOR)
-    assert (header.text[start:end], header.text[value:end]) == ("By Jane Okafor", "Jane Okafor")
-    assert header.answer(Field.SOURCE) == header.answer(Field.URL), "a site's address tells its source"
+    start, end, short_start, short_end = header.answer(Field.AUTHOR)
+    assert (header.text[start:end], header.text[short_start:short_end]) == ("By Jane Okafor", "Jane Okafor")
+    start, end, short_start, short_end = header.answer(Field.SOURCE)
+    assert (header.text[start:end], header.text[short_start:short_end]) == ("https://news.example/a", "news.example")
+    start, end, short_start, short_end = header.answer(Field.YEAR)
+    assert (header.text[start:end], header.text[short_start:short_end]) == ("2005-03-03", "2005")
     assert Header.of("By AP", None, None, None).text == "By AP"
     assert Header.of(None, None, None, None).answer(Field.DATE) is None
 
@@ -99,6 +143,7 @@ def test_an_article_without_a_header_is_cited_by_its_first_paragraph(tmp_path_fa
     assert not answer.found
     (cited,) = answer.citations
     assert (cited.paragraph_index, cited.start, cited.end) == (0, 0, 0) and cited.text.startswith("Zoomco")
+    assert "(scooters, paragraph 0): Zoomco, the Leeds toy maker" in answer_text(answer)
 
 
 def test_an_article_the_index_does_not_hold_is_not_answered_for(two_articles: Answerer):
