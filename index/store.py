@@ -549,6 +549,14 @@ class IndexReader:
                 return
             yield from rows
 
+    def articles_headed(self, word: str, limit: int = 5) -> list[str]:
+        """Ids of articles whose id, byline, site or url holds `word` (any case): "the Reuters story"."""
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._query("SELECT article_id FROM articles WHERE article_id LIKE ?1 ESCAPE '\\' OR byline LIKE ?1"
+                           " ESCAPE '\\' OR source LIKE ?1 ESCAPE '\\' OR url LIKE ?1 ESCAPE '\\' ORDER BY id"
+                           " LIMIT ?2", (like, limit))
+        return [row[0] for row in rows]
+
     def articles(self, offset: int = 0, limit: int = 100) -> list[ArticleRecord]:
         rows = self._query(
             "SELECT a.article_id, a.title, a.byline, a.date, a.url, a.source,"

@@ -14,7 +14,7 @@ import faiss
 from index.encoder import Encoder, passage_graph
 from index.export import DEFAULT_MODEL, exported_encoder
 from index.graph_cache import int8_graph
-from index.lexical import TERMS_VERSION, terms
+from index.lexical import TERMS_VERSION, stem, terms, words
 from index.store import IndexReader, Manifest, damaged
 from qa.conversation import (
     Resolved,
@@ -205,8 +205,10 @@ class Answerer:
                        session: Session, started: float, remember: bool) -> Answer:
         """The answer to a question about an article (its author, date, source or url), from its header; declined
         when the article is not known or its header lacks what is asked."""
-        article_id, confidence = self._article_asked(index, asked, question, session)
+        with self.spare.asking():
+            article_id, sure = self._article_asked(index, asked, question, session)
         stored = index.reader.article(article_id) if article_id else None
+        confidence = 0.0
         citations: tuple[Citation, ...] = ()
         found, answer_text, short = False, None, None
         if stored is not None:
@@ -214,7 +216,7 @@ class Answerer:
             header = Header.of(record.byline, record.date, record.source, record.url)
             span = header.answer(asked.field)
             start, end, short_start, short_end = span or (0, 0, 0, 0)
-            confidence = confidence if span else 0.0
+            confidence = sure if span else 0.0
             found = confidence >= self.weights.threshold
             if found:
                 answer_text, short = header.text[start:end], header.text[short_start:short_end]
@@ -222,8 +224,10 @@ class Answerer:
             where, text = (HEADER, header.text) if header.text else (0, paragraphs[0] if paragraphs else "")
             citations = (Citation(1, article_id, record.title, record.url, where, text, start, end,
                                   round(confidence, 4), record.date),)
-        if remember:
-            self.sessions.record(session, Turn(question, question, article_id, answer_text, (), None, (), short,
+        if remember:  # the conversation goes on with the article, unless it was a guess
+            last = session.turns[-1].article_id if session.turns else None
+            kept = article_id if sure >= self.weights.threshold else last
+            self.sessions.record(session, Turn(question, question, kept, answer_text, (), None, (), short,
                                                about_article=True))
         return Answer(found, answer_text, short, round(confidence, 4), citations, session_id,
                       round((time.perf_counter() - started) * 1000, 2))
@@ -243,12 +247,14 @@ class Answerer:
 
     def _article_named(self, index: LoadedIndex, topic: str, wanted: frozenset[str],
                        question: str) -> tuple[str | None, float]:
-        """Of the best-ranked articles for a topic's words, the one holding most of them (its id's and header's too:
-        "the Reuters story"), at `TOPIC_CONFIDENCE` times the share it holds; `NAME_ABSENT_CONFIDENCE` at most if it
-        lacks a name the question gives."""
+        """Of the best-ranked articles for a topic's words and those whose id or header holds one ("the Reuters
+        story"), the one holding most of them, at `TOPIC_CONFIDENCE` times the share it holds
+        (`NAME_ABSENT_CONFIDENCE` at most if it lacks a name the question gives); none holding any, none."""
         _, ranked = self.rank(index, Resolved(topic))
-        best, share, held = None, (-1, -1), frozenset[str]()
-        for article_id in list(dict.fromkeys(p.article_id for p in ranked))[:TOPIC_CANDIDATES]:
+        headed = [a for w in words(topic) if len(w) > 2 and stem(w) in wanted
+                  for a in index.reader.articles_headed(w, TOPIC_CANDIDATES)]
+        best, share, held = None, (0, 0), frozenset[str]()
+        for article_id in dict.fromkeys([*dict.fromkeys(p.article_id for p in ranked)][:TOPIC_CANDIDATES] + headed):
             header = index.header_terms(article_id)
             terms_of = index.article_terms(article_id) | header
             found = (len(wanted & terms_of), len(wanted & header))  # the header breaks ties: "the Reuters story"

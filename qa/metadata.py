@@ -33,7 +33,7 @@ class Reference(StrEnum):
 # What a question calls an article ("the solar farm article", "this story", "the piece about ..."), not "post-war",
 # "a short story", "the story of the film", "the news conference"
 _NOUN = (r"(?<![\w\-])(?<!short\s)(?:news\s+(?:article|story|item|piece|report)|article|artcle|artical|articel|"
-         r"story|piece|post|write-?up|column|live\s?blog|blog\s?post|blog|news(?=\s*$))(?![\w\-])(?!\s+of\b)")
+         r"story|piece|post|write-?up|column|live\s?blog|blog\s?post|blog|news(?=\s*$|\s+(?:about|on)\s))(?![\w\-])(?!\s+of\b)")
 _NAMES_ARTICLE = re.compile(rf"{_NOUN}|^\s*this(?:\s+one)?\s*$", re.IGNORECASE)
 _PRONOUN = re.compile(r"^\s*(?:it|that(?:\s+one)?)\s*$", re.IGNORECASE)
 _ORIGINAL = re.compile(r"\b(?:original|online|full\s+(?:text|version|story|article))\b", re.IGNORECASE)
@@ -41,7 +41,12 @@ _ORIGINAL = re.compile(r"\b(?:original|online|full\s+(?:text|version|story|artic
 # published?" asks about the novel
 _WORK = re.compile(r"\b(?:novels?|books?|reports?|letters?|songs?|album|films?|movie|play|poems?|papers?|study|"
                    r"survey|statement|document|bill|law|script|memo|e-?mail|speech|plan|manifesto|budget|opera|"
-                   r"series|show|programme|program|lyrics|code|guide|paper|magazine|comic)\b", re.IGNORECASE)
+                   r"series|show|programme|program|lyrics|code|guide|magazine|comic|painting|photos?|picture|"
+                   r"image|video|tweet|post|lawsuit|claim|complaint|petition|warrant|product)\b", re.IGNORECASE)
+# Words that ask about an article whatever "it" was: after "When did the bridge close?", "How old is it?" and "When
+# did it go up?" ask about the bridge, "When was it published?" about the article
+_PLAINLY = re.compile(r"\b(?:wrote|written|authored|penned|published|posted|byline|author|writer|url|link|"
+                      r"dateline|publication)\b", re.IGNORECASE)
 # What may open a question before what it asks: "so", "hey", "can you tell me", "give me", "what about"
 _FILLER = re.compile(r"^\s*(?:(?:hey|hi|so|and|ok(?:ay)?|well|now|also|then|but|please)\b[,\s]*)*"
                      r"(?:(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell|show|give|send)\s+me|do\s+you\s+know|"
@@ -55,7 +60,7 @@ _PUBLISHED = (r"(?:get\s+|first\s+)?(?:published|written|posted|dated|released|f
 _SOURCE_NOUN = (r"(?:newspaper|paper|site|website|web\s*site|publication|(?:news\s+)?outlet|news\s+organi[sz]ation|"
                 r"(?:news\s+)?agency|publisher)")
 _URL_NOUN = r"(?:url|link|web\s*address|web\s*page|original\s+(?:url|link|source|article|story))"
-_END = r"\s*(?:,?\s*(?:please|pls|plz))?\s*[?.!]*\s*$"
+_END = r"(?:,? ?(?:please|pls|plz))? ?[?.!]* ?$"  # on text with single spaces (see `metadata_question`)
 # (pattern, field, what the rest of the question must name when it names anything: "article", an article ("Who is
 # the author of the novel Small Island?" asks about a book, "Who wrote about the great pestilence?" about the text);
 # "original", an article or its original ("Where can I read the original?")). Before "by", another participle than
@@ -93,6 +98,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
          r"run)", Field.SOURCE, "article"),
     )
 )
+_YEAR = re.compile(r"(?<![0-9])(?:1[0-9]{3}|20[0-9]{2})(?![0-9])")
 # "an article about Tesla" is one the text tells of, not the one it is
 _SOME = re.compile(r"\s*an?\s", re.IGNORECASE)
 # The words around an article's topic in the rest: "the", "this", the noun, "about", "on", "pls" ...
@@ -113,9 +119,11 @@ class MetadataQuestion:
 
 def metadata_question(text: str, previous: str | None = None) -> MetadataQuestion | None:
     """The question as one about an article's author, date, source or url; None for any other question.
-    `previous`: the question before it in the conversation, when that one asked about what an article reports: a
-    question pointing at nothing ("Author?") or by a pronoun ("Who wrote it?") after one about a book or a report
-    asks about that."""
+    `previous`: the question before it in the conversation, when that one asked about what an article reports:
+    after it, a question pointing at nothing ("Source?") or by a pronoun ("How old is it?") asks about the article
+    only in words that say so (`_PLAINLY`: "When was it published?"), and not after a question about a book or a
+    report ("Who wrote it?" after "Which novel won?")."""
+    text = " ".join(text.split())  # single spaces: no pattern backtracks over a run of them
     text = text[_FILLER.match(text).end():]  # type: ignore[union-attr]  # the filler may match nothing
     for pattern, kind, needs in _PATTERNS:
         match = pattern.match(text)
@@ -125,7 +133,8 @@ def metadata_question(text: str, previous: str | None = None) -> MetadataQuestio
         reference = _reference(rest)
         if _SOME.match(rest) or (rest and reference is Reference.TOPIC and not _names_article(rest, needs)):
             return None
-        if reference in (Reference.PRONOUN, Reference.BARE) and previous and _WORK.search(previous):
+        if reference in (Reference.PRONOUN, Reference.BARE) and previous \
+                and (_WORK.search(previous) or not _PLAINLY.search(text)):
             return None
         topic = " ".join(_AROUND_TOPIC.sub(" ", rest).split()) if reference is Reference.TOPIC else ""
         return MetadataQuestion(kind, reference if topic or reference is not Reference.TOPIC else Reference.THIS,
@@ -161,9 +170,9 @@ class Header:
                 continue
             text += " · " if text else ""
             start = len(text)
-            if kind is Field.AUTHOR and not value.lower().startswith("by "):
-                text += "By "
-            spans[kind] = (start, len(text), len(text) + len(value))
+            if kind is Field.AUTHOR:
+                value = by_line(value)
+            spans[kind] = (start, start + 3 if kind is Field.AUTHOR else start, start + len(value))
             text += value
         return cls(text, spans)
 
@@ -175,17 +184,22 @@ class Header:
             if span is None:
                 return None
             start, value, end = span
-            year = end - value >= 4 and self.text[value:value + 4].isdigit()
-            return start, end, value, value + 4 if year else end
+            year = _YEAR.search(self.text, value, end)
+            return (start, end, *year.span()) if year else (start, end, value, end)
         if kind is Field.SOURCE and Field.SOURCE not in self.spans and Field.URL in self.spans:
             start, value, end = self.spans[Field.URL]
             site = _site(self.text[value:end])
-            at = self.text.find(site, value, end) if site else -1
+            at = self.text.lower().find(site, value, end) if site else -1  # a host is matched lower-cased
             return (start, end, at, at + len(site)) if at >= 0 else (start, end, value, end)
         if kind not in self.spans:
             return None
         start, value, end = self.spans[kind]
         return start, end, value, end
+
+
+def by_line(byline: str) -> str:
+    """A byline as a line that says so: "AFP" -> "By AFP" ("by jane doe" -> "By jane doe")."""
+    return f"By {byline[3:] if byline[:3].lower() == 'by ' else byline}"
 
 
 def _site(url: str) -> str:

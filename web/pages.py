@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from index.types import web_link
-from qa.metadata import HEADER, Header
+from qa.metadata import HEADER, Header, by_line
 from web.examples import example_questions
 from web.state import IndexState
 
@@ -46,14 +47,14 @@ def code_spans(text: str) -> markupsafe.Markup:
     return markupsafe.Markup("".join(f"<code>{p}</code>" if k % 2 else p for k, p in enumerate(parts)))
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,11}")  # ASCII digits only: "²" and "٣" are digits to str.isdigit
+
+
 def _int(value: str | None) -> int | None:
     """A lenient query integer: junk means absent (a page should open even from a mangled link)."""
     if value is None:
         return None
-    value = value.strip()
-    if value.lstrip("-").isdigit() and len(value) < 12:
-        return int(value)
-    return None
+    return int(value) if _INTEGER.fullmatch(value.strip()) else None
 
 
 # What a link says its passage is to the question it came from (the chat page's `as` parameter).
@@ -169,14 +170,12 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
             header_view = replace(view, index=HEADER)
         elif target is not None and not 0 <= target < len(paragraphs):
             target = None
-        byline = record.byline or ""
-        if byline and not byline.lower().startswith("by "):
-            byline = f"By {byline}"
+        byline = by_line(record.byline) if record.byline else ""
         return templates.TemplateResponse(request, "article.html", {
             "article": record, "byline": byline, "link": web_link(record.url),
             "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end),
                                           (_int(short_start), _int(short_end))),
-            "header": header_view, "target": target, "role_note": PASSAGE_ROLES.get(role or ""),
+            "header": header_view, "role_note": PASSAGE_ROLES.get(role or ""),
             "closest": role == "closest",
         })
 

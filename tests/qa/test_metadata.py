@@ -53,6 +53,7 @@ TOPIC, THIS, PRONOUN, BARE = Reference.TOPIC, Reference.THIS, Reference.PRONOUN,
     ("Give me the date of the museum article", D, TOPIC, "museum"),
     ("What about the date?", D, BARE, ""),
     ("How old is this article?", D, THIS, ""),
+    ("When was the news about the panda cubs published?", D, TOPIC, "panda cubs"),
     ("What year was the harbor bridge story published?", Y, TOPIC, "harbor bridge"),
     ("Where can I read the original?", U, THIS, ""),
     ("What's the link to the scooter story?", U, TOPIC, "scooter"),
@@ -94,6 +95,23 @@ def test_other_questions_are_not_about_the_article(question):
     assert metadata_question(question) is None
 
 
+def test_a_run_of_spaces_is_read_at_once():
+    """A thousand spaces before a stray letter once made the patterns backtrack for seconds."""
+    assert metadata_question("source" + " " * 992 + "?x") is None
+    assert metadata_question("Who   wrote\n\tthe   article ?") == MetadataQuestion(A, THIS)
+
+
+@pytest.mark.parametrize(("question", "previous"), [
+    ("How old is it?", "When did the Harbor Bridge close?"),  # the bridge
+    ("When did it go up?", "What did the price of eggs rise to?"),
+    ("Who reported it?", "What was stolen from the museum?"),
+    ("Where did it come from?", "Which virus spread?"),
+    ("What is the source?", "Which river floods?"),
+])
+def test_after_a_question_about_the_story_it_is_what_the_story_tells_of(question, previous):
+    assert metadata_question(question, previous) is None
+
+
 def test_after_a_question_about_a_book_it_is_the_book():
     assert metadata_question("When was it published?", "Who wrote the novel Small Island?") is None
     assert metadata_question("Who is the author?", "Which novel won the prize?") is None
@@ -111,6 +129,9 @@ def test_the_header_says_where_each_field_sits():
     start, end, short_start, short_end = header.answer(Field.YEAR)
     assert (header.text[start:end], header.text[short_start:short_end]) == ("2005-03-03", "2005")
     assert Header.of("By AP", None, None, None).text == "By AP"
+    lower = Header.of("by jane doe", "18/09/2024", None, "https://WWW.Example.COM/x")
+    assert [lower.text[a:b] for _, _, a, b in map(lower.answer, (Field.AUTHOR, Field.YEAR, Field.SOURCE))] == \
+        ["jane doe", "2024", "Example.COM"]
     assert Header.of(None, None, None, None).answer(Field.DATE) is None
 
 
@@ -144,6 +165,20 @@ def test_an_article_without_a_header_is_cited_by_its_first_paragraph(tmp_path_fa
     (cited,) = answer.citations
     assert (cited.paragraph_index, cited.start, cited.end) == (0, 0, 0) and cited.text.startswith("Zoomco")
     assert "(scooters, paragraph 0): Zoomco, the Leeds toy maker" in answer_text(answer)
+
+
+def test_an_article_is_found_by_its_byline(two_articles: Answerer):
+    answer = two_articles.ask("When was the Okafor story published?")
+    assert answer.found and answer.citations[0].article_id == "scooters" and answer.short_answer == "2005-03-03"
+
+
+def test_a_topic_no_article_holds_leaves_the_conversation_where_it_was(two_articles: Answerer):
+    first = two_articles.ask("Who scored the winning goal for Arsenal?")
+    assert first.citations[0].article_id == "football"
+    unknown = two_articles.ask("Who wrote the quantum zeppelin article?", session_id=first.session_id)
+    assert not unknown.found and unknown.citations == ()
+    dated = two_articles.ask("When was it published?", session_id=first.session_id)
+    assert dated.found and dated.citations[0].article_id == "football" and dated.short_answer == "2005-04-09"
 
 
 def test_an_article_the_index_does_not_hold_is_not_answered_for(two_articles: Answerer):

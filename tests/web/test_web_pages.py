@@ -131,6 +131,8 @@ def test_a_question_about_the_article_links_to_its_marked_header(client):
     ("p=2", []),
     ("p=99&start=0&end=5", []),
     ("p=-2&start=0&end=5", []),
+    ("p=--1&start=--1&end=5", []),
+    ("p=%C2%B2&start=0&end=5", []),  # "²" is a digit to str.isdigit, not to int()
     ("p=abc&start=x&end=", []),
     ("start=0&end=5", []),
 ])
