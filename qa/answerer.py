@@ -170,7 +170,8 @@ class Answerer:
         index = self.index
         session_id, session = self.sessions.get(session_id) if remember else ("", Session())
         last = session.turns[-1] if session.turns else None
-        if (asked := metadata_question(question, last.question if last and not last.about_article else None)):
+        after_article = last is not None and last.about_article
+        if asked := metadata_question(question, last.question if last and not after_article else None, after_article):
             return self._about_article(index, asked, question, session_id, session, started, remember)
         resolved = resolve(question, session)
         with self.spare.asking():

@@ -63,7 +63,8 @@ _URL_NOUN = r"(?:url|link|web\s*address|web\s*page|original\s+(?:url|link|source
 _END = r"(?:,? ?(?:please|pls|plz))? ?[?.!]* ?$"  # on text with single spaces (see `metadata_question`)
 # (pattern, field, what the rest of the question must name when it names anything: "article", an article ("Who is
 # the author of the novel Small Island?" asks about a book, "Who wrote about the great pestilence?" about the text);
-# "original", an article or its original ("Where can I read the original?")). Before "by", another participle than
+# "original", an article or its original ("Where can I read the original?"); "after": nothing, and only after a
+# question about the article ("And when?" after "Who wrote the bridge story?")). Before "by", another participle than
 # "written" and the like asks about the story: "Who was the painting stolen by?"
 _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
     (re.compile(pattern + _END, re.IGNORECASE), kind, rest)
@@ -87,6 +88,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
         (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:date|publication\s+date|date\s+of\s+publication|dateline)"
          rf"(?:{_OF}(?P<rest>.+?))?", Field.DATE, "article"),
         (r"how\s+old\s+is\s+(?P<rest>.+?)", Field.DATE, "article"),
+        (r"(?:and\s+)?when(?P<rest>)", Field.DATE, "after"),
         (r"(?:where|how)\s+can\s+i\s+(?:read|find|see|get)\s+(?P<rest>.+?)", Field.URL, "original"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?{_URL_NOUN}(?:{_OF}(?P<rest>.+?))?", Field.URL, "article"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:source|{_SOURCE_NOUN})(?:{_OF}(?P<rest>.+?))?", Field.SOURCE, "article"),
@@ -117,17 +119,18 @@ class MetadataQuestion:
     topic: str = ""
 
 
-def metadata_question(text: str, previous: str | None = None) -> MetadataQuestion | None:
+def metadata_question(text: str, previous: str | None = None, after_article: bool = False) -> MetadataQuestion | None:
     """The question as one about an article's author, date, source or url; None for any other question.
     `previous`: the question before it in the conversation, when that one asked about what an article reports:
     after it, a question pointing at nothing ("Source?") or by a pronoun ("How old is it?") asks about the article
     only in words that say so (`_PLAINLY`: "When was it published?"), and not after a question about a book or a
-    report ("Who wrote it?" after "Which novel won?")."""
+    report ("Who wrote it?" after "Which novel won?"). `after_article`: the question before it asked about the
+    article."""
     text = " ".join(text.split())  # single spaces: no pattern backtracks over a run of them
     text = text[_FILLER.match(text).end():]  # type: ignore[union-attr]  # the filler may match nothing
     for pattern, kind, needs in _PATTERNS:
         match = pattern.match(text)
-        if match is None:
+        if match is None or (needs == "after" and not after_article):
             continue
         rest = (match.group("rest") or "").strip()
         reference = _reference(rest)
@@ -194,6 +197,9 @@ class Header:
         if kind not in self.spans:
             return None
         start, value, end = self.spans[kind]
+        if kind is Field.AUTHOR:  # "By Elena Sokolova | Northport Herald": the name
+            end_of_name = self.text.find(" | ", value, end)
+            return start, end, value, end if end_of_name < 0 else end_of_name
         return start, end, value, end
 
 

@@ -104,12 +104,18 @@ def test_a_run_of_spaces_is_read_at_once():
 @pytest.mark.parametrize(("question", "previous"), [
     ("How old is it?", "When did the Harbor Bridge close?"),  # the bridge
     ("When did it go up?", "What did the price of eggs rise to?"),
+    ("And when?", "Who won the election?"),
     ("Who reported it?", "What was stolen from the museum?"),
     ("Where did it come from?", "Which virus spread?"),
     ("What is the source?", "Which river floods?"),
 ])
 def test_after_a_question_about_the_story_it_is_what_the_story_tells_of(question, previous):
     assert metadata_question(question, previous) is None
+
+
+def test_and_when_follows_a_question_about_the_article():
+    assert metadata_question("And when?", after_article=True) == MetadataQuestion(D, BARE)
+    assert metadata_question("And when?") is None, "on its own it asks nothing"
 
 
 def test_after_a_question_about_a_book_it_is_the_book():
@@ -129,6 +135,8 @@ def test_the_header_says_where_each_field_sits():
     start, end, short_start, short_end = header.answer(Field.YEAR)
     assert (header.text[start:end], header.text[short_start:short_end]) == ("2005-03-03", "2005")
     assert Header.of("By AP", None, None, None).text == "By AP"
+    barred = Header.of("Elena Sokolova | Northport Herald", None, None, None)
+    assert barred.text[slice(*barred.answer(Field.AUTHOR)[2:])] == "Elena Sokolova"
     lower = Header.of("by jane doe", "18/09/2024", None, "https://WWW.Example.COM/x")
     assert [lower.text[a:b] for _, _, a, b in map(lower.answer, (Field.AUTHOR, Field.YEAR, Field.SOURCE))] == \
         ["jane doe", "2024", "Example.COM"]
@@ -193,6 +201,8 @@ def test_this_article_is_the_one_the_conversation_is_about(two_articles: Answere
     assert author.found and author.short_answer == "Jane Okafor"
     link = two_articles.ask("Where can I read the original?", session_id=first.session_id)
     assert link.short_answer == "https://news.example/zoomco-recall"
+    when = two_articles.ask("And when?", session_id=first.session_id)
+    assert when.found and when.short_answer == "2005-03-03"
     after = two_articles.ask("How many reports of injury had it received?", session_id=first.session_id)
     assert after.found and after.short_answer == "37", "the conversation goes on with the article"
 
