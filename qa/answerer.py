@@ -73,7 +73,8 @@ class LoadedIndex:
     lexicon: Lexicon
     encoder: Encoder
     int8_cache: Path | None = None
-    _terms: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    _terms: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, repr=False,
+                                                                      compare=False)
 
     @classmethod
     def open(cls, index_dir: Path, int8_cache: Path | None = None) -> LoadedIndex:
@@ -97,21 +98,26 @@ class LoadedIndex:
     def generation(self) -> str:
         return self.reader.manifest.generation
 
+    def article_terms(self, article_id: str) -> frozenset[str]:
+        """The terms of an article (`qa.names.article_terms`)."""
+        return self._terms_of(article_id)[0]
+
     def header_terms(self, article_id: str) -> frozenset[str]:
         """The terms of an article's id (its file's name, "museum-theft"), byline, site and url ("the Reuters
         story")."""
-        stored = self.reader.article(article_id)
-        if stored is None:
-            return frozenset()
-        record = stored[0]
-        return frozenset(terms(" ".join(filter(None, (article_id, record.byline, record.source, record.url)))))
+        return self._terms_of(article_id)[1]
 
-    def article_terms(self, article_id: str) -> frozenset[str]:
-        """The terms of an article (`qa.names.article_terms`); those of up to `TERMS_CACHED` articles are kept."""
+    def _terms_of(self, article_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """An article's terms and its header's, read at once; those of up to `TERMS_CACHED` articles are kept."""
         known = self._terms.get(article_id)
         if known is None:
             stored = self.reader.article(article_id)
-            known = article_terms([stored[0].title, *stored[1]]) if stored else frozenset()
+            if stored is None:
+                known = (frozenset(), frozenset())
+            else:
+                record, paragraphs = stored
+                header = " ".join(filter(None, (article_id, record.byline, record.source, record.url)))
+                known = (article_terms([record.title, *paragraphs]), frozenset(terms(header)))
             if len(self._terms) >= TERMS_CACHED:
                 self._terms.clear()
             self._terms[article_id] = known

@@ -15,7 +15,7 @@ from qa.evidence import ParagraphEvidence
 from qa.names import NOT_NAMES, names_in
 from qa.question import ASKS_WHO, AUXILIARIES, WH_WORDS, Question
 from qa.retrieve import Candidate
-from qa.spans import SAYS
+from qa.spans import SAYS, YEAR
 
 MAX_TURNS = 6
 MAX_FOCUS = 4
@@ -54,7 +54,7 @@ _COUNTERPART = re.compile(r"\s*(?:and|but|what about|how about)\b", re.IGNORECAS
 _PREPOSITION = re.compile(r"(in|on|at|to|for|from|by|over|during|among|with)\s", re.IGNORECASE)
 # The object of a preposition phrase a place fragment ("And in the US?") can replace: a name or a number.
 _OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
-_YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
+_YEAR = re.compile(rf"\b{YEAR}\b")
 # "Who said that?": asks who is the source of the last answer, which the sentences around it say.
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
                         r"\s+(?:that|this|it|so)(?:\s+\w+){0,2}[\s?.!]*$", re.IGNORECASE)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from qa.spans import YEAR
+
 # The `paragraph_index` of a citation of an article's header: its byline, date, source and url
 HEADER = -1
 
@@ -55,8 +57,9 @@ _FILLER = re.compile(r"^\s*(?:(?:hey|hi|so|and|ok(?:ay)?|well|now|also|then|but|
                      re.IGNORECASE)
 _WHO = r"(?:who(?:'?s|’s|\s+is|\s+was)?|what(?:'?s|’s|\s+is|\s+was)?)"
 _OF = r"\s+(?:of|for|on|behind|to|about)\s+"
-_PUBLISHED = (r"(?:get\s+|first\s+)?(?:published|written|posted|dated|released|filed|put\s+out|(?:come|came)\s+out|"
-              r"run|ran|go\s+up|went\s+up|appear(?:ed)?|from)")
+_PUBLISHED_WORD = r"(?:published|written|posted|dated|released|filed|put\s+out)"
+_PUBLISHED = (rf"(?:get\s+|first\s+)?(?:{_PUBLISHED_WORD}|(?:come|came)\s+out|run|ran|go\s+up|went\s+up|"
+              r"appear(?:ed)?|from)")
 _SOURCE_NOUN = (r"(?:newspaper|paper|site|website|web\s*site|publication|(?:news\s+)?outlet|news\s+organi[sz]ation|"
                 r"(?:news\s+)?agency|publisher)")
 _URL_NOUN = r"(?:url|link|web\s*address|web\s*page|original\s+(?:url|link|source|article|story))"
@@ -81,8 +84,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
         (r"whose\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
         (rf"(?:what|which)\s+year\s+(?:was|is|did)\s+(?P<rest>.+?)\s+{_PUBLISHED}", Field.YEAR, "article"),
         (rf"when\s+(?:was|were|is|did)\s+(?P<rest>.+?)\s+{_PUBLISHED}", Field.DATE, "article"),
-        (r"when\s+(?P<rest>.+?)\s+(?:was|were|came|went|got|is)\s+(?:published|written|posted|dated|released|filed|"
-         r"put\s+out|out|up)", Field.DATE, "article"),
+        (rf"when\s+(?P<rest>.+?)\s+(?:was|were|came|went|got|is)\s+(?:{_PUBLISHED_WORD}|out|up)", Field.DATE,
+         "article"),
         (rf"(?:what|which)\s+(?:date|day)\s+(?:was|is|did)\s+(?P<rest>.+?)\s+{_PUBLISHED}", Field.DATE, "article"),
         (r"what\s+date\s+is\s+(?:on\s+)?(?P<rest>.+?)", Field.DATE, "article"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:date|publication\s+date|date\s+of\s+publication|dateline)"
@@ -100,7 +103,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
          r"run)", Field.SOURCE, "article"),
     )
 )
-_YEAR = re.compile(r"(?<![0-9])(?:1[0-9]{3}|20[0-9]{2})(?![0-9])")
+_YEAR = re.compile(rf"(?<![0-9]){YEAR}(?![0-9])")
 # "an article about Tesla" is one the text tells of, not the one it is
 _SOME = re.compile(r"\s*an?\s", re.IGNORECASE)
 # The words around an article's topic in the rest: "the", "this", the noun, "about", "on", "pls" ...

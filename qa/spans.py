@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
+YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"  # a year of the last thousand
 _SPELLED_WORDS = (
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
     "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty",
@@ -50,9 +50,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "percent": re.compile(rf"\b{_NUM}\s?(?:%|per\s?cent|percent)|\b{_SPELLED}\s(?:per\s?cent|percent)",
                           re.IGNORECASE),
     "date": re.compile(
-        rf"\b{_MONTH}\s{_DAY},?\s{_YEAR}\b|\b{_DAY}\s(?:of\s)?{_MONTH},?\s{_YEAR}\b|\b{_MONTH}\s{_YEAR}\b"
-        rf"|\b{_MONTH}\s{_DAY}\b|\b{_DAY}\s{_MONTH}\b|\b(?:early|mid|late)[- ]{_YEAR}s?\b"
-        rf"|\b{_YEAR}s?(?:[–-]\d{{2,4}})?\b"
+        rf"\b{_MONTH}\s{_DAY},?\s{YEAR}\b|\b{_DAY}\s(?:of\s)?{_MONTH},?\s{YEAR}\b|\b{_MONTH}\s{YEAR}\b"
+        rf"|\b{_MONTH}\s{_DAY}\b|\b{_DAY}\s{_MONTH}\b|\b(?:early|mid|late)[- ]{YEAR}s?\b"
+        rf"|\b{YEAR}s?(?:[–-]\d{{2,4}})?\b"
         r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{1,2}(?:st|nd|rd|th)\scentury\b"),
     "number": re.compile(rf"\b{_NUM}{_SCALE}(?:[–-]{_NUM})?{_UNIT}|\b{_SPELLED}\b{_UNIT}", re.IGNORECASE),
     # "the 25-year-old", "26 years old", "aged 59", "at the age of 60", "Mrs Hassan, 59,", "Manning was 39",
