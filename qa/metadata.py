@@ -200,7 +200,7 @@ class Header:
         if kind not in self.spans:
             return None
         start, value, end = self.spans[kind]
-        if kind is Field.AUTHOR:  # "By Elena Sokolova | Northport Herald": the name
+        if kind is Field.AUTHOR:  # a byline kept whole (JSON, an older index): "Elena Sokolova | Northport Herald"
             end_of_name = self.text.find(" | ", value, end)
             return start, end, value, end if end_of_name < 0 else end_of_name
         return start, end, value, end

@@ -76,6 +76,7 @@ class _Meta:
     byline: str | None = None
     date: str | None = None
     url: str | None = None
+    source: str | None = None
     body: list[str] = field(default_factory=list)
 
 
@@ -114,7 +115,8 @@ def parse_text(data: bytes, article_id: str, where: str, markdown: bool = False)
         return Skipped(where, "no title and no body text")
     if not paragraphs:
         return Skipped(where, "no body paragraphs after the headline")
-    return Article(article_id, headline(title, paragraphs), tuple(paragraphs), meta.byline, meta.date, meta.url)
+    return Article(article_id, headline(title, paragraphs), tuple(paragraphs), meta.byline, meta.date, meta.url,
+                   meta.source)
 
 
 def _without_fences(text: str) -> str:
@@ -237,10 +239,11 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
 
 
 def _front_meta(fields: dict[str, str]) -> _Meta:
-    """The byline, date and url that front matter gives (none without front matter)."""
+    """The byline, date, url and source that front matter gives (none without front matter)."""
     return _Meta(fields.get("author") or fields.get("byline"),
                  parse_date(fields.get("date") or fields.get("published") or ""),
-                 fields.get("url") or fields.get("link") or fields.get("canonical_url"))
+                 fields.get("url") or fields.get("link") or fields.get("canonical_url"),
+                 fields.get("source") or fields.get("publisher") or fields.get("site_name"))
 
 
 def _after_preamble(blocks: list[str]) -> list[str]:
@@ -270,8 +273,9 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
             expecting_url = url is None
             continue
         if not meta.body and meta.byline is None and (byline := parse_byline(clean_inline(line))):
-            meta.byline, date = _dated(byline)
-            meta.date = meta.date or date
+            byline, date = _dated(byline)
+            meta.byline, source = _sourced(byline)
+            meta.date, meta.source = meta.date or date, meta.source or source
             continue
         if meta.date is None and (date := parse_date(line)):
             meta.date = date
@@ -319,6 +323,16 @@ def _dated(byline: str) -> tuple[str, str | None]:
         for at in (m.start() for m in re.finditer(re.escape(separator), byline)):  # "Mendes, March 5, 2024"
             if at and (date := parse_date(byline[at + len(separator):])):
                 return byline[:at].strip(), date
+    return byline, None
+
+
+def _sourced(byline: str) -> tuple[str, str | None]:
+    """A byline's name and the source a bar or a dot sets after it ("Elena Sokolova | Northport Herald via Regional
+    Wire"); a comma or a dash may set a role instead ("Jane Doe, Political Editor"), so they are left alone."""
+    for separator in (" | ", " · "):
+        name, _, source = byline.partition(separator)
+        if source.strip() and name.strip():
+            return name.strip(), source.strip()
     return byline, None
 
 

@@ -115,11 +115,12 @@ def test_a_date_line_in_a_common_news_format_becomes_an_iso_date(tmp_path: Path,
 
 def test_yaml_front_matter_gives_the_metadata_and_is_never_body(tmp_path: Path) -> None:
     path = write(tmp_path / "a.md", '---\ntitle: "Bank of England holds rates"\ndate: 2023-09-21\n'
-                 "author: Jane Smith\nurl: https://example.com/boe\n---\n\n# Bank of England holds rates\n\n"
+                 "author: Jane Smith\nurl: https://example.com/boe\npublisher: Money Weekly\n---\n\n"
+                 "# Bank of England holds rates\n\n"
                  "The Bank kept rates on hold.\n\n## What it means\n\nMortgage rates may fall.\n")
     article = parse_one(path)
-    assert (article.title, article.date, article.byline, article.url) == (
-        "Bank of England holds rates", "2023-09-21", "Jane Smith", "https://example.com/boe")
+    assert (article.title, article.date, article.byline, article.url, article.source) == (
+        "Bank of England holds rates", "2023-09-21", "Jane Smith", "https://example.com/boe", "Money Weekly")
     assert article.paragraphs == ("The Bank kept rates on hold.", "What it means", "Mortgage rates may fall.")
 
 
@@ -542,6 +543,18 @@ def test_byline_and_date_lines_are_metadata_without_a_blank_line_or_after_share_
     article = parse_one(write(tmp_path / "a.md", f"# Strike called\n\n{top}\n\nDrivers will strike.\n"))
     assert (article.byline, article.date, article.paragraphs) == ("Elena Sokolova", "2025-02-03",
                                                                   ("Drivers will strike.",))
+
+
+@pytest.mark.parametrize(("line", "byline", "source"), [
+    ("By Elena Sokolova | Northport Herald via Regional Wire | 3 Feb 2025", "Elena Sokolova",
+     "Northport Herald via Regional Wire"),
+    ("By Elena Sokolova · Northport Herald", "Elena Sokolova", "Northport Herald"),
+    ("By Jane Doe, Political Editor", "Jane Doe, Political Editor", None),
+])
+def test_a_source_set_after_the_byline_by_a_bar_or_a_dot_is_the_source(tmp_path: Path, line: str, byline: str,
+                                                                        source: str | None) -> None:
+    article = parse_one(write(tmp_path / "a.md", f"# Strike called\n\n{line}\n\nDrivers will strike.\n"))
+    assert (article.byline, article.source, article.paragraphs) == (byline, source, ("Drivers will strike.",))
 
 
 def test_a_text_file_keeps_a_paragraph_opening_with_a_dash_as_prose(tmp_path: Path) -> None:
