@@ -38,12 +38,13 @@ def discover(roots: list[Path], ignore: tuple[Path, ...] = ()) -> Iterator[Found
     ignored = {_identity(path) for path in ignore if path.is_dir()}
     earlier: set[tuple[int, int]] = set()
     reported: set[str] = set()
+    folders: dict[Path, _Folder] = {}  # the folders of files given by name, each listed once
     for root in roots:
         if not root.exists():
             yield Skipped(str(root), "no such file or directory")
             continue
         found: set[tuple[int, int]] = set()
-        for item in _walk(root, ignored) if root.is_dir() else _given_file(root):
+        for item in _walk(root, ignored) if root.is_dir() else _given_file(root, folders):
             if isinstance(item, Skipped):
                 if item.where in reported:
                     continue
@@ -105,13 +106,30 @@ def _walk(root: Path, ignored: set[tuple[int, int]]) -> Iterator[Found | Skipped
             yield from _one_file(path, root, keep_suffix=path in sharing)
 
 
-def _given_file(path: Path) -> Iterator[Found | Skipped]:
-    """A file given as a PATH argument, named as it is in a walk of its folder (`_sharing_a_name`)."""
-    try:
-        siblings = [sibling for sibling in path.parent.iterdir() if not sibling.name.startswith(".")]
-    except OSError:
-        siblings = []
-    yield from _one_file(path, path.parent, keep_suffix=path in _sharing_a_name(list({*siblings, path})))
+@dataclass(frozen=True)
+class _Folder:
+    """A folder's article files (as a walk sees them) and those among them that share a name (`_sharing_a_name`)."""
+
+    files: frozenset[Path]
+    sharing: frozenset[Path]
+
+    @classmethod
+    def listed(cls, folder: Path) -> _Folder:
+        try:
+            files = frozenset(path for path in folder.iterdir() if not path.name.startswith("."))
+        except OSError:
+            files = frozenset()
+        return cls(files, frozenset(_sharing_a_name(list(files))))
+
+
+def _given_file(path: Path, folders: dict[Path, _Folder]) -> Iterator[Found | Skipped]:
+    """A file given as a PATH argument, named as it is in a walk of its folder (`_sharing_a_name`); `folders`
+    keeps the folders listed so far (`qa index build news/*.txt` gives thousands of files of one folder)."""
+    folder = folders.get(path.parent)
+    if folder is None:
+        folder = folders[path.parent] = _Folder.listed(path.parent)
+    sharing = folder.sharing if path in folder.files else _sharing_a_name([*folder.files, path])
+    yield from _one_file(path, path.parent, keep_suffix=path in sharing)
 
 
 def _sharing_a_name(files: list[Path]) -> set[Path]:

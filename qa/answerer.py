@@ -17,6 +17,7 @@ from index.graph_cache import int8_graph
 from index.lexical import TERMS_VERSION, stem, terms, words
 from index.store import IndexReader, Manifest, damaged
 from qa.conversation import (
+    PRONOUN,
     Resolved,
     Session,
     SessionStore,
@@ -45,7 +46,7 @@ from qa.types import Answer, Citation
 
 log = logging.getLogger(__name__)
 DEFAULT_CITATIONS = 3
-_PRONOUN = re.compile(r"\b(?:he|she|it|they|him|her|them|his|its|their)\b", re.IGNORECASE)
+_PRONOUN = re.compile(rf"\b{PRONOUN}\b", re.IGNORECASE)
 _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a number
 MAX_CITATIONS = 10
 # The confidence of an answer to "Who said that?" whose sentence names its speaker: of 111 speakers `speaker_span`

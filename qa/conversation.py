@@ -34,12 +34,13 @@ RIVAL_SHARE = 0.75
 # A capitalised word anywhere, the first too: `names_in` passes over a question's opening word, which in a fragment
 # ("Yahoo's profits") is the name asked about.
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.\-]*")
+PRONOUN = r"(?:it|its|they|them|their|theirs|he|him|his|she|her|hers)"  # personal pronouns, a question's and a text's
 # What marks a question as leaning on the turns before: a pronoun, or a thing named with "the" and nothing that
 # says which ("Which polling firm did the survey?": dev follow-ups +1, held-out unchanged; "the survey of Tesco
 # shoppers", "the Mori poll" say which). Kept to things a news follow-up refers back to: "the budget", "the law",
 # "the strike" open fresh questions as often.
 _ANAPHORA = re.compile(
-    r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|that|this|those|these|there|then|"
+    rf"\b({PRONOUN}|it's|that|this|those|these|there|then|"
     r"the same|such|the (?:new|old|latest|other) one|the (?:company|firm|group|team|club|country|city|man|woman|"
     r"player|party|government|minister|deal|report|figure|number|event|game|match|film|show|band|album|plan|bill|"
     r"case)|the (?:survey|poll|study|takeover|merger|bid|sale)(?!\s+(?:of|by|for|from|in|on)\b|\s+(?-i:[A-Z0-9])))\b",

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from index.lexical import terms
+from qa.spans import MONTH_ABBREVIATION, WEEKDAY
 
 # A capitalised word or run of them, not opening the question or a sentence in it ("the Golden Gate Bridge",
 # "Bank of England"), or a number
@@ -18,8 +19,7 @@ NOT_NAMES = frozenset("who whom whose what which when where why how is are was w
 # Names an article may well write otherwise: short initialisms ("UN" for the United Nations, "TV"), month
 # abbreviations ("Feb"), days (an article may say "yesterday"); and titles ("Mr Blair" where the article says "Tony
 # Blair").
-_LOOSE = re.compile(r"(?:[A-Z]{1,3}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|(?:Mon|Tues|Wednes|Thurs|Fri|"
-                    r"Satur|Sun)day)(?:['’]s)?")
+_LOOSE = re.compile(rf"(?:[A-Z]{{1,3}}|{MONTH_ABBREVIATION}\.?|{WEEKDAY})(?:['’]s)?")
 _TITLES = frozenset({"mr", "mrs", "ms", "dr", "sir", "lord", "st"})
 # Peoples and countries an article names in other words ("French" for France, "America" for the US, "British" for
 # the UK)

@@ -13,8 +13,11 @@ from index.lexical import stem, word_spans, words
 if TYPE_CHECKING:
     from qa.question import Question
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+# Months but May, which is also a name (Theresa May): no speaker is a month, but May may be
+_MONTH_BUT_MAY = r"(?:January|February|March|April|June|July|August|September|October|November|December)"
+MONTH_ABBREVIATION = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
+_MONTH = rf"(?:{_MONTH_BUT_MAY}|May|{MONTH_ABBREVIATION})\.?"
+WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"  # a year of the last thousand
 _SPELLED_WORDS = (
@@ -53,7 +56,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"\b{_MONTH}\s{_DAY},?\s{YEAR}\b|\b{_DAY}\s(?:of\s)?{_MONTH},?\s{YEAR}\b|\b{_MONTH}\s{YEAR}\b"
         rf"|\b{_MONTH}\s{_DAY}\b|\b{_DAY}\s{_MONTH}\b|\b(?:early|mid|late)[- ]{YEAR}s?\b"
         rf"|\b{YEAR}s?(?:[–-]\d{{2,4}})?\b"
-        r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b\d{1,2}(?:st|nd|rd|th)\scentury\b"),
+        rf"|\b{WEEKDAY}\b|\b\d{{1,2}}(?:st|nd|rd|th)\scentury\b"),
     "number": re.compile(rf"\b{_NUM}{_SCALE}(?:[–-]{_NUM})?{_UNIT}|\b{_SPELLED}\b{_UNIT}", re.IGNORECASE),
     # "the 25-year-old", "26 years old", "aged 59", "at the age of 60", "Mrs Hassan, 59,", "Manning was 39",
     # "515 million years"
@@ -101,7 +104,7 @@ _MAY_MATCH: dict[str, Callable[[str], object]] = {
     "age": _may_be_number,
     "name": bool,  # any non-empty sentence may hold a name: nothing quicker to test
 }
-_CALENDAR = re.compile(rf"(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)")
+_CALENDAR = re.compile(rf"(?:{_MONTH}|{WEEKDAY})")
 _LEADING_STOP = frozenset("the a an in on at by for from to of and but as with he she it they we i this that "
                           "these those his her its their after before when while if".split())
 
@@ -219,8 +222,7 @@ _ROLE = (r"(?:executive|officer|president|director|minister|secretary|spokes(?:m
 SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
         r"wrote|writes|stated|commented|announced)")
 # A day or month is no speaker: "Jack Straw, who will hold talks on Thursday, said" is Jack Straw's word.
-_NOT_SPEAKER = (r"(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|June|"
-                r"July|August|September|October|November|December)\b)")
+_NOT_SPEAKER = rf"(?!(?:{WEEKDAY}|{_MONTH_BUT_MAY})\b)"
 # A name that goes on ("said Ask Jeeves", when the name is "Ask Jeeves"), is a possessive ("said Lord Goldsmith's
 # admission") or is followed by a verb is the subject of what was said ("he said Brown was arrested", "says Lord
 # Goldsmith warned", "said Hereford hospital was", "said John Smith, 41, had"), not who said it.

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from index.types import web_link
 from qa.metadata import HEADER, Header, by_line
 from web.examples import example_questions
 from web.state import IndexState
@@ -172,7 +171,7 @@ def pages_router(state: IndexState, templates: Jinja2Templates) -> APIRouter:
             target = None
         byline = by_line(record.byline) if record.byline else ""
         return templates.TemplateResponse(request, "article.html", {
-            "article": record, "byline": byline, "link": web_link(record.url),
+            "article": record, "byline": byline,
             "paragraphs": paragraph_views(paragraphs, target, _int(start), _int(end),
                                           (_int(short_start), _int(short_end))),
             "header": header_view, "role_note": PASSAGE_ROLES.get(role or ""),
