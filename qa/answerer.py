@@ -35,7 +35,7 @@ from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import CASCADE, Cascade, Extraction, extract, rank_paragraphs
 from qa.metadata import HEADER, Header, MetadataQuestion, Reference, metadata_question
 from qa.names import absent_names, article_terms
-from qa.question import Question
+from qa.question import WH_WORDS, Question
 from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
@@ -47,6 +47,7 @@ from qa.types import Answer, Citation
 log = logging.getLogger(__name__)
 DEFAULT_CITATIONS = 3
 _PRONOUN = re.compile(rf"\b{PRONOUN}\b", re.IGNORECASE)
+_WH_QUESTION = re.compile(rf"\s*(?:(?:and|but|so)\s+)?(?:{WH_WORDS})\b", re.IGNORECASE)
 _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a number
 MAX_CITATIONS = 10
 # The confidence of an answer to "Who said that?" whose sentence names its speaker: of 111 speakers `speaker_span`
@@ -199,9 +200,9 @@ class Answerer:
             answer_text = text[extraction.start:extraction.end]
             if extraction.short_start is not None:
                 short = text[extraction.short_start:extraction.short_end]
-        # The conversation stays with the article it was looking at, answered or not.
+        # The conversation stays with the article it was looking at, answered or not (or not even read for).
         article, paragraph = (extraction.paragraph.article_id, extraction.paragraph.paragraph_id) if extraction \
-            else (None, None)
+            else (resolved.context_article, resolved.context_paragraph)
         if remember:
             self.sessions.record(session, Turn(question, resolved.text, article, answer_text,
                                                focus_of(question, short, resolved, session), paragraph,
@@ -322,18 +323,20 @@ def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
     none; what a follow-up borrows from the conversation is not its own) in a text that asks (`Question.asks`:
     "banana" only names a topic). In a conversation, that word must be one the articles use ("AAAA?" would be
     answered from the conversation's article as a one-word follow-up; on its own, the dense search may still
-    find "What is PPP?" where the text says "PPPs"), or the words must all be question or function words
+    find "What is PPP?" where the text says "PPPs"), or it must ask a wh-question of what a pronoun refers to
+    ("When was it built?" where no article says "built"), or the words must all be question or function words
     ("Why?", "Who said that?"): the conversation says what they ask about. Out of a conversation, a question that
     names its subject only by a pronoun, with one content word and no name or number ("What did he say?", "What
     did it cost?"), asks nothing either: any "he" who said anything would do (2 of the 10,570 questions of SQuAD
     v1.1 dev are so, "Why did he walk?", none of v2.0 dev or the BBC sets). Else the best sentence would be an
     answer to nothing; the closest passages are still cited when it has a content word."""
     follows = resolved.context_article is not None or bool(resolved.focus)
-    own = query.question.terms
-    if not follows and _PRONOUN.search(query.question.text) and not _NAMED.search(query.question.text) \
-            and len([t for t in own if not _PRONOUN.fullmatch(t)]) <= 1:
+    own, text = query.question.terms, query.question.text
+    pronoun = _PRONOUN.search(text)
+    if not follows and pronoun and not _NAMED.search(text) and len([t for t in own if not _PRONOUN.fullmatch(t)]) <= 1:
         return False
-    if query.question.asks and own and (not follows or any(lexicon.knows(t) for t in own)):
+    if query.question.asks and own and (not follows or any(lexicon.knows(t) for t in own)
+                                        or (pronoun and _WH_QUESTION.match(text))):
         return True
     return follows and bool(query.question.words) and not own
 

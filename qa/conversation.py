@@ -52,10 +52,13 @@ _QUESTION_START = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES})\b", re.IGNORECASE)
 _LEADING_AND = re.compile(r"\s*(?:and|but|also|so)\b", re.IGNORECASE)
 # "And in the US?", "What about Mozilla?": asks for the counterpart of the last answer, so not the same value again.
 _COUNTERPART = re.compile(r"\s*(?:and|but|what about|how about)\b", re.IGNORECASE)
-_PREPOSITION = re.compile(r"(in|on|at|to|for|from|by|over|during|among|with)\s", re.IGNORECASE)
+_PREPOSITIONS = r"(?:in|on|at|to|for|from|by|over|during|among|with)"
+_PREPOSITION = re.compile(rf"({_PREPOSITIONS})\s", re.IGNORECASE)
 # The object of a preposition phrase a place fragment ("And in the US?") can replace: a name or a number.
 _OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
 _YEAR = re.compile(rf"\b{YEAR}\b")
+_HEAD_WORDS = 4  # the longest fragment whose last word is looked for in the question before ("And the red team?")
+_NOT_MODIFIER = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES}|{_PREPOSITIONS}|of)", re.IGNORECASE)
 # "Who said that?": asks who is the source of the last answer, which the sentences around it say.
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
                         r"\s+(?:that|this|it|so)(?:\s+\w+){0,2}[\s?.!]*$", re.IGNORECASE)
@@ -165,8 +168,10 @@ def resolve(question: str, session: Session) -> Resolved:
     fragment = _FRAGMENT.match(question)
     if fragment and len(terms(fragment.group(1))) <= 3 and not _QUESTION_START.match(fragment.group(1)):
         year = _YEAR.search(fragment.group(1))
-        return Resolved(_substitute(last.resolved, fragment.group(1)), (), last.article_id, True, last.paragraph_id,
-                        rivals=last.rivals, not_answers=before,
+        text = _substitute(last.resolved, fragment.group(1))
+        again = text.rstrip("?. ").lower() == last.resolved.rstrip("?. ").lower()  # asked again: "And the turnout?"
+        return Resolved(text, (), last.article_id, True, last.paragraph_id, rivals=last.rivals,
+                        not_answers=() if again else before,
                         mentions=(year.group(0),) if year else _fragment_mentions(fragment.group(1)))
     if _SAID_THAT.match(question) and last.answer and last.paragraph_id is not None:
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
@@ -193,7 +198,15 @@ def stays(ranked: list[ParagraphEvidence], resolved: Resolved, question: Questio
     elsewhere = max((p.features["article_coverage"] for p in ranked if p.article_id != resolved.context_article),
                     default=0.0)
     return here >= elsewhere * _needed_share(resolved, question) and not _rival_leads(ranked, resolved, here) \
-        and not _names_what_it_lacks(ranked, resolved)
+        and not _names_what_it_lacks(ranked, resolved) and not _elsewhere(resolved, question, here)
+
+
+def _elsewhere(resolved: Resolved, question: Question, here: float) -> bool:
+    """Whether a question of two words or more that does not point back at the conversation (no pronoun, no "the
+    company", not a fragment; a leading "And" may open it) is about another article: the conversation's holds none
+    of its words ("And how many homes were evacuated?" after the bridge story is about the flood)."""
+    return here == 0 and len(question.terms) > 1 and not resolved.mentions and not resolved.attributed \
+        and not _ANAPHORA.search(resolved.text)
 
 
 def _names_what_it_lacks(ranked: list[ParagraphEvidence], resolved: Resolved) -> bool:
@@ -267,8 +280,9 @@ def focus_of(question: str, short_answer: str | None, resolved: Resolved, sessio
 def _substitute(previous: str, fragment: str) -> str:
     """'And in 2003?' after 'How much did it earn in 2004?' -> 'How much did it earn in 2003?'; 'And in the US?'
     after 'How much will it cost in the UK?' -> 'How much will it cost in the US?'; 'What about Mozilla browsers?'
-    after 'What share of surfers use Internet Explorer?' -> 'What share of surfers use Mozilla browsers?'; else the
-    fragment is appended."""
+    after 'What share of surfers use Internet Explorer?' -> 'What share of surfers use Mozilla browsers?'; 'And the
+    high-dose group?' after 'What was the efficacy in the low-dose group?' -> '... in the high-dose group?'; else
+    the fragment is appended."""
     new_year = _YEAR.search(fragment)
     if new_year and _YEAR.search(previous):
         return _YEAR.sub(new_year.group(0), previous, count=1)
@@ -289,7 +303,28 @@ def _counterpart(asked: str, fragment: str) -> tuple[int, int] | None:
         phrases = list(re.finditer(rf"(?<!^)\b(?i:{lead.group(1)})\s+{_OBJECT}", asked))
         return phrases[-1].span() if phrases else None
     names = [m for m in names_in(asked) if m.group(0)[0].isalpha()]
-    return names[0].span() if names and fragment[:1].isupper() else None
+    if names and fragment[:1].isupper():
+        return names[0].span()
+    return _same_head(asked, fragment)
+
+
+def _same_head(asked: str, fragment: str) -> tuple[int, int] | None:
+    """For 'the high-dose group' after 'What was the efficacy in the low-dose group?': the phrase that ends with
+    the fragment's last word (not opening the question), taking in as many words before it as the fragment has,
+    up to a preposition or a question word ('the low-dose group')."""
+    words = fragment.split()
+    if not 0 < len(words) <= _HEAD_WORDS or len(words[-1]) < 3 or not terms(words[-1]):
+        return None
+    ends = list(re.finditer(rf"(?<!^)\b{re.escape(words[-1])}\b", asked, re.IGNORECASE))
+    if not ends:
+        return None
+    start, end = ends[-1].span()
+    before = list(re.finditer(r"\S+", asked[:start]))[-(len(words) - 1):] if len(words) > 1 else []
+    for word in reversed(before):
+        if _NOT_MODIFIER.fullmatch(word.group(0)):
+            break
+        start = word.start()
+    return start, end
 
 
 def _fragment_mentions(fragment: str) -> tuple[str, ...]:

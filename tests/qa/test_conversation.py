@@ -127,6 +127,24 @@ def test_a_followup_does_not_drift_to_an_article_that_shares_its_words(news: Ans
     assert cited(profits) == ("bakery", 1) and "8m pounds" in profits.answer
 
 
+def test_a_pronoun_question_in_words_no_article_uses_is_still_asked_of_the_conversations_article(news: Answerer):
+    """No article says "founded": "When was it founded?" asked nothing to look for, was declined at 0, and the
+    conversation forgot its article, so the next follow-up was declined too."""
+    first = news.ask("How many new shops will Crumbs open?")
+    founded = news.ask("When was it founded?", session_id=first.session_id)
+    assert founded.confidence > 0 and cited(founded)[0] == "bakery"
+    founder = news.ask("Who is its founder?", session_id=first.session_id)
+    assert founder.found and cited(founder) == ("bakery", 2) and "Gwen Morris" in founder.answer
+
+
+def test_a_followup_that_asks_nothing_keeps_the_conversations_article(news: Answerer):
+    first = news.ask("How many new shops will Crumbs open?")
+    nothing = news.ask("And zzzq?", session_id=first.session_id)
+    assert not nothing.found
+    founder = news.ask("Who is its founder?", session_id=first.session_id)
+    assert founder.found and cited(founder) == ("bakery", 2)
+
+
 def test_a_change_of_topic_goes_where_its_own_words_lead(news: Answerer):
     first = news.ask("Which plant is Northfield Steel closing?")
     other = news.ask("When did Gwen Morris open the first Crumbs shop in Cardiff?", session_id=first.session_id)

@@ -336,3 +336,35 @@ def test_the_paragraph_last_cited_counts_only_if_it_is_in_the_conversations_arti
     assert [p.score for p in ranked] == [10.0, 10.0, 10.0], "paragraph 2 is in b: no bonus for a's paragraph 1"
     context_first(ranked, Resolved("q", context_article="a", context_paragraph=0))
     assert [p.score for p in ranked] == [10.0 + NEAR_BONUS, 10.0 + NEAR_BONUS, 10.0]
+
+
+@pytest.mark.parametrize(("previous", "fragment", "expected"), [
+    ("What was the efficacy in the low-dose group?", "And the high-dose group?",
+     "What was the efficacy in the high-dose group?"),
+    ("What is the price of a single ticket?", "What about a return ticket?", "What is the price of a return ticket?"),
+    ("How many points did the red team score?", "And the blue team?", "How many points did the blue team score?"),
+])
+def test_a_fragment_replaces_the_phrase_that_ends_with_the_same_word(previous: str, fragment: str, expected: str):
+    """It used to be put after the question ("... in the low-dose group the high-dose group?"), which the low-dose
+    sentence answered at 0.97."""
+    assert resolve(fragment, session_after(previous, None)).text == expected
+
+
+def test_a_fragment_asking_the_same_again_may_get_the_same_answer():
+    session = Session()
+    session.turns.append(Turn("What was the turnout in the strike ballot?", "What was the turnout in the strike "
+                              "ballot?", "a/1", "91% backed the strike, on a turnout of 78%.", (), 7,
+                              short_answer="78%"))
+    assert resolve("And the turnout?", session).not_answers == ()
+    assert resolve("And the margin?", session).not_answers == ("78%",)
+
+
+def test_a_question_opening_with_and_whose_words_the_conversations_article_lacks_leaves_it(
+        tmp_path_factory: pytest.TempPathFactory):
+    """A leading "And" marks a follow-up, and a short follow-up stayed with the conversation's article whatever it
+    held: "And how many flats will be built?" after a question on Wales's coach was answered from the Welsh story."""
+    answerer = answerer_over(tmp_path_factory, {"award": AWARD, "wales": WALES, "tower": TOWER})
+    coach = answerer.ask("Who will coach Wales?")
+    assert cited(coach)[0] == "wales"
+    flats = answerer.ask("And how many flats will the buyer build?", session_id=coach.session_id)
+    assert cited(flats)[0] == "tower" and flats.found and "200 flats" in flats.answer
