@@ -276,8 +276,12 @@ class Answerer:
 
     def _extract(self, query: Query, ranked: list[ParagraphEvidence], resolved: Resolved) -> Extraction | None:
         """The answer read from the ranking (the conversation's article when the question stays with it). For "Who
-        said that?", from the sentences that say whose words the last answer were (`_with_speaker`)."""
+        said that?", from the sentences that say whose words the last answer were (`_with_speaker`); none when no
+        sentence in or around the last answer names a speaker: the article states it itself, and the speaker of
+        another quotation would be a confident wrong answer."""
         said = attribution(ranked, resolved)
+        if resolved.attributed is not None and said is None:
+            return None
         extraction = extract(ranked, query, self.weights, self.reader, among=[said[0]] if said else staying(ranked),
                              spare=self.spare, avoid=resolved.not_answers, cascade=self.cascade,
                              mentions=resolved.mentions, sentences=said[1] if said else None)

@@ -94,7 +94,8 @@ class Resolved:
     an answer about Greenspan is not answered "Greenspan"); `mentions`: terms of a fragment, one of which its answer
     must hold (the year it asks about, "And in 2003?", else its names', "What about China?", else its words'): the
     sentence that answered for another year or place is no answer for this one;
-    `attributed`: the last answer, whose source "Who said that?" asks for (see `attribution`)."""
+    `attributed`: the last answer, whose source "Who said that?" asks for (see `attribution`; "" when the last
+    question was not answered)."""
 
     text: str
     extra_terms: tuple[str, ...] = ()
@@ -173,9 +174,9 @@ def resolve(question: str, session: Session) -> Resolved:
         return Resolved(text, (), last.article_id, True, last.paragraph_id, rivals=last.rivals,
                         not_answers=() if again else before,
                         mentions=(year.group(0),) if year else _fragment_mentions(fragment.group(1)))
-    if _SAID_THAT.match(question) and last.answer and last.paragraph_id is not None:
+    if _SAID_THAT.match(question):  # after a declined question there is nothing to attribute ("")
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
-                        attributed=last.answer)
+                        attributed=last.answer if last.paragraph_id is not None and last.answer else "")
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
                         not_answers=before)
@@ -205,7 +206,7 @@ def _elsewhere(resolved: Resolved, question: Question, here: float) -> bool:
     """Whether a question of two words or more that does not point back at the conversation (no pronoun, no "the
     company", not a fragment; a leading "And" may open it) is about another article: the conversation's holds none
     of its words ("And how many homes were evacuated?" after the bridge story is about the flood)."""
-    return here == 0 and len(question.terms) > 1 and not resolved.mentions and not resolved.attributed \
+    return here == 0 and len(question.terms) > 1 and not resolved.mentions and resolved.attributed is None \
         and not _ANAPHORA.search(resolved.text)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from index.lexical import terms
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence, typed_near
-from qa.question import ASKS_WHEN, ASKS_WHO, AnswerType, Question
+from qa.question import ASKS_WHEN, ASKS_WHO, WH_WORDS, AnswerType, Question
 from qa.reader import Reader, ReaderResult
 from qa.scoring import Weights
 from qa.spans import typed_spans
@@ -64,6 +64,11 @@ _TIME = re.compile(
     r"end|start|dawn|dusk)\b", re.IGNORECASE)
 
 
+# A sentence that asks rather than answers: a question ("So what went wrong?"; 1 of SQuAD v1.1 dev's 10,570 answers
+# is in one), or a subheading in question form ("Who is paying").
+_QUESTION = re.compile(rf"[^\n]*\?[\s\"'”’)]*$|(?i:{WH_WORDS})\b[^.!:;\n]*$")
+
+
 @dataclass(frozen=True)
 class Extraction:
     """The chosen answer span in its paragraph, with the scores the confidence model reads; `floor` is a
@@ -110,7 +115,7 @@ def options(ranked: list[ParagraphEvidence], query: Query, weights: Weights, rea
     for p in ranked[:TOP_PARAGRAPHS]:
         typed_near(p, query)
         for k, s in enumerate(p.sentences):
-            if sentences is not None and k not in sentences:
+            if (sentences is not None and k not in sentences) or _QUESTION.match(p.text, s.start, s.end):
                 continue
             s.features["paragraph"] = p.score - ranked[0].score
             s.score = weights.sentence.score(s.features)

@@ -159,6 +159,18 @@ def test_who_said_that_is_answered_from_the_sentence_that_says_who_said_the_last
     assert said.found and said.confidence >= SPEAKER_CONFIDENCE  # read off the text, whatever the question's words
 
 
+def test_who_said_that_is_declined_when_nothing_around_the_last_answer_names_a_speaker(news: Answerer):
+    """The article states the job losses itself: the speaker of another sentence ("Alan Pryce") would be a
+    confident wrong answer. After a declined question there is nothing to attribute at all."""
+    first = news.ask("How many jobs will go at Northfield Steel?")
+    assert cited(first) == ("steel", 1) and first.found and "900" in first.answer
+    said = news.ask("Who said that?", session_id=first.session_id)
+    assert not said.found and said.confidence == 0.0
+    nothing = news.ask("What colour are the furnaces?")
+    said = news.ask("Who said that?", session_id=nothing.session_id)
+    assert not said.found and said.confidence == 0.0
+
+
 @pytest.mark.parametrize(("paragraph", "answer", "speaker"), [
     ('"We are back," said Moira Kerr. Tickets cost 7 pounds.', '"We are back," said Moira Kerr.', "Moira Kerr"),
     ('Gerald Krasner left. Krasner refused to give details. He told BBC Five Live: "No figures."',  # "he told"
@@ -235,3 +247,13 @@ def test_an_id_the_server_never_handed_out_gets_a_new_session():
     sid, _ = store.get("made-up-by-the-client")
     assert sid != "made-up-by-the-client"
     assert len(sid) >= 16
+
+
+def test_a_subheading_or_a_question_in_the_text_is_never_the_answer(tmp_path_factory: pytest.TempPathFactory):
+    """"Who is paying for it?" was answered "Who is paying" (short answer "Who", 0.91): a scraped page's subheading."""
+    solar = ("Solar farm gets go-ahead\n\nThe Sunridge solar farm will power 90,000 homes.\n\nWho is paying\n\n"
+             "So who pays for the farm?\n\nHelios Partners will pay $110 million for the farm.\n")
+    answerer = answerer_over(tmp_path_factory, {"solar": solar, "steel": STEEL})
+    first = answerer.ask("How many homes will the Sunridge solar farm power?")
+    paying = answerer.ask("Who is paying for it?", session_id=first.session_id)
+    assert paying.found and "Helios Partners" in paying.answer
