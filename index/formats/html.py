@@ -9,7 +9,7 @@ import trafilatura
 from trafilatura.settings import set_date_params
 
 from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline, parse_json
-from index.formats.text import markdown_blocks, parse_byline, parse_date
+from index.formats.text import markdown_blocks, parse_byline, parse_date, parse_meta_line
 from index.types import Article, Skipped
 
 _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -17,6 +17,9 @@ _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""
 _TIME = re.compile(r"^[0-2]?\d[:.][0-5]\d\s*(?:[AaPp]\.?[Mm]\.?)?\s*"
                    r"(?:GMT|BST|UTC|CET|CEST|EST|EDT|CST|CDT|MST|MDT|PST|PDT|IST|JST|AEST|AEDT)?$")
 _TOP = 3  # lines of the extracted text a byline or date may be read from
+_BYLINE_XPATH = ('//*[contains(@class, "byline") or contains(@class, "author") or contains(@class, "meta")'
+                 ' or @rel="author"]')
+_BYLINE_CHARS = 160
 _BUTTON_CHARS = 40  # a line of a consent notice that is a button ("Accept all", "Manage options")
 _ARTICLE_TYPE = re.compile(r"Article|Posting")  # schema.org: NewsArticle, ReportageNewsArticle, LiveBlogPosting
 # A cookie or consent notice speaks to the reader about their data ("We and our 842 partners store ... cookies")
@@ -44,12 +47,14 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     title = collapse_whitespace(doc.title or "")
     lines = [line for line in (collapse_whitespace(line) for line in doc.text.split("\n")) if line]
     paragraphs = markdown_blocks("\n".join(lines), prose_by_line=True)  # its tables and lists, as in markdown
-    byline = doc.author or next((name for p in paragraphs[:_TOP] if (name := _byline(p))), None)
-    date = doc.date or next((day for p in paragraphs[:_TOP] if (day := parse_date(p))), None)
+    tree = _tree(html)
+    both = next((found for p in paragraphs[:_TOP] if (found := parse_meta_line(p))), (None, None))
+    byline = doc.author or next((name for p in paragraphs[:_TOP] if (name := _byline(p))), None) or both[0] \
+        or _marked_byline(tree)
+    date = doc.date or next((day for p in paragraphs[:_TOP] if (day := parse_date(p))), None) or both[1]
     paragraphs = [p for k, p in enumerate(paragraphs) if not _page_furniture(p, k, title, byline)]
     if not paragraphs:
         return Skipped(where, "no body paragraphs in the HTML")
-    tree = _tree(html)
     if _only_link_texts(tree, paragraphs):
         return Skipped(where, "only navigation links in the HTML, no article text")
     if all(_CONSENT.search(p) or len(p) <= _BUTTON_CHARS for p in paragraphs):
@@ -74,11 +79,25 @@ def _byline(line: str) -> str | None:
     return name
 
 
+def _marked_byline(tree: lxml.html.HtmlElement | None) -> str | None:
+    """The name in the first element a page marks as a byline (its class or rel says "byline", "author" or
+    "meta") that reads as one, alone or with a date ("Published 2 November 2023 · By Amara Nwosu"), when
+    trafilatura found none."""
+    if tree is None:
+        return None
+    for element in tree.xpath(_BYLINE_XPATH):
+        text = collapse_whitespace(element.text_content())
+        if len(text) <= _BYLINE_CHARS and (name := _byline(text) or (parse_meta_line(text) or (None, None))[0]):
+            return name
+    return None
+
+
 def _page_furniture(paragraph: str, k: int, title: str, byline: str | None) -> bool:
     """Whether line `k` of the extracted text is the page's, not the article's: the title again, the byline, a
     date above the body or a live blog's time stamp."""
     return paragraph == title or (byline is not None and paragraph in (f"By {byline}", f"by {byline}")) \
-        or (k < _TOP and parse_date(paragraph) is not None) or _TIME.match(paragraph) is not None
+        or (k < _TOP and (parse_date(paragraph) is not None or parse_meta_line(paragraph) is not None)) \
+        or _TIME.match(paragraph) is not None
 
 
 def _json_ld_url(tree: lxml.html.HtmlElement | None) -> str | None:

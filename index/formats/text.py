@@ -65,6 +65,7 @@ _SHARE_BUTTON = (r"(?:share(?:\s+(?:on|via|to)\s+[\w.]+|\s+this(?:\s+(?:article|
                  r"|tweet|email|print|copy link)")
 _SHARE = re.compile(rf"^{_SHARE_BUTTON}(?:(?:\s*+[|·•,/]\s*+|\s++){_SHARE_BUTTON})*+$", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
+_META_SEPARATOR = re.compile(r"\s+[|·•]\s+")
 _PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
 _PREAMBLE_CHARS = 150
 _LEAD_CHARS = 150  # a first line this long that ends a sentence is the lead paragraph, not a headline
@@ -280,6 +281,9 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
         if meta.date is None and (date := parse_date(line)):
             meta.date = date
             continue
+        if not meta.body and (both := parse_meta_line(clean_inline(line))):
+            meta.byline, meta.date = meta.byline or both[0], meta.date or both[1]
+            continue
         if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line) or _RULE.match(line) \
                 or _SHARE.match(line):
             continue
@@ -302,7 +306,7 @@ def _metadata_lines_apart(blocks: list[str]) -> Iterator[str]:
 
 
 def _is_metadata(line: str) -> bool:
-    return bool(parse_byline(line) or parse_date(line) or _SHARE.match(line))
+    return bool(parse_byline(line) or parse_date(line) or _SHARE.match(line) or parse_meta_line(line))
 
 
 def _join_broken(paragraphs: list[str]) -> list[str]:
@@ -334,6 +338,18 @@ def _sourced(byline: str) -> tuple[str, str | None]:
         if source.strip() and name.strip():
             return name.strip(), source.strip()
     return byline, None
+
+
+def parse_meta_line(line: str) -> tuple[str | None, str | None] | None:
+    """(byline, date) of a line of both, in either order, set apart by a bar or a dot ("Published 2 November 2023 ·
+    By Amara Nwosu and Jonas Ekberg"); None for any other line."""
+    parts = _META_SEPARATOR.split(line.strip())
+    if len(parts) != 2:
+        return None
+    found = [(parse_byline(part), parse_date(part)) for part in parts]
+    bylines = [byline for byline, _ in found if byline]
+    dates = [date for _, date in found if date]
+    return (bylines[0], dates[0]) if len(bylines) == 1 and len(dates) == 1 else None
 
 
 def parse_byline(line: str) -> str | None:

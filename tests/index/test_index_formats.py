@@ -309,6 +309,29 @@ def test_a_live_blogs_title_byline_time_stamps_and_json_ld_url_are_not_body_text
     assert [p[:10] for p in article.paragraphs] == ["Storm Bert", "Winds of u", "Bert is th"]
 
 
+def test_a_pages_meta_line_of_date_and_byline_gives_both_and_is_not_body_text(tmp_path: Path) -> None:
+    """trafilatura drops such a line as page furniture and finds no author in it."""
+    page = textwrap.dedent("""\
+        <html><head><title>Malaria vaccine trial</title></head><body><article>
+        <h1>Malaria vaccine trial</h1>
+        <div class="meta">Published 2 November 2023 · By Amara Nwosu and Jonas Ekberg</div>
+        <p>A new malaria vaccine showed 77% efficacy in a year-long trial involving 450 children, researchers said.</p>
+        <p>The vaccine, called R21, is the first to meet the target of 75% efficacy set by health officials.</p>
+        <p>Researchers at the University of Oxford said the vaccine could be made cheaply and at large scale.</p>
+        <p>Malaria kills more than 600,000 people a year, most of them young children in Africa.</p>
+        </article></body></html>""")
+    article = parse_one(write(tmp_path / "vaccine.html", page))
+    assert (article.byline, article.date) == ("Amara Nwosu and Jonas Ekberg", "2023-11-02")
+    assert [p[:10] for p in article.paragraphs] == ["A new mala", "The vaccin", "Researcher", "Malaria ki"]
+
+
+@pytest.mark.parametrize("line", ["Published 2 November 2023 · By Amara Nwosu", "2 Nov 2023 | by Amara Nwosu",
+                                  "By Amara Nwosu · 2 November 2023"])
+def test_a_text_line_of_date_and_byline_in_either_order_gives_both(tmp_path: Path, line: str) -> None:
+    article = parse_one(write(tmp_path / "a.md", f"# Vaccine trial\n\n{line}\n\nThe trial ended.\n"))
+    assert (article.byline, article.date, article.paragraphs) == ("Amara Nwosu", "2023-11-02", ("The trial ended.",))
+
+
 def test_a_cookie_consent_page_is_skipped_not_indexed(tmp_path: Path) -> None:
     page = ("<html><head><title>We value your privacy</title></head><body><article><h1>We value your privacy</h1>"
             "<p>We and our 842 partners store and access information on a device, such as cookies, and process "
