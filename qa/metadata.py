@@ -72,7 +72,9 @@ _END = r"(?:,? ?(?:please|pls|plz))? ?[?.!]* ?$"  # on text with single spaces (
 _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
     (re.compile(pattern + _END, re.IGNORECASE), kind, rest)
     for pattern, kind, rest in (
-        (r"who\s+(?:wrote|writes|authored|penned|filed)\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
+        (r"who\s+(?:wrote|writes|authored|penned|filed|covered)\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
+        (r"(?:which|what)\s+(?:reporter|journalist|writer|correspondent)\s+(?:wrote|covered|filed|reported)"
+         r"\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
         (r"who\s+reported\s+(?P<rest>(?:(?!\bto\b).)+?)", Field.AUTHOR, "article"),
         (rf"{_WHO}\s+the\s+(?:reporter|journalist|byline)(?:{_OF}(?P<rest>.+?))?", Field.AUTHOR, "article"),
         (rf"{_WHO}\s+the\s+(?:author|writer)(?:{_OF}(?P<rest>.+?))", Field.AUTHOR, "article"),
@@ -98,6 +100,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
         (rf"(?:which|wich|what)\s+{_SOURCE_NOUN}\s+(?:published|ran|carried|wrote|posted|is|was|did)\s+(?P<rest>.+?)"
          rf"(?:\s+(?:from|in|on|come\s+from|run\s+in|appear\s+in))?", Field.SOURCE, "article"),
         (r"who\s+(?:published|ran|carried|posted)\s+(?P<rest>.+?)", Field.SOURCE, "article"),
+        (rf"(?:which|wich|what)\s+{_SOURCE_NOUN}(?P<rest>)", Field.SOURCE, "article"),
         (r"is\s+there\s+an?\s+(?:source|link|url|original)\s+(?:for|to|of)\s+(?P<rest>.+?)", Field.URL, "article"),
         (r"where\s+(?:was|is|did)\s+(?P<rest>.+?)\s+(?:first\s+)?(?:published|posted|from|come\s+from|appear|"
          r"run)", Field.SOURCE, "article"),

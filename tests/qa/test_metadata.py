@@ -43,6 +43,10 @@ TOPIC, THIS, PRONOUN, BARE = Reference.TOPIC, Reference.THIS, Reference.PRONOUN,
     ("whos the author of the bridge story", A, TOPIC, "bridge"),
     ("So who wrote the piece on the harbor bridge?", A, TOPIC, "harbor bridge"),
     ("Can you tell me who wrote the solar farm artcle?", A, TOPIC, "solar farm"),
+    ("Which journalist covered the bus strike story?", A, TOPIC, "bus strike"),
+    ("Who covered the bus strike story?", A, TOPIC, "bus strike"),
+    ("Which newspaper?", S, BARE, ""),
+    ("What site?", S, BARE, ""),
     ("Whose story is this?", A, THIS, ""),
     ("Author?", A, BARE, ""),
     ("Who wrote it?", A, PRONOUN, ""),
@@ -72,6 +76,7 @@ def test_a_question_about_an_article_says_what_it_asks_and_which_article(questio
 @pytest.mark.parametrize("question", [
     "Who wrote the novel Small Island?",  # a book, not the article
     "Who wrote the report?",  # a report the article tells of
+    "Who covered the bus strike?",  # the strike, not a story of it
     "Who wrote the short story?",
     "Who wrote the Harry Potter stories?",
     "Who wrote the story of the film Ray?",
@@ -108,6 +113,7 @@ def test_a_run_of_spaces_is_read_at_once():
     ("Who reported it?", "What was stolen from the museum?"),
     ("Where did it come from?", "Which virus spread?"),
     ("What is the source?", "Which river floods?"),
+    ("Which newspaper?", "What did the minister tell a newspaper?"),
 ])
 def test_after_a_question_about_the_story_it_is_what_the_story_tells_of(question, previous):
     assert metadata_question(question, previous) is None
