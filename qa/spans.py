@@ -237,6 +237,9 @@ _NOT_AN_OBJECT = "".join(rf"(?<!\b{word}\s)" for word in _OBJECT_OF)
 _INNER_TITLE = re.compile(rf"\s{_TITLE_WORD}")
 _NAME_BEFORE = re.compile(rf"(?:\b(?:{'|'.join(_OBJECT_OF)})\s(?:{_NOT_SPEAKER}[A-Z][\w'’\-]*\s)+"
                           rf"|\b{_TITLE_WORD})$")
+# Lower-case words of a post before a name ("police inspector"), not "press reports in" before "China"
+_ROLE_WORDS = r"(?:(?!(?:in|of|from|by|at|for|with|on|to|and)\b)[a-z][\w\-]*\s+){0,3}"
+_CLAUSE_END = r"(?=\s*[,.;:]|\s*$)"  # "according to the Bank of Mexico's figures" names the figures' source only
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
     # "said Sun's chief operating officer Jonathan Schwartz", "said BIFA founder and director Elliot Grove": the
     # name after the post ("said Labour's plans would hurt Britain" names no one)
@@ -244,7 +247,9 @@ _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "M
     # "told MPs", "warned Tony Blair": whom, not who; but '"...," warned Mr Smith' is who
     re.compile(rf"\b(?!told\b|tells\b|warned\b|warns\b){SAYS}\s+{_NOT_SPEAKER}({_TITLED}){_NOT_SUBJECT}"),
     re.compile(rf"[,\"”]\s*(?:warned|warns)\s+{_NOT_SPEAKER}({_TITLED}){_NOT_SUBJECT}"),
+    # "according to Tass news agency", "according to police inspector Sofie Berg", "according to the Financial Times"
     re.compile(rf"\baccording to\s+({_TITLED})"),
+    re.compile(rf"\baccording to\s+(?:(?:the|a)\s+)?{_ROLE_WORDS}({_TITLED}){_CLAUSE_END}"),
     re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED})\s+{SAYS}\b"),
     # "Mr Aitken, who lives in Cleveland, said": the name before the clause
     re.compile(rf"{_NOT_AN_OBJECT}({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),

@@ -137,6 +137,12 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ('But Sevastis said: "It does not matter."', "Sevastis"),
     ("Yesterday, Mr Brown said so.", "Mr Brown"),
     ("Prices rose, according to Dr Ann Lee.", "Dr Ann Lee"),
+    ("The road will reopen in May, according to police inspector Sofie Berg.", "Sofie Berg"),
+    ("Mr Glazer is advised by NM Rothschild, according to the Financial Times.", "Financial Times"),
+    ("Gazprom made no bid, according to Tass news agency.", "Tass"),
+    ("Sales rose, according to press reports in China.", None),  # where the reports are, not who
+    ("Growth slowed, according to the Bank of Mexico's figures.", None),  # not "Bank"
+    ("Turnout was 61%, according to the county clerk.", None),  # a post, no name
     ("It could mature, said Sun's chief operating officer Jonathan Schwartz.", "Jonathan Schwartz"),  # not "Sun's"
     ('"It is strong," said BIFA founder and director Elliot Grove.', "Elliot Grove"),
     ("Jack Straw, who will hold talks in Beijing on Thursday, said the code works.", "Jack Straw"),
