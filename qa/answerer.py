@@ -22,6 +22,7 @@ from qa.conversation import (
     Session,
     SessionStore,
     Turn,
+    asks_only_the_source,
     attribution,
     context_first,
     focus_of,
@@ -35,7 +36,7 @@ from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import CASCADE, Cascade, Extraction, extract, rank_paragraphs
 from qa.metadata import HEADER, Header, MetadataQuestion, Reference, metadata_question
 from qa.names import absent_names, article_terms
-from qa.question import WH_WORDS, Question
+from qa.question import Question
 from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
@@ -47,7 +48,6 @@ from qa.types import Answer, Citation
 log = logging.getLogger(__name__)
 DEFAULT_CITATIONS = 3
 _PRONOUN = re.compile(rf"\b{PRONOUN}\b", re.IGNORECASE)
-_WH_QUESTION = re.compile(rf"\s*(?:(?:and|but|so)\s+)?(?:{WH_WORDS})\b", re.IGNORECASE)
 _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a number
 MAX_CITATIONS = 10
 # The confidence of an answer to "Who said that?" whose sentence names its speaker: of 111 speakers `speaker_span`
@@ -277,10 +277,11 @@ class Answerer:
     def _extract(self, query: Query, ranked: list[ParagraphEvidence], resolved: Resolved) -> Extraction | None:
         """The answer read from the ranking (the conversation's article when the question stays with it). For "Who
         said that?", from the sentences that say whose words the last answer were (`_with_speaker`); none when no
-        sentence in or around the last answer names a speaker: the article states it itself, and the speaker of
-        another quotation would be a confident wrong answer."""
+        sentence in or around the last answer names a speaker (or there was no last answer): the article states it
+        itself, and the speaker of another quotation would be a confident wrong answer. A question that says more
+        ("Who said that about shoppers?") is then answered as any other."""
         said = attribution(ranked, resolved)
-        if resolved.attributed is not None and said is None:
+        if resolved.attributed is not None and said is None and asks_only_the_source(resolved.text):
             return None
         extraction = extract(ranked, query, self.weights, self.reader, among=[said[0]] if said else staying(ranked),
                              spare=self.spare, avoid=resolved.not_answers, cascade=self.cascade,
@@ -327,8 +328,8 @@ def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
     none; what a follow-up borrows from the conversation is not its own) in a text that asks (`Question.asks`:
     "banana" only names a topic). In a conversation, that word must be one the articles use ("AAAA?" would be
     answered from the conversation's article as a one-word follow-up; on its own, the dense search may still
-    find "What is PPP?" where the text says "PPPs"), or it must ask a wh-question of what a pronoun refers to
-    ("When was it built?" where no article says "built"), or the words must all be question or function words
+    find "What is PPP?" where the text says "PPPs"; "When was it floated?" would be read as "When was it?"), or
+    the words must all be question or function words
     ("Why?", "Who said that?"): the conversation says what they ask about. Out of a conversation, a question that
     names its subject only by a pronoun, with one content word and no name or number ("What did he say?", "What
     did it cost?"), asks nothing either: any "he" who said anything would do (2 of the 10,570 questions of SQuAD
@@ -336,11 +337,10 @@ def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
     answer to nothing; the closest passages are still cited when it has a content word."""
     follows = resolved.context_article is not None or bool(resolved.focus)
     own, text = query.question.terms, query.question.text
-    pronoun = _PRONOUN.search(text)
-    if not follows and pronoun and not _NAMED.search(text) and len([t for t in own if not _PRONOUN.fullmatch(t)]) <= 1:
+    if not follows and _PRONOUN.search(text) and not _NAMED.search(text) \
+            and len([t for t in own if not _PRONOUN.fullmatch(t)]) <= 1:
         return False
-    if query.question.asks and own and (not follows or any(lexicon.knows(t) for t in own)
-                                        or (pronoun and _WH_QUESTION.match(text))):
+    if query.question.asks and own and (not follows or any(lexicon.knows(t) for t in own)):
         return True
     return follows and bool(query.question.words) and not own
 

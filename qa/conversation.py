@@ -31,6 +31,7 @@ NEAR_BONUS = 2.0
 # one (c-035); without the share a tie in coverage left for a rival (c-029, -1).
 RIVAL_MARGIN = 1.0
 RIVAL_SHARE = 0.75
+_ALL_WORDS = 0.999  # an `article_coverage` of all the question's words (1.0 but for rounding)
 # A capitalised word anywhere, the first too: `names_in` passes over a question's opening word, which in a fragment
 # ("Yahoo's profits") is the name asked about.
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.\-]*")
@@ -58,10 +59,12 @@ _PREPOSITION = re.compile(rf"({_PREPOSITIONS})\s", re.IGNORECASE)
 _OBJECT = r"(?:the\s+)?(?:\d[\d,.]*|[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*)*"
 _YEAR = re.compile(rf"\b{YEAR}\b")
 _HEAD_WORDS = 4  # the longest fragment whose last word is looked for in the question before ("And the red team?")
-_NOT_MODIFIER = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES}|{_PREPOSITIONS}|of)", re.IGNORECASE)
+_NOT_MODIFIER = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES}|{_PREPOSITIONS}|of|about|against|between|into|through|"
+                           r"under|after|before|than|as|like|per|via|across|around|near|and|or|but)", re.IGNORECASE)
+_DETERMINER = re.compile(r"(?:the|a|an|this|that|these|those|its|their|his|her)\s+", re.IGNORECASE)
 # "Who said that?": asks who is the source of the last answer, which the sentences around it say.
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
-                        r"\s+(?:that|this|it|so)(?:\s+\w+){0,2}[\s?.!]*$", re.IGNORECASE)
+                        r"\s+(?:that|this|it|so)(?P<more>(?:\s+\w+){0,2})[\s?.!]*$", re.IGNORECASE)
 _ATTRIBUTION = re.compile(rf"\b(?:{SAYS}|according to)\b", re.IGNORECASE)
 
 
@@ -174,7 +177,7 @@ def resolve(question: str, session: Session) -> Resolved:
         return Resolved(text, (), last.article_id, True, last.paragraph_id, rivals=last.rivals,
                         not_answers=() if again else before,
                         mentions=(year.group(0),) if year else _fragment_mentions(fragment.group(1)))
-    if _SAID_THAT.match(question):  # after a declined question there is nothing to attribute ("")
+    if (said := _SAID_THAT.match(question)) and (last.answer or not said.group("more")):
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
                         attributed=last.answer if last.paragraph_id is not None and last.answer else "")
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
@@ -199,15 +202,16 @@ def stays(ranked: list[ParagraphEvidence], resolved: Resolved, question: Questio
     elsewhere = max((p.features["article_coverage"] for p in ranked if p.article_id != resolved.context_article),
                     default=0.0)
     return here >= elsewhere * _needed_share(resolved, question) and not _rival_leads(ranked, resolved, here) \
-        and not _names_what_it_lacks(ranked, resolved) and not _elsewhere(resolved, question, here)
+        and not _names_what_it_lacks(ranked, resolved) and not _elsewhere(resolved, question, here, elsewhere)
 
 
-def _elsewhere(resolved: Resolved, question: Question, here: float) -> bool:
+def _elsewhere(resolved: Resolved, question: Question, here: float, elsewhere: float) -> bool:
     """Whether a question of two words or more that does not point back at the conversation (no pronoun, no "the
     company", not a fragment; a leading "And" may open it) is about another article: the conversation's holds none
-    of its words ("And how many homes were evacuated?" after the bridge story is about the flood)."""
-    return here == 0 and len(question.terms) > 1 and not resolved.mentions and resolved.attributed is None \
-        and not _ANAPHORA.search(resolved.text)
+    of its words and another holds them all ("And how many homes were evacuated?" after the bridge story is about
+    the flood; "And what was the total cost?" after the coach crash may still be about the crash)."""
+    return here == 0 and elsewhere >= _ALL_WORDS and len(question.terms) > 1 and not resolved.mentions \
+        and resolved.attributed is None and not _ANAPHORA.search(resolved.text)
 
 
 def _names_what_it_lacks(ranked: list[ParagraphEvidence], resolved: Resolved) -> bool:
@@ -292,7 +296,14 @@ def _substitute(previous: str, fragment: str) -> str:
     if counterpart is None:
         return f"{asked} {fragment}?"
     start, end = counterpart
+    replaced, named = _without_determiner(asked[start:end]), _without_determiner(fragment)
+    if replaced == named or replaced.endswith(f" {named}"):  # the same again: "And the ballot?", "And the team?"
+        return previous
     return f"{asked[:start]}{fragment}{asked[end:]}?"
+
+
+def _without_determiner(phrase: str) -> str:
+    return phrase[m.end():].lower() if (m := _DETERMINER.match(phrase)) else phrase.lower()
 
 
 def _counterpart(asked: str, fragment: str) -> tuple[int, int] | None:
@@ -325,6 +336,9 @@ def _same_head(asked: str, fragment: str) -> tuple[int, int] | None:
         if _NOT_MODIFIER.fullmatch(word.group(0)):
             break
         start = word.start()
+    if _DETERMINER.match(fragment) and not _DETERMINER.match(asked, start):  # 'the ballot' for 'the strike ballot'
+        before = re.search(r"(\S+)\s+$", asked[:start])
+        start = before.start(1) if before and _DETERMINER.fullmatch(before.group(0)) else start
     return start, end
 
 
@@ -348,10 +362,18 @@ def with_context(reader: IndexReader, candidates: list[Candidate], resolved: Res
     return candidates + extra
 
 
+def asks_only_the_source(question: str) -> bool:
+    """Whether the question asks who said the last answer and nothing more ("Who said that?", not "Who said that
+    about shoppers?")."""
+    said = _SAID_THAT.match(question)
+    return bool(said) and not said.group("more")
+
+
 def attribution(ranked: list[ParagraphEvidence], resolved: Resolved) -> tuple[ParagraphEvidence, frozenset[int]] | None:
     """For "Who said that?": the paragraph of the last answer and the sentences that say whose words it was: the
     answer's own sentences if they name a speaker ("said Tim Osborne", "he said", "according to"), else the one
-    after it, else the one before; None when none of them does (the question is then answered as any other)."""
+    after it, else the one before; None when none of them does (a bare "Who said that?" is then declined,
+    any other question answered as any other)."""
     paragraph = next((p for p in ranked if p.paragraph_id == resolved.context_paragraph), None)
     if paragraph is None or not resolved.attributed or (at := paragraph.text.find(resolved.attributed)) < 0:
         return None

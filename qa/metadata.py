@@ -72,7 +72,8 @@ _END = r"(?:,? ?(?:please|pls|plz))? ?[?.!]* ?$"  # on text with single spaces (
 _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
     (re.compile(pattern + _END, re.IGNORECASE), kind, rest)
     for pattern, kind, rest in (
-        (r"who\s+(?:wrote|writes|authored|penned|filed|covered)\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
+        (r"who\s+(?:wrote|writes|authored|penned|filed|covered(?!.*\bup\b))\s+(?P<rest>.+?)", Field.AUTHOR,
+         "article"),
         (r"(?:which|what)\s+(?:reporter|journalist|writer|correspondent)\s+(?:wrote|covered|filed|reported)"
          r"\s+(?P<rest>.+?)", Field.AUTHOR, "article"),
         (r"who\s+reported\s+(?P<rest>(?:(?!\bto\b).)+?)", Field.AUTHOR, "article"),
@@ -203,7 +204,7 @@ class Header:
         if kind not in self.spans:
             return None
         start, value, end = self.spans[kind]
-        if kind is Field.AUTHOR:  # a byline kept whole (JSON, an older index): "Elena Sokolova | Northport Herald"
+        if kind is Field.AUTHOR:  # a byline kept whole (JSON, an older index): "Jane Doe | Staff Writer"
             end_of_name = self.text.find(" | ", value, end)
             return start, end, value, end if end_of_name < 0 else end_of_name
         return start, end, value, end

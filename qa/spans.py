@@ -222,7 +222,7 @@ _ROLE = (r"(?:executive|officer|president|director|minister|secretary|spokes(?:m
 SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
         r"wrote|writes|stated|commented|announced)")
 # A day or month is no speaker: "Jack Straw, who will hold talks on Thursday, said" is Jack Straw's word.
-_NOT_SPEAKER = rf"(?!(?:{WEEKDAY}|{_MONTH_BUT_MAY})\b)"
+_NOT_SPEAKER = rf"(?!(?:{WEEKDAY}|{_MONTH_BUT_MAY})\b(?!\s+[A-Z]))"  # but "the Sunday Times"
 # A name that goes on ("said Ask Jeeves", when the name is "Ask Jeeves"), is a possessive ("said Lord Goldsmith's
 # admission") or is followed by a verb is the subject of what was said ("he said Brown was arrested", "says Lord
 # Goldsmith warned", "said Hereford hospital was", "said John Smith, 41, had"), not who said it.
@@ -237,8 +237,10 @@ _NOT_AN_OBJECT = "".join(rf"(?<!\b{word}\s)" for word in _OBJECT_OF)
 _INNER_TITLE = re.compile(rf"\s{_TITLE_WORD}")
 _NAME_BEFORE = re.compile(rf"(?:\b(?:{'|'.join(_OBJECT_OF)})\s(?:{_NOT_SPEAKER}[A-Z][\w'’\-]*\s)+"
                           rf"|\b{_TITLE_WORD})$")
-# Lower-case words of a post before a name ("police inspector"), not "press reports in" before "China"
-_ROLE_WORDS = r"(?:(?!(?:in|of|from|by|at|for|with|on|to|and)\b)[a-z][\w\-]*\s+){0,3}"
+# Lower-case words of a post before a name ("police inspector"), not "press reports in" before "China" or "a report
+# last" before "May"
+_ROLE_WORDS = (r"(?:(?!(?:in|of|from|by|at|for|with|on|to|and|last|next|this|early|late|since|until)\b)"
+               r"[a-z][\w\-]*\s+){0,3}")
 _CLAUSE_END = r"(?=\s*[,.;:]|\s*$)"  # "according to the Bank of Mexico's figures" names the figures' source only
 _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "Mr Blair said", "Ms Kelly, 41, told"
     # "said Sun's chief operating officer Jonathan Schwartz", "said BIFA founder and director Elliot Grove": the
@@ -248,8 +250,8 @@ _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "M
     re.compile(rf"\b(?!told\b|tells\b|warned\b|warns\b){SAYS}\s+{_NOT_SPEAKER}({_TITLED}){_NOT_SUBJECT}"),
     re.compile(rf"[,\"”]\s*(?:warned|warns)\s+{_NOT_SPEAKER}({_TITLED}){_NOT_SUBJECT}"),
     # "according to Tass news agency", "according to police inspector Sofie Berg", "according to the Financial Times"
-    re.compile(rf"\baccording to\s+({_TITLED})"),
-    re.compile(rf"\baccording to\s+(?:(?:the|a)\s+)?{_ROLE_WORDS}({_TITLED}){_CLAUSE_END}"),
+    re.compile(rf"\b[Aa]ccording to\s+{_NOT_SPEAKER}({_TITLED})"),
+    re.compile(rf"\b[Aa]ccording to\s+(?:(?:the|a)\s+)?{_ROLE_WORDS}{_NOT_SPEAKER}({_TITLED}){_CLAUSE_END}"),
     re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED})\s+{SAYS}\b"),
     # "Mr Aitken, who lives in Cleveland, said": the name before the clause
     re.compile(rf"{_NOT_AN_OBJECT}({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),

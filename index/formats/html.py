@@ -9,7 +9,7 @@ import trafilatura
 from trafilatura.settings import set_date_params
 
 from index.decoding import UndecodableError, collapse_whitespace, decode_bytes, headline, parse_json
-from index.formats.text import markdown_blocks, parse_byline, parse_date, parse_meta_line
+from index.formats.text import markdown_blocks, parse_byline, parse_date, parse_meta_line, split_source
 from index.types import Article, Skipped
 
 _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -17,8 +17,9 @@ _CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""
 _TIME = re.compile(r"^[0-2]?\d[:.][0-5]\d\s*(?:[AaPp]\.?[Mm]\.?)?\s*"
                    r"(?:GMT|BST|UTC|CET|CEST|EST|EDT|CST|CDT|MST|MDT|PST|PDT|IST|JST|AEST|AEDT)?$")
 _TOP = 3  # lines of the extracted text a byline or date may be read from
-_BYLINE_XPATH = ('//*[contains(@class, "byline") or contains(@class, "author") or contains(@class, "meta")'
-                 ' or @rel="author"]')
+_BYLINE_XPATH = ('//*[(contains(@class, "byline") or contains(@class, "author") or contains(@class, "meta")'
+                 ' or @rel="author") and not(ancestor-or-self::*[self::aside or self::footer or self::nav'
+                 ' or contains(@class, "comment")])]')
 _BYLINE_CHARS = 160
 _BUTTON_CHARS = 40  # a line of a consent notice that is a button ("Accept all", "Manage options")
 _ARTICLE_TYPE = re.compile(r"Article|Posting")  # schema.org: NewsArticle, ReportageNewsArticle, LiveBlogPosting
@@ -48,11 +49,12 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
     lines = [line for line in (collapse_whitespace(line) for line in doc.text.split("\n")) if line]
     paragraphs = markdown_blocks("\n".join(lines), prose_by_line=True)  # its tables and lists, as in markdown
     tree = _tree(html)
-    both = next((found for p in paragraphs[:_TOP] if (found := parse_meta_line(p))), (None, None))
-    byline = doc.author or next((name for p in paragraphs[:_TOP] if (name := _byline(p))), None) or both[0] \
+    meta = next((found for p in paragraphs[:_TOP] if (found := parse_meta_line(p))), (None, None, None))
+    byline = doc.author or next((name for p in paragraphs[:_TOP] if (name := _byline(p))), None) or meta[0] \
         or _marked_byline(tree)
-    date = doc.date or next((day for p in paragraphs[:_TOP] if (day := parse_date(p))), None) or both[1]
+    date = doc.date or next((day for p in paragraphs[:_TOP] if (day := parse_date(p))), None) or meta[1]
     paragraphs = [p for k, p in enumerate(paragraphs) if not _page_furniture(p, k, title, byline)]
+    name, source = split_source(byline) if byline else (None, None)
     if not paragraphs:
         return Skipped(where, "no body paragraphs in the HTML")
     if _only_link_texts(tree, paragraphs):
@@ -63,10 +65,10 @@ def read_html(data: bytes, article_id: str, where: str) -> Article | Skipped:
         article_id=article_id,
         title=headline(title, paragraphs),
         paragraphs=tuple(paragraphs),
-        byline=byline,
+        byline=name,
         date=date,
         url=doc.url or _json_ld_url(tree),
-        source=doc.sitename or None,
+        source=doc.sitename or meta[2] or source,
     )
 
 
@@ -81,8 +83,8 @@ def _byline(line: str) -> str | None:
 
 def _marked_byline(tree: lxml.html.HtmlElement | None) -> str | None:
     """The name in the first element a page marks as a byline (its class or rel says "byline", "author" or
-    "meta") that reads as one, alone or with a date ("Published 2 November 2023 · By Amara Nwosu"), when
-    trafilatura found none."""
+    "meta"; not in an aside, a footer, a menu or a comment) that reads as one, alone or in a line with a date
+    ("Published 2 November 2023 · By Amara Nwosu"), for a page where trafilatura found none."""
     if tree is None:
         return None
     for element in tree.xpath(_BYLINE_XPATH):

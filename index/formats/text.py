@@ -66,6 +66,9 @@ _SHARE_BUTTON = (r"(?:share(?:\s+(?:on|via|to)\s+[\w.]+|\s+this(?:\s+(?:article|
 _SHARE = re.compile(rf"^{_SHARE_BUTTON}(?:(?:\s*+[|·•,/]\s*+|\s++){_SHARE_BUTTON})*+$", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
 _META_SEPARATOR = re.compile(r"\s+[|·•]\s+")
+_SOURCE_CHARS = 80
+_NOT_SOURCE = re.compile(r"\d|@|\b(?:writer|editor|correspondent|reporter|columnist|staff|contributor|producer|"
+                         r"twitter|facebook|linkedin|instagram|e-?mail|print|share|follow|read)\b", re.IGNORECASE)
 _PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
 _PREAMBLE_CHARS = 150
 _LEAD_CHARS = 150  # a first line this long that ends a sentence is the lead paragraph, not a headline
@@ -275,14 +278,14 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
             continue
         if not meta.body and meta.byline is None and (byline := parse_byline(clean_inline(line))):
             byline, date = _dated(byline)
-            meta.byline, source = _sourced(byline)
+            meta.byline, source = split_source(byline)
             meta.date, meta.source = meta.date or date, meta.source or source
             continue
         if meta.date is None and (date := parse_date(line)):
             meta.date = date
             continue
         if not meta.body and (both := parse_meta_line(clean_inline(line))):
-            meta.byline, meta.date = meta.byline or both[0], meta.date or both[1]
+            meta.byline, meta.date, meta.source = meta.byline or both[0], meta.date or both[1], meta.source or both[2]
             continue
         if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line) or _RULE.match(line) \
                 or _SHARE.match(line):
@@ -330,26 +333,40 @@ def _dated(byline: str) -> tuple[str, str | None]:
     return byline, None
 
 
-def _sourced(byline: str) -> tuple[str, str | None]:
+def split_source(byline: str) -> tuple[str, str | None]:
     """A byline's name and the source a bar or a dot sets after it ("Elena Sokolova | Northport Herald via Regional
-    Wire"); a comma or a dash may set a role instead ("Jane Doe, Political Editor"), so they are left alone."""
+    Wire"), when that reads as a source (`_is_source`); a comma or a dash may set a post instead ("Jane Doe, Political
+    Editor"), so they are left alone."""
     for separator in (" | ", " · "):
         name, _, source = byline.partition(separator)
-        if source.strip() and name.strip():
+        if name.strip() and _is_source(source.strip()):
             return name.strip(), source.strip()
     return byline, None
 
 
-def parse_meta_line(line: str) -> tuple[str | None, str | None] | None:
-    """(byline, date) of a line of both, in either order, set apart by a bar or a dot ("Published 2 November 2023 ·
-    By Amara Nwosu and Jonas Ekberg"); None for any other line."""
-    parts = _META_SEPARATOR.split(line.strip())
-    if len(parts) != 2:
+def _is_source(text: str) -> bool:
+    """Whether what follows a byline is a source: capitalised, one part, not a post ("Staff Writer"), a time ("5 min
+    read", "Updated 3 hours ago"), a handle or share buttons."""
+    return bool(text) and text[:1].isupper() and len(text) <= _SOURCE_CHARS and not _NOT_SOURCE.search(text) \
+        and not _META_SEPARATOR.search(text)
+
+
+def parse_meta_line(line: str) -> tuple[str, str, str | None] | None:
+    """(byline, date, source) of a line of a byline and a date, in either order, set apart by bars or dots, the
+    byline maybe followed by its source ("Published 2 November 2023 · By Amara Nwosu | Northport Herald"); None for
+    any other line."""
+    parts = [part.strip() for part in _META_SEPARATOR.split(line.strip())]
+    if not 2 <= len(parts) <= 3:
         return None
-    found = [(parse_byline(part), parse_date(part)) for part in parts]
-    bylines = [byline for byline, _ in found if byline]
-    dates = [date for _, date in found if date]
-    return (bylines[0], dates[0]) if len(bylines) == 1 and len(dates) == 1 else None
+    dated = [k for k, part in enumerate(parts) if parse_date(part)]
+    named = [k for k, part in enumerate(parts) if parse_byline(part)]
+    if len(dated) != 1 or len(named) != 1:
+        return None
+    rest = [k for k in range(len(parts)) if k not in (dated[0], named[0])]
+    if rest and (rest[0] != named[0] + 1 or not _is_source(parts[rest[0]])):
+        return None
+    byline, date = parse_byline(parts[named[0]]), parse_date(parts[dated[0]])
+    return (byline, date, parts[rest[0]] if rest else None) if byline and date else None
 
 
 def parse_byline(line: str) -> str | None:

@@ -309,27 +309,39 @@ def test_a_live_blogs_title_byline_time_stamps_and_json_ld_url_are_not_body_text
     assert [p[:10] for p in article.paragraphs] == ["Storm Bert", "Winds of u", "Bert is th"]
 
 
-def test_a_pages_meta_line_of_date_and_byline_gives_both_and_is_not_body_text(tmp_path: Path) -> None:
-    """trafilatura drops such a line as page furniture and finds no author in it."""
-    page = textwrap.dedent("""\
-        <html><head><title>Malaria vaccine trial</title></head><body><article>
+@pytest.mark.parametrize(("aside", "byline"), [
+    ("", "Amara Nwosu and Jonas Ekberg"),
+    ('<aside><div class="story-meta">By Other Writer</div></aside>', "Amara Nwosu and Jonas Ekberg"),
+])
+def test_a_pages_meta_line_of_date_and_byline_gives_both_and_is_not_body_text(tmp_path: Path, aside: str,
+                                                                             byline: str) -> None:
+    """trafilatura drops such a line as page furniture and finds no author in it; a byline in an aside (another
+    story's) is not the article's."""
+    page = textwrap.dedent(f"""\
+        <html><head><title>Malaria vaccine trial</title></head><body>{aside}<article>
         <h1>Malaria vaccine trial</h1>
-        <div class="meta">Published 2 November 2023 · By Amara Nwosu and Jonas Ekberg</div>
+        <div class="meta">Published 2 November 2023 · By {byline}</div>
         <p>A new malaria vaccine showed 77% efficacy in a year-long trial involving 450 children, researchers said.</p>
         <p>The vaccine, called R21, is the first to meet the target of 75% efficacy set by health officials.</p>
         <p>Researchers at the University of Oxford said the vaccine could be made cheaply and at large scale.</p>
         <p>Malaria kills more than 600,000 people a year, most of them young children in Africa.</p>
         </article></body></html>""")
     article = parse_one(write(tmp_path / "vaccine.html", page))
-    assert (article.byline, article.date) == ("Amara Nwosu and Jonas Ekberg", "2023-11-02")
+    assert (article.byline, article.date) == (byline, "2023-11-02")
     assert [p[:10] for p in article.paragraphs] == ["A new mala", "The vaccin", "Researcher", "Malaria ki"]
 
 
-@pytest.mark.parametrize("line", ["Published 2 November 2023 · By Amara Nwosu", "2 Nov 2023 | by Amara Nwosu",
-                                  "By Amara Nwosu · 2 November 2023"])
-def test_a_text_line_of_date_and_byline_in_either_order_gives_both(tmp_path: Path, line: str) -> None:
+@pytest.mark.parametrize(("line", "source"), [
+    ("Published 2 November 2023 · By Amara Nwosu", None), ("2 Nov 2023 | by Amara Nwosu", None),
+    ("By Amara Nwosu · 2 November 2023", None), ("Published 2 Nov 2023 · By Amara Nwosu | Northport Herald",
+                                                "Northport Herald"),
+    ("2 Nov 2023 | By Amara Nwosu | Reuters", "Reuters"),
+])
+def test_a_text_line_of_date_and_byline_in_either_order_gives_both(tmp_path: Path, line: str,
+                                                                   source: str | None) -> None:
     article = parse_one(write(tmp_path / "a.md", f"# Vaccine trial\n\n{line}\n\nThe trial ended.\n"))
-    assert (article.byline, article.date, article.paragraphs) == ("Amara Nwosu", "2023-11-02", ("The trial ended.",))
+    assert (article.byline, article.date, article.source, article.paragraphs) == (
+        "Amara Nwosu", "2023-11-02", source, ("The trial ended.",))
 
 
 def test_a_cookie_consent_page_is_skipped_not_indexed(tmp_path: Path) -> None:
@@ -573,6 +585,9 @@ def test_byline_and_date_lines_are_metadata_without_a_blank_line_or_after_share_
      "Northport Herald via Regional Wire"),
     ("By Elena Sokolova · Northport Herald", "Elena Sokolova", "Northport Herald"),
     ("By Jane Doe, Political Editor", "Jane Doe, Political Editor", None),
+    ("By Jane Doe | Staff Writer", "Jane Doe | Staff Writer", None),  # a post, a time, a handle: no source
+    ("By Jane Doe · 5 min read", "Jane Doe · 5 min read", None),
+    ("By Jane Doe | @janedoe", "Jane Doe | @janedoe", None),
 ])
 def test_a_source_set_after_the_byline_by_a_bar_or_a_dot_is_the_source(tmp_path: Path, line: str, byline: str,
                                                                         source: str | None) -> None:

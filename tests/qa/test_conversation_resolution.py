@@ -362,9 +362,22 @@ def test_a_fragment_asking_the_same_again_may_get_the_same_answer():
 def test_a_question_opening_with_and_whose_words_the_conversations_article_lacks_leaves_it(
         tmp_path_factory: pytest.TempPathFactory):
     """A leading "And" marks a follow-up, and a short follow-up stayed with the conversation's article whatever it
-    held: "And how many flats will be built?" after a question on Wales's coach was answered from the Welsh story."""
+    held: "And how many flats does the buyer plan?" after a question on Wales's coach was read in the Welsh story.
+    It leaves when another article holds all its words."""
     answerer = answerer_over(tmp_path_factory, {"award": AWARD, "wales": WALES, "tower": TOWER})
     coach = answerer.ask("Who will coach Wales?")
     assert cited(coach)[0] == "wales"
-    flats = answerer.ask("And how many flats will the buyer build?", session_id=coach.session_id)
+    flats = answerer.ask("And how many flats does the buyer plan?", session_id=coach.session_id)
     assert cited(flats)[0] == "tower" and flats.found and "200 flats" in flats.answer
+
+
+@pytest.mark.parametrize(("previous", "fragment", "expected"), [
+    ("What did Labour say about the plan?", "And the Tory plan?", "What did Labour say about the Tory plan?"),
+    ("What was the turnout in the strike ballot?", "And the ballot?", "What was the turnout in the strike ballot?"),
+    ("Which team won?", "And the team?", "Which team won?"),
+    ("How many adults and children were hurt?", "And the children?", "How many adults and children were hurt?"),
+])
+def test_a_fragment_keeps_the_question_whole_and_names_the_same_thing_once(previous: str, fragment: str,
+                                                                              expected: str):
+    """Not "What did Labour say the Tory plan?", "... in the the ballot?", "Which the team won?"."""
+    assert resolve(fragment, session_after(previous, None)).text == expected

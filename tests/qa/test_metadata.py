@@ -77,6 +77,8 @@ def test_a_question_about_an_article_says_what_it_asks_and_which_article(questio
     "Who wrote the novel Small Island?",  # a book, not the article
     "Who wrote the report?",  # a report the article tells of
     "Who covered the bus strike?",  # the strike, not a story of it
+    "Who covered up the story?",
+    "Who covered the story up?",
     "Who wrote the short story?",
     "Who wrote the Harry Potter stories?",
     "Who wrote the story of the film Ray?",

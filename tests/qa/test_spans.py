@@ -143,6 +143,9 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ("Sales rose, according to press reports in China.", None),  # where the reports are, not who
     ("Growth slowed, according to the Bank of Mexico's figures.", None),  # not "Bank"
     ("Turnout was 61%, according to the county clerk.", None),  # a post, no name
+    ("Sales fell 5%, according to figures released Monday.", None),
+    ("Sales fell, according to a report last May.", None),
+    ("According to police inspector Sofie Berg, the thieves fled.", "Sofie Berg"),
     ("It could mature, said Sun's chief operating officer Jonathan Schwartz.", "Jonathan Schwartz"),  # not "Sun's"
     ('"It is strong," said BIFA founder and director Elliot Grove.', "Elliot Grove"),
     ("Jack Straw, who will hold talks in Beijing on Thursday, said the code works.", "Jack Straw"),
