@@ -329,8 +329,8 @@ def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
     "banana" only names a topic). In a conversation, that word must be one the articles use ("AAAA?" would be
     answered from the conversation's article as a one-word follow-up; on its own, the dense search may still
     find "What is PPP?" where the text says "PPPs"; "When was it floated?" would be read as "When was it?"), or
-    the words must all be question or function words
-    ("Why?", "Who said that?"): the conversation says what they ask about. Out of a conversation, a question that
+    the words must all be question or function words ("Why?", "Who said that?"): the conversation says what they
+    ask about. Out of a conversation, a question that
     names its subject only by a pronoun, with one content word and no name or number ("What did he say?", "What
     did it cost?"), asks nothing either: any "he" who said anything would do (2 of the 10,570 questions of SQuAD
     v1.1 dev are so, "Why did he walk?", none of v2.0 dev or the BBC sets). Else the best sentence would be an

@@ -331,14 +331,14 @@ def _same_head(asked: str, fragment: str) -> tuple[int, int] | None:
     if not ends:
         return None
     start, end = ends[-1].span()
-    before = list(re.finditer(r"\S+", asked[:start]))[-(len(words) - 1):] if len(words) > 1 else []
-    for word in reversed(before):
+    modifiers = list(re.finditer(r"\S+", asked[:start]))[-(len(words) - 1):] if len(words) > 1 else []
+    for word in reversed(modifiers):
         if _NOT_MODIFIER.fullmatch(word.group(0)):
             break
         start = word.start()
     if _DETERMINER.match(fragment) and not _DETERMINER.match(asked, start):  # 'the ballot' for 'the strike ballot'
-        before = re.search(r"(\S+)\s+$", asked[:start])
-        start = before.start(1) if before and _DETERMINER.fullmatch(before.group(0)) else start
+        determiner = re.search(r"(\S+)\s+$", asked[:start])
+        start = determiner.start(1) if determiner and _DETERMINER.fullmatch(determiner.group(0)) else start
     return start, end
 
 

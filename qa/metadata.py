@@ -98,10 +98,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
         (r"(?:where|how)\s+can\s+i\s+(?:read|find|see|get)\s+(?P<rest>.+?)", Field.URL, "original"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?{_URL_NOUN}(?:{_OF}(?P<rest>.+?))?", Field.URL, "article"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:source|{_SOURCE_NOUN})(?:{_OF}(?P<rest>.+?))?", Field.SOURCE, "article"),
-        (rf"(?:which|wich|what)\s+{_SOURCE_NOUN}\s+(?:published|ran|carried|wrote|posted|is|was|did)\s+(?P<rest>.+?)"
-         rf"(?:\s+(?:from|in|on|come\s+from|run\s+in|appear\s+in))?", Field.SOURCE, "article"),
+        (rf"(?:which|wich|what)\s+{_SOURCE_NOUN}(?:\s+(?:published|ran|carried|wrote|posted|is|was|did)\s+"
+         rf"(?P<rest>.+?)(?:\s+(?:from|in|on|come\s+from|run\s+in|appear\s+in))?)?", Field.SOURCE, "article"),
         (r"who\s+(?:published|ran|carried|posted)\s+(?P<rest>.+?)", Field.SOURCE, "article"),
-        (rf"(?:which|wich|what)\s+{_SOURCE_NOUN}(?P<rest>)", Field.SOURCE, "article"),
         (r"is\s+there\s+an?\s+(?:source|link|url|original)\s+(?:for|to|of)\s+(?P<rest>.+?)", Field.URL, "article"),
         (r"where\s+(?:was|is|did)\s+(?P<rest>.+?)\s+(?:first\s+)?(?:published|posted|from|come\s+from|appear|"
          r"run)", Field.SOURCE, "article"),

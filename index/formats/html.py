@@ -89,9 +89,14 @@ def _marked_byline(tree: lxml.html.HtmlElement | None) -> str | None:
         return None
     for element in tree.xpath(_BYLINE_XPATH):
         text = collapse_whitespace(element.text_content())
-        if len(text) <= _BYLINE_CHARS and (name := _byline(text) or (parse_meta_line(text) or (None, None))[0]):
+        if len(text) <= _BYLINE_CHARS and (name := _byline(text) or _meta_byline(text)):
             return name
     return None
+
+
+def _meta_byline(text: str) -> str | None:
+    found = parse_meta_line(text)
+    return found[0] if found else None
 
 
 def _page_furniture(paragraph: str, k: int, title: str, byline: str | None) -> bool:

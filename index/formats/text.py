@@ -358,15 +358,15 @@ def parse_meta_line(line: str) -> tuple[str, str, str | None] | None:
     parts = [part.strip() for part in _META_SEPARATOR.split(line.strip())]
     if not 2 <= len(parts) <= 3:
         return None
-    dated = [k for k, part in enumerate(parts) if parse_date(part)]
-    named = [k for k, part in enumerate(parts) if parse_byline(part)]
-    if len(dated) != 1 or len(named) != 1:
+    dates = [(k, date) for k, part in enumerate(parts) if (date := parse_date(part))]
+    bylines = [(k, byline) for k, part in enumerate(parts) if (byline := parse_byline(part))]
+    if len(dates) != 1 or len(bylines) != 1:
         return None
-    rest = [k for k in range(len(parts)) if k not in (dated[0], named[0])]
-    if rest and (rest[0] != named[0] + 1 or not _is_source(parts[rest[0]])):
+    (dated, date), (named, byline) = dates[0], bylines[0]
+    rest = [k for k in range(len(parts)) if k not in (dated, named)]
+    if rest and (rest[0] != named + 1 or not _is_source(parts[rest[0]])):
         return None
-    byline, date = parse_byline(parts[named[0]]), parse_date(parts[dated[0]])
-    return (byline, date, parts[rest[0]] if rest else None) if byline and date else None
+    return byline, date, parts[rest[0]] if rest else None
 
 
 def parse_byline(line: str) -> str | None:
