@@ -178,8 +178,8 @@ class Answerer:
         index = self.index
         session_id, session = self.sessions.get(session_id) if remember else ("", Session())
         last = session.turns[-1] if session.turns else None
-        after_article = last is not None and last.about_article
-        if asked := metadata_question(question, last.question if last and not after_article else None, after_article):
+        after = last.about_article if last else None
+        if asked := metadata_question(question, last.question if last and not after else None, after):
             return self._about_article(index, asked, question, session_id, session, started, remember)
         resolved = resolve(question, session)
         with self.spare.asking():
@@ -237,7 +237,7 @@ class Answerer:
             last = session.turns[-1].article_id if session.turns else None
             kept = article_id if sure >= self.weights.threshold else last
             self.sessions.record(session, Turn(question, question, kept, answer_text, (), None, (), short,
-                                               about_article=True))
+                                               about_article=asked.field))
         return Answer(found, answer_text, short, round(confidence, 4), citations, session_id,
                       round((time.perf_counter() - started) * 1000, 2))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from index.lexical import terms
 from index.store import IndexReader
 from qa.evidence import ParagraphEvidence
+from qa.metadata import Field
 from qa.names import NOT_NAMES, names_in
 from qa.question import ASKS_WHO, AUXILIARIES, WH_WORDS, Question
 from qa.retrieve import Candidate
@@ -80,7 +81,7 @@ class Turn:
     paragraph_id: int | None = None
     rivals: tuple[str, ...] = ()
     short_answer: str | None = None
-    about_article: bool = False  # a question about the article itself ("Who wrote it?"), answered from its header
+    about_article: Field | None = None  # what a question about the article itself asked ("Who wrote it?": its author)
 
 
 @dataclass

@@ -67,9 +67,11 @@ _END = r"(?:,? ?(?:please|pls|plz))? ?[?.!]* ?$"  # on text with single spaces (
 # (pattern, field, what the rest of the question must name when it names anything: "article", an article ("Who is
 # the author of the novel Small Island?" asks about a book, "Who wrote about the great pestilence?" about the text);
 # "original", an article or its original ("Where can I read the original?"); "after": nothing, and only after a
-# question about the article ("And when?" after "Who wrote the bridge story?")). Before "by", another participle than
+# question about the article ("And when?" after "Who wrote the bridge story?"); "same": an article named by its topic,
+# and only after a question about an article, whose field it asks about again ("And the library one?" after "Who
+# wrote the solar farm article?")). Before "by", another participle than
 # "written" and the like asks about the story: "Who was the painting stolen by?"
-_PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
+_PATTERNS: tuple[tuple[re.Pattern[str], Field | None, str], ...] = tuple(
     (re.compile(pattern + _END, re.IGNORECASE), kind, rest)
     for pattern, kind, rest in (
         (r"who\s+(?:wrote|writes|authored|penned|filed|covered(?!.*\bup\b))\s+(?P<rest>.+?)", Field.AUTHOR,
@@ -95,6 +97,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field, str], ...] = tuple(
          rf"(?:{_OF}(?P<rest>.+?))?", Field.DATE, "article"),
         (r"how\s+old\s+is\s+(?P<rest>.+?)", Field.DATE, "article"),
         (r"(?:and\s+)?when(?P<rest>)", Field.DATE, "after"),
+        (rf"(?P<rest>(?:the|that)\s+(?:.+?\s+)?(?:one|{_NOUN})(?:\s+(?:about|on)\s+.+?)?)", None, "same"),
         (r"(?:where|how)\s+can\s+i\s+(?:read|find|see|get)\s+(?P<rest>.+?)", Field.URL, "original"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?{_URL_NOUN}(?:{_OF}(?P<rest>.+?))?", Field.URL, "article"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:source|{_SOURCE_NOUN})(?:{_OF}(?P<rest>.+?))?", Field.SOURCE, "article"),
@@ -114,6 +117,10 @@ _AROUND_TOPIC = re.compile(rf"{_NOUN}|\b(?:the|this|that|these|those|its|their|i
                            r"concerning|covering|of|in|which|says|said|written|published|up|original|online|full|"
                            r"is|was|by|please|pls|plz|news)\b", re.IGNORECASE)
 
+# A topic that names no article of its own: "the other one", "the first story"
+_VAGUE = re.compile(r"(?:(?:other|another|next|previous|last|first|second|third|same|new|old|latest)\b\s*)*",
+                    re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class MetadataQuestion:
@@ -125,20 +132,23 @@ class MetadataQuestion:
     topic: str = ""
 
 
-def metadata_question(text: str, previous: str | None = None, after_article: bool = False) -> MetadataQuestion | None:
+def metadata_question(text: str, previous: str | None = None, after: Field | None = None) -> MetadataQuestion | None:
     """The question as one about an article's author, date, source or url; None for any other question.
     `previous`: the question before it in the conversation, when that one asked about what an article reports:
     after it, a question pointing at nothing ("Source?") or by a pronoun ("How old is it?") asks about the article
     only in words that say so (`_PLAINLY`: "When was it published?"), and not after a question about a book or a
-    report ("Who wrote it?" after "Which novel won?"). `after_article`: the question before it asked about the
-    article."""
+    report ("Who wrote it?" after "Which novel won?"). `after`: what the question before it asked about an article,
+    if it did; "And the library one?" then asks it of another article."""
     text = " ".join(text.split())  # single spaces: no pattern backtracks over a run of them
     text = text[_FILLER.match(text).end():]  # type: ignore[union-attr]  # the filler may match nothing
     for pattern, kind, needs in _PATTERNS:
         match = pattern.match(text)
-        if match is None or (needs == "after" and not after_article):
+        if match is None or (needs in ("after", "same") and after is None):
             continue
         rest = (match.group("rest") or "").strip()
+        if needs == "same":
+            topic = " ".join(_AROUND_TOPIC.sub(" ", rest).split())
+            return MetadataQuestion(after, Reference.TOPIC, topic) if after and not _VAGUE.fullmatch(topic) else None
         reference = _reference(rest)
         if _SOME.match(rest) or (rest and reference is Reference.TOPIC and not _names_article(rest, needs)):
             return None

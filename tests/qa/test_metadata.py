@@ -122,8 +122,23 @@ def test_after_a_question_about_the_story_it_is_what_the_story_tells_of(question
 
 
 def test_and_when_follows_a_question_about_the_article():
-    assert metadata_question("And when?", after_article=True) == MetadataQuestion(D, BARE)
+    assert metadata_question("And when?", after=A) == MetadataQuestion(D, BARE)
     assert metadata_question("And when?") is None, "on its own it asks nothing"
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("And the library one?", "library"),
+    ("What about the bridge story?", "bridge"),
+    ("And the one about the museum theft?", "museum theft"),
+])
+def test_after_a_question_about_an_article_another_article_named_is_asked_the_same(question, topic):
+    assert metadata_question(question, after=A) == MetadataQuestion(A, TOPIC, topic)
+    assert metadata_question(question) is None, "on its own it names a topic, not a question"
+
+
+@pytest.mark.parametrize("question", ["And the other one?", "And the turnout?", "What about the strike ballot?"])
+def test_a_fragment_naming_no_article_is_not_about_one(question):
+    assert metadata_question(question, after=A) is None
 
 
 def test_after_a_question_about_a_book_it_is_the_book():
@@ -181,6 +196,13 @@ def test_an_article_without_a_header_is_cited_by_its_first_paragraph(tmp_path_fa
     (cited,) = answer.citations
     assert (cited.paragraph_index, cited.start, cited.end) == (0, 0, 0) and cited.text.startswith("Zoomco")
     assert "(scooters, paragraph 0): Zoomco, the Leeds toy maker" in answer_text(answer)
+
+
+def test_the_same_question_of_another_article(two_articles: Answerer):
+    first = two_articles.ask("When was the scooter story published?")
+    assert first.short_answer == "2005-03-03"
+    other = two_articles.ask("And the Arsenal one?", session_id=first.session_id)
+    assert other.found and other.short_answer == "2005-04-09" and other.citations[0].article_id == "football"
 
 
 def test_an_article_is_found_by_its_byline(two_articles: Answerer):
