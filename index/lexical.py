@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import Stemmer
@@ -16,11 +17,19 @@ _TOKEN = re.compile(r"\w+(?:(?:['’]|(?<!\w\w)\.|\.(?=\d))\w+)*", re.UNICODE)
 _INITIALISM = re.compile(r"[^\W\d_](?:\.[^\W\d_])+")
 # Bumped whenever `terms` changes what it gives for some text: an index keeps the terms it was built with
 # (the manifest says which), and its queries match them only once it is rebuilt.
-TERMS_VERSION = 2
+TERMS_VERSION = 3  # 3: accents folded ("café" is "cafe"); 2: initialisms undotted ("U.S." is "us")
 _STOP = frozenset(STOPWORDS_EN)
 # No cache inside the stemmer: `stem` keeps its own, and PyStemmer's (10,000 words, purged when full) makes a
 # word it has not seen cost about three times the stemming itself.
 _stemmer = Stemmer.Stemmer("english", maxCacheSize=0)
+# Letters NFKD does not take apart ("Łukasz", "Øresund", "Straße")
+_PLAIN = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Đ": "D", "đ": "d",
+                        "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th"})
+
+
+def folded(text: str) -> str:
+    """`text` without accents ("Schrödinger" -> "Schrodinger", "Łukasz" -> "Lukasz")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.translate(_PLAIN)) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=65536)
@@ -32,20 +41,22 @@ def _undotted(word: str) -> str:
     return word.replace(".", "") if "." in word and _INITIALISM.fullmatch(word) else word
 
 
+def _plain(word: str) -> str:
+    """A lower-cased word with a plain apostrophe and without accents ("l’été" -> "l'ete")."""
+    return word if word.isascii() else folded(word.replace("’", "'"))
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens (apostrophes inside a word kept, "it's", dots as `_TOKEN` and `_INITIALISM` say)."""
-    if text.isascii():  # lower-casing ASCII keeps every character, so the text can be lowered once
-        lowered = _TOKEN.findall(text.lower())
-    else:
-        lowered = [w.lower() for w in _TOKEN.findall(text)]
-        if "’" in text:
-            lowered = [w.replace("’", "'") for w in lowered]
+    """Lower-cased word tokens without accents (apostrophes inside a word kept, "it's", dots as `_TOKEN` and
+    `_INITIALISM` say)."""
+    # lower-casing ASCII keeps every character, so such a text can be lowered once
+    lowered = _TOKEN.findall(text.lower()) if text.isascii() else [_plain(w.lower()) for w in _TOKEN.findall(text)]
     return [_undotted(w) for w in lowered] if "." in text else lowered
 
 
 def word_spans(text: str) -> list[tuple[int, int, str]]:
     """Each word of `text` as `words` gives it, with where it starts and ends."""
-    return [(m.start(), m.end(), _undotted(m.group().lower().replace("’", "'"))) for m in _TOKEN.finditer(text)]
+    return [(m.start(), m.end(), _undotted(_plain(m.group().lower()))) for m in _TOKEN.finditer(text)]
 
 
 def terms(text: str) -> list[str]:

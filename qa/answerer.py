@@ -87,7 +87,8 @@ class LoadedIndex:
         reader = IndexReader(index_dir)
         if reader.manifest.terms_version < TERMS_VERSION:
             log.warning("the index in %s was built by an older version, which split words differently ('U.S.' "
-                        "is not 'US' there): rebuild it with `qa index build` to match them", index_dir)
+                        "is not 'US' there, or 'café' 'cafe'): rebuild it with `qa index build` to match them",
+                        index_dir)
         graph = (passage_graph(reader.directory) or int8_graph(reader.directory, int8_cache)) if int8_cache else None
         try:
             encoder = Encoder(reader.directory, threads=1, graph=graph)

@@ -5,10 +5,9 @@ answered from the Harbor Bridge story)."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
-from index.lexical import terms
+from index.lexical import folded, terms
 from qa.spans import MONTH_ABBREVIATION, WEEKDAY
 
 # A capitalised word or run of them, not opening the question or a sentence in it ("the Golden Gate Bridge",
@@ -28,19 +27,11 @@ _NATIONS = frozenset("american british english scottish welsh irish french germa
                      "mexican swiss swedish norwegian danish finnish polish greek turkish israeli iranian iraqi "
                      "arab america britain holland".split())
 _CAPITAL = re.compile(r"\b[A-Z]")
-# Letters NFKD does not take apart ("Łukasz", "Øresund", "Straße")
-_PLAIN = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Đ": "D", "đ": "d",
-                        "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th"})
-
-
-def folded(text: str) -> str:
-    """`text` without accents ("Schrödinger" -> "Schrodinger", "Łukasz" -> "Lukasz")."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.translate(_PLAIN)) if not unicodedata.combining(c))
 
 
 def article_terms(texts: Iterable[str]) -> frozenset[str]:
-    """The terms of an article's title and paragraphs, accents aside, for `absent_names`."""
-    return frozenset(t for text in texts for t in terms(folded(text)))
+    """The terms of an article's title and paragraphs (accents aside, as all terms), for `absent_names`."""
+    return frozenset(t for text in texts for t in terms(text))
 
 
 def names_in(text: str) -> list[re.Match[str]]:

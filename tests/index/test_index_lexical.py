@@ -42,3 +42,14 @@ def test_word_spans_give_initials_as_words_does_and_their_dotted_place():
     text = "the U.S. economy"
     assert [w for _, _, w in word_spans(text)] == words(text) == ["the", "us", "economy"]
     assert [text[a:b] for a, b, _ in word_spans(text)] == ["the", "U.S", "economy"]
+
+
+@pytest.mark.parametrize("accented, plain", [("the café", "the cafe"), ("Pelé", "Pele"), ("São Paulo", "Sao Paulo"),
+                                             ("Zürich", "Zurich"), ("Łukasz", "Lukasz"), ("Straße", "Strasse")])
+def test_accents_aside_a_word_is_the_same_word(accented: str, plain: str):
+    assert terms(accented) == terms(plain) != []
+
+
+def test_word_spans_give_a_folded_word_where_its_accented_text_stands():
+    text = "at Café Nero’s"
+    assert [(text[a:b], w) for a, b, w in word_spans(text)] == [("at", "at"), ("Café", "cafe"), ("Nero’s", "nero's")]

@@ -361,3 +361,12 @@ def test_a_question_naming_its_subject_only_by_a_pronoun_is_answered_only_in_a_c
     followup = two_articles.ask("How many did it recall?", session_id=first.session_id)
     assert followup.found and "40,000" in followup.answer
     assert two_articles.ask("How many scooters did Zoomco recall?").found, "a name says who"
+
+
+def test_a_word_typed_without_its_accent_finds_the_accented_one(tmp_path_factory: pytest.TempPathFactory):
+    cafe = ("Café Sirocco raises hospice funds\n\nCafé Sirocco in Otley raised £12,000 for St Gemma's hospice with "
+            "a week of charity breakfasts, its owner José Ibáñez said.\n\nThe café plans another week in spring.")
+    answerer = answerer_over(tmp_path_factory, {"cafe": cafe, "football": FOOTBALL})
+    assert answerer.index.lexicon.knows("cafe") and answerer.index.lexicon.knows("ibanez")
+    answer = answerer.ask("How much did Cafe Sirocco raise for the hospice, according to Jose Ibanez?")
+    assert answer.found and answer.short_answer == "£12,000" and answer.citations[0].article_id == "cafe"
