@@ -218,6 +218,10 @@ _TITLED = rf"(?:{_TITLE_WORD})?[A-Z][\w'’\-]+(?:\s(?:de\s|van\s|von\s)?[A-Z][\
 _ROLE = (r"(?:executive|officer|president|director|minister|secretary|spokes(?:man|woman|person)|chair(?:man|woman)?|"
          r"head|chief|manager|coach|analyst|economist|leader|boss|founder|editor|correspondent|captain|governor|"
          r"mayor|commissioner|advis[eo]r|lawyer|professor|researcher|official|partner|owner|producer|striker|star)")
+# Who else may be the source of a statement, unnamed: "the county clerk", "police", "officials"
+_AGENT = (rf"(?:(?:{_ROLE}|clerk|official|investigator|prosecutor|organi[sz]er|source|resident|doctor|expert|"
+          r"engineer|inspector|auditor|regulator|scientist|judge)s?|police|authorit(?:y|ies)|witness(?:es)?|"
+          r"spokes(?:men|women|people))")
 # Verbs that report speech: "said Tim Osborne", "Mr Blair told MPs" (and `qa.conversation`'s attribution test).
 SAYS = (r"(?:said|says|told|tells|added|adds|warned|warns|argued|argues|claimed|claims|insisted|insists|explained|"
         r"wrote|writes|stated|commented|announced)")
@@ -252,6 +256,8 @@ _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "M
     # "according to Tass news agency", "according to police inspector Sofie Berg", "according to the Financial Times"
     re.compile(rf"\b[Aa]ccording to\s+{_NOT_SPEAKER}({_TITLED})"),
     re.compile(rf"\b[Aa]ccording to\s+(?:(?:the|a)\s+)?{_ROLE_WORDS}{_NOT_SPEAKER}({_TITLED}){_CLAUSE_END}"),
+    # "according to the county clerk", "according to police": a post or a body, when no name is given
+    re.compile(rf"\b[Aa]ccording to\s+((?:(?:the|a|an)\s+)?{_ROLE_WORDS}{_AGENT}){_CLAUSE_END}"),
     re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED})\s+{SAYS}\b"),
     # "Mr Aitken, who lives in Cleveland, said": the name before the clause
     re.compile(rf"{_NOT_AN_OBJECT}({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),

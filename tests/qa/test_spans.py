@@ -142,7 +142,11 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ("Gazprom made no bid, according to Tass news agency.", "Tass"),
     ("Sales rose, according to press reports in China.", None),  # where the reports are, not who
     ("Growth slowed, according to the Bank of Mexico's figures.", None),  # not "Bank"
-    ("Turnout was 61%, according to the county clerk.", None),  # a post, no name
+    ("Turnout was 61%, according to the county clerk.", "county clerk"),  # a post, no name
+    ("Two men were held, according to police.", "police"),
+    ("It will reopen in May, according to a senior city engineer.", "senior city engineer"),
+    ("Sales fell, according to the clerk's figures.", None),  # the figures'
+    ("Sales fell, according to officials in Ohio.", None),  # `_CLAUSE_END`: not cut from a longer phrase
     ("Sales fell 5%, according to figures released Monday.", None),
     ("Sales fell, according to a report last May.", None),
     ("According to police inspector Sofie Berg, the thieves fled.", "Sofie Berg"),
