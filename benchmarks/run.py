@@ -236,7 +236,7 @@ class Run:
             return directory
         flags = ["--int8"] if name.endswith(INT8) else []
         cmd = [QA, "index", "build", *self.corpus(name), *flags, "--index-dir", directory]
-        print(f"  building {directory.relative_to(REPO)}: {shown(cmd)}", file=sys.stderr)
+        print(f"  building {shown([directory])}: {shown(cmd)}", file=sys.stderr)
         out, _, seconds = call(cmd, timeout=3600)
         self.adopt(name, directory, cmd, seconds, out)
         return directory
