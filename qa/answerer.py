@@ -26,6 +26,7 @@ from qa.conversation import (
     attribution,
     context_first,
     focus_of,
+    recall,
     resolve,
     rivals_of,
     staying,
@@ -36,12 +37,12 @@ from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import CASCADE, Cascade, Extraction, extract, rank_paragraphs
 from qa.metadata import HEADER, Header, MetadataQuestion, Reference, metadata_question
 from qa.names import absent_names, article_terms
-from qa.question import Question
+from qa.question import AnswerType, Question
 from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
 from qa.settings import Settings
-from qa.spans import PRONOUN_SAYS, speaker_span, subject_span
+from qa.spans import PRONOUN_SAYS, speaker_span, subject_span, typed_spans
 from qa.spare import Spare
 from qa.types import Answer, Citation
 
@@ -280,10 +281,18 @@ class Answerer:
         said that?", from the sentences that say whose words the last answer were (`_with_speaker`); none when no
         sentence in or around the last answer names a speaker (or there was no last answer): the article states it
         itself, and the speaker of another quotation would be a confident wrong answer. A question that says more
-        ("Who said that about shoppers?") is then answered as any other."""
+        ("Who said that about shoppers?") is then answered as any other. A bare question ("Why?", "For how long?")
+        is answered from the last answer's sentences when the answer read there is confident enough, else as any
+        other."""
         said = attribution(ranked, resolved)
         if resolved.attributed is not None and said is None and asks_only_the_source(resolved.text):
             return None
+        if (recalled := recall(ranked, resolved)) is not None:
+            extraction = extract(ranked, query, self.weights, self.reader, among=[recalled[0]], spare=self.spare,
+                                 cascade=self.cascade, sentences=recalled[1])
+            if extraction and _read_in_it(extraction, query.question) \
+                    and self.weights.confidence.probability(extraction.features) >= self.weights.threshold:
+                return extraction
         extraction = extract(ranked, query, self.weights, self.reader, among=[said[0]] if said else staying(ranked),
                              spare=self.spare, avoid=resolved.not_answers, cascade=self.cascade,
                              mentions=resolved.mentions, sentences=said[1] if said else None)
@@ -322,6 +331,19 @@ def _with_speaker(extraction: Extraction) -> Extraction:
             start = prior.start
     short = named or (None, None)
     return replace(extraction, start=start, short_start=short[0], short_end=short[1])
+
+
+def _read_in_it(extraction: Extraction, question: Question) -> bool:
+    """Whether the answer a bare question ("How old?") reads in the last answer's sentences is one: a short answer
+    at most half as long as they are, and of the kind asked when one is ("How old?": an age, not "Tom Hadley")."""
+    if extraction.short_start is None or extraction.short_end is None:
+        return False
+    sentence = extraction.paragraph.text[extraction.start:extraction.end]
+    start, end = extraction.short_start - extraction.start, extraction.short_end - extraction.start
+    if (end - start) * 2 > len(sentence):
+        return False
+    return question.answer_type is AnswerType.OTHER \
+        or any(s.start < end and start < s.end for s in typed_spans(sentence, question))
 
 
 def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:

@@ -66,6 +66,10 @@ _DETERMINER = re.compile(r"(?:the|a|an|this|that|these|those|its|their|his|her)\
 # "Who said that?": asks who is the source of the last answer, which the sentences around it say.
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
                         r"\s+(?:that|this|it|so)(?P<more>(?:\s+\w+){0,2})[\s?.!]*$", re.IGNORECASE)
+# A question of question words only, which asks about the last answer: "Why?", "When?", "For how long?", "And how
+# many?"
+_BARE = re.compile(rf"\s*(?:(?:and|so|but)\s+)?(?:(?:for|since|until|from|by|to|in)\s+)?(?:{WH_WORDS})"
+                   r"(?:\s+(?:long|much|many|old|often|far|soon|big|large))?(?:\s+exactly)?[\s?.!]*$", re.IGNORECASE)
 _ATTRIBUTION = re.compile(rf"\b(?:{SAYS}|according to)\b", re.IGNORECASE)
 
 
@@ -99,7 +103,8 @@ class Resolved:
     must hold (the year it asks about, "And in 2003?", else its names', "What about China?", else its words'): the
     sentence that answered for another year or place is no answer for this one;
     `attributed`: the last answer, whose source "Who said that?" asks for (see `attribution`; "" when the last
-    question was not answered)."""
+    question was not answered); `recalled`: the last answer, which a bare question ("Why?", "For how long?") asks
+    about first (see `recall`)."""
 
     text: str
     extra_terms: tuple[str, ...] = ()
@@ -111,6 +116,7 @@ class Resolved:
     not_answers: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
     attributed: str | None = None
+    recalled: str | None = None
 
     @property
     def encoded(self) -> str:
@@ -181,6 +187,9 @@ def resolve(question: str, session: Session) -> Resolved:
     if (said := _SAID_THAT.match(question)) and (last.answer or not said.group("more")):
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
                         attributed=last.answer if last.paragraph_id is not None and last.answer else "")
+    if _BARE.match(question) and last.answer:
+        return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
+                        recalled=last.answer)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
                         not_answers=before)
@@ -370,18 +379,37 @@ def asks_only_the_source(question: str) -> bool:
     return bool(said) and not said.group("more")
 
 
+def recall(ranked: list[ParagraphEvidence], resolved: Resolved) -> tuple[ParagraphEvidence, frozenset[int]] | None:
+    """For a bare question ("Why?", "When?"): the paragraph of the last answer and that answer's sentences, where
+    it is looked for first ("For how long?" after "Bus drivers have voted to strike for 10 days starting February
+    17, ..."); None when the last answer is not in the ranking."""
+    if not resolved.recalled:
+        return None
+    found = _answer_sentences(ranked, resolved.context_paragraph, resolved.recalled)
+    return (found[0], frozenset(found[1])) if found else None
+
+
+def _answer_sentences(ranked: list[ParagraphEvidence], paragraph_id: int | None,
+                      answer: str) -> tuple[ParagraphEvidence, list[int]] | None:
+    """The paragraph `paragraph_id` in the ranking and which of its sentences `answer` spans."""
+    paragraph = next((p for p in ranked if p.paragraph_id == paragraph_id), None)
+    if paragraph is None or (at := paragraph.text.find(answer)) < 0:
+        return None
+    end = at + len(answer)
+    own = [k for k, s in enumerate(paragraph.sentences) if s.start < end and s.end > at]
+    return (paragraph, own) if own else None
+
+
 def attribution(ranked: list[ParagraphEvidence], resolved: Resolved) -> tuple[ParagraphEvidence, frozenset[int]] | None:
     """For "Who said that?": the paragraph of the last answer and the sentences that say whose words it was: the
     answer's own sentences if they name a speaker ("said Tim Osborne", "he said", "according to"), else the one
     after it, else the one before; None when none of them does (a bare "Who said that?" is then declined,
     any other question answered as any other)."""
-    paragraph = next((p for p in ranked if p.paragraph_id == resolved.context_paragraph), None)
-    if paragraph is None or not resolved.attributed or (at := paragraph.text.find(resolved.attributed)) < 0:
+    found = _answer_sentences(ranked, resolved.context_paragraph, resolved.attributed) \
+        if resolved.attributed else None
+    if found is None:
         return None
-    end = at + len(resolved.attributed)
-    own = [k for k, s in enumerate(paragraph.sentences) if s.start < end and s.end > at]
-    if not own:
-        return None
+    paragraph, own = found
     for group in (own, [own[-1] + 1], [own[0] - 1]):
         saying = frozenset(k for k in group if 0 <= k < len(paragraph.sentences)
                            and _ATTRIBUTION.search(paragraph.text, paragraph.sentences[k].start,

@@ -102,6 +102,16 @@ def test_a_full_question_after_and_is_a_followup_but_not_a_fragment():
     assert resolved.followup and resolved.text == "And who bought it in 1975?"
 
 
+@pytest.mark.parametrize(("question", "bare"), [
+    ("Why?", True), ("For how long?", True), ("and when?", True), ("How many exactly?", True),
+    ("Why did it close?", False), ("When was the plant built?", False), ("Who said that?", False),
+])
+def test_a_bare_question_asks_about_the_last_answer(question: str, bare: bool):
+    resolved = resolve(question, session_after("Which plant is Northfield Steel closing?"))
+    assert resolved.recalled == ("answer" if bare else None)
+    assert resolved.context_article == "a/1"
+
+
 def test_a_question_that_does_not_read_as_a_followup_is_left_to_the_evidence():
     resolved = resolve("Who won the Australian Open final?", session_after("Which company recalled scooters?"))
     assert not resolved.followup
@@ -136,6 +146,24 @@ def test_a_followup_that_asks_nothing_keeps_the_conversations_article(news: Answ
     assert not declined.found and declined.confidence == 0.0
     founder = news.ask("Who is its founder?", session_id=first.session_id)
     assert founder.found and cited(founder) == ("bakery", 2)
+
+
+def test_a_bare_question_is_answered_from_the_last_answer_when_it_says_what_is_asked(
+        tmp_path_factory: pytest.TempPathFactory):
+    """"For how long?" and "When?" ask about the strike the last answer told of: its sentence says both. "How old?"
+    finds no age there, and no name is read as one."""
+    strike = ("Bus drivers to strike\n\nBus drivers in Northport have voted to strike for 10 days starting February "
+              "17, their union said, in a dispute over pay and rest breaks.\n\nThe operator said the union's "
+              "demands would cost 4m pounds a year.\n\nTalks are set to resume on Thursday.\n")
+    answerer = answerer_over(tmp_path_factory, {"strike": strike, "steel": STEEL})
+    first = answerer.ask("Are Northport bus drivers going on strike?")
+    assert cited(first) == ("strike", 0)
+    for question, short in (("For how long?", "10 days"), ("When?", "February 17"),
+                            ("Why?", "in a dispute over pay and rest breaks")):
+        asked = answerer.ask(question, session_id=first.session_id)
+        assert asked.found and asked.short_answer == short and cited(asked) == ("strike", 0), question
+    age = answerer.ask("How old?", session_id=first.session_id)
+    assert not (age.found and age.short_answer and not any(c.isdigit() for c in age.short_answer))
 
 
 def test_a_change_of_topic_goes_where_its_own_words_lead(news: Answerer):
