@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from qa.answerer import SPEAKER_CONFIDENCE, Answerer, _with_speaker
+from qa.answerer import SPEAKER_CONFIDENCE, Answerer, _who_said, _with_speaker
 from qa.conversation import Resolved, Session, SessionStore, Turn, attribution, focus_of, resolve
 from qa.evidence import ParagraphEvidence, SentenceEvidence
 from qa.extract import Extraction
@@ -220,6 +220,25 @@ def test_who_said_that_names_the_speaker_and_takes_in_the_sentence_naming_he_or_
     short = paragraph[said.short_start:said.short_end] if said.short_start is not None else None
     assert (paragraph[said.start:said.end].strip(), short) == (answer, speaker)
     assert said.floor == (SPEAKER_CONFIDENCE if speaker == "Moira Kerr" else 0.0)  # only a speaker its sentence names
+
+
+@pytest.mark.parametrize(("paragraph", "short", "speaker"), [
+    ('Sarah Dunmore runs a bakery. "Footfall is the lifeblood of this street," she said.', "she", "Sarah Dunmore"),
+    ('"The alternative is cutting the bus that 2,000 people use," Kane said.', "2,000 people", "Kane"),
+    ('Bell conceded. "The people have spoken," he said.', "people", None),  # "she" or "he" is no answer
+    ('"The players were brave and they deserved it."', "deserved it", "deserved it"),  # says no speaker: kept
+])
+def test_who_said_something_is_answered_with_the_speaker_the_sentence_names(
+        paragraph: str, short: str, speaker: str | None):
+    """"Who said footfall is the lifeblood ...?" was answered "she" at 0.94: the reader's span is replaced by the
+    speaker, and the confidence (no floor: the sentence was found, not given) stays."""
+    sentences = [SentenceEvidence(m.start(), m.end(), []) for m in re.finditer(r'[^.]+\.(?:"[^"]*")?', paragraph)]
+    last = sentences[-1]
+    at = paragraph.index(short)
+    evidence = ParagraphEvidence(1, "a", 0, "A", None, paragraph, sentences=sentences)
+    said = _who_said(Extraction(evidence, last.start, last.end, at, at + len(short), {}))
+    found = paragraph[said.short_start:said.short_end] if said.short_start is not None else None
+    assert found == speaker and said.floor == 0.0
 
 
 SAYING = """Ferry returns to Inchmore
