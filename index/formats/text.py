@@ -26,6 +26,11 @@ _RELATED = re.compile(r"^\*\*\s*(?:related|read more|see also)[^*]*\*\*", re.IGN
 # (or "**AP Photo/Evan Vucci**"), not "**TCP/IP networking**"
 _CAPTION_CREDIT = re.compile(r"\*\*(?:[^*a-z]{2,80}|[A-Z][A-Za-z .&-]{1,30}\s?/\s?"
                              r"[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,3})\*\*\s*$")
+# A photo caption or credit in words: "Photo: Fallen trees blocked the A470.", "Image: Getty Images", "... (Credit:
+# Gwen Hughes)", "... Photograph: Gwen Hughes/PA"
+_CAPTION = re.compile(r"^(?:photo|image|picture|photograph|caption|illustration)s?\s*:\s|"
+                      r"\((?:photo|image|picture)?\s*credits?\s*:[^()]{1,80}\)$|"
+                      r"\b(?:photograph|photo|picture|image)s?:\s*[^.:!?\"”]{1,60}/\s*[^.:!?\"”]{1,30}$", re.IGNORECASE)
 # A horizontal rule or a setext heading's underline: "* * *", "___", "=====", "---"
 _RULE = re.compile(r"^(?:=+|(?:[-*_]\s*){3,})$")
 _UNDERLINE = re.compile(r"^(?:=+|-+)$")
@@ -67,6 +72,8 @@ _SHARE = re.compile(rf"^{_SHARE_BUTTON}(?:(?:\s*+[|·•,/]\s*+|\s++){_SHARE_BUT
 _HAS_DIGIT = re.compile(r"\d")
 _META_SEPARATOR = re.compile(r"\s+[|·•]\s+")
 _SOURCE_CHARS = 80
+_NAME_LINE = re.compile(r"^[A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’\-]+\.?|and|de|van|von))+$")
+_NAME_WORDS = 6
 _NOT_SOURCE = re.compile(r"\d|@|\b(?:writer|editor|correspondent|reporter|columnist|staff|contributor|producer|"
                          r"twitter|facebook|linkedin|instagram|e-?mail|print|share|follow|read)\b", re.IGNORECASE)
 _PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
@@ -287,6 +294,8 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
         if not meta.body and (both := parse_meta_line(clean_inline(line))):
             meta.byline, meta.date, meta.source = meta.byline or both[0], meta.date or both[1], meta.source or both[2]
             continue
+        if _CAPTION.search(line):
+            continue
         if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line) or _RULE.match(line) \
                 or _SHARE.match(line):
             continue
@@ -304,8 +313,18 @@ def _metadata_lines_apart(blocks: list[str]) -> Iterator[str]:
         lines = block.split("\n")
         if len(lines) > 1 and all(_is_metadata(clean_inline(line)) for line in lines):
             yield from lines
+        elif len(lines) == 2 and (named := _name_over_date(*(clean_inline(line) for line in lines))):
+            yield from named
         else:
             yield block
+
+
+def _name_over_date(first: str, second: str) -> tuple[str, str] | None:
+    """A name alone on a line over a date ("Owen Pritchard" over "Tuesday 3 December 2024"), as a byline line and
+    the date line; None for any other pair of lines."""
+    if _NAME_LINE.match(first) and len(first.split()) <= _NAME_WORDS and parse_date(second):
+        return f"By {first}", second
+    return None
 
 
 def _is_metadata(line: str) -> bool:
@@ -351,20 +370,24 @@ def _is_source(text: str) -> bool:
         and not _META_SEPARATOR.search(text)
 
 
-def parse_meta_line(line: str) -> tuple[str, str, str | None] | None:
-    """(byline, date, source) of a line of a byline and a date, in either order, set apart by bars or dots, the
-    byline maybe followed by its source ("Published 2 November 2023 · By Amara Nwosu | Northport Herald"); None for
-    any other line."""
+def parse_meta_line(line: str) -> tuple[str | None, str, str | None] | None:
+    """(byline, date, source) of a line of a date and a byline or a source or both, in either order, set apart by
+    bars or dots, the source after the byline or, without one, beside the date ("Published 2 November 2023 · By
+    Amara Nwosu | Northport Herald", "Published 3 Dec 2024 · Northport Herald"); None for any other line."""
     parts = [part.strip() for part in _META_SEPARATOR.split(line.strip())]
     if not 2 <= len(parts) <= 3:
         return None
     dates = [(k, date) for k, part in enumerate(parts) if (date := parse_date(part))]
     bylines = [(k, byline) for k, part in enumerate(parts) if (byline := parse_byline(part))]
-    if len(dates) != 1 or len(bylines) != 1:
+    if len(dates) != 1 or len(bylines) > 1:
         return None
-    (dated, date), (named, byline) = dates[0], bylines[0]
+    dated, date = dates[0]
+    named, byline = bylines[0] if bylines else (None, None)
     rest = [k for k in range(len(parts)) if k not in (dated, named)]
-    if rest and (rest[0] != named + 1 or not _is_source(parts[rest[0]])):
+    if len(rest) > 1 or (named is None and not rest):
+        return None
+    if rest and (not _is_source(parts[rest[0]]) or (rest[0] != named + 1 if named is not None
+                                                     else abs(rest[0] - dated) != 1)):
         return None
     return byline, date, parts[rest[0]] if rest else None
 

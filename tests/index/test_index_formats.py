@@ -580,6 +580,38 @@ def test_byline_and_date_lines_are_metadata_without_a_blank_line_or_after_share_
                                                                   ("Drivers will strike.",))
 
 
+@pytest.mark.parametrize(("top", "source"), [
+    ("By Owen Pritchard\nPublished 3 Dec 2024 · Northport Herald", "Northport Herald"),  # a date and its source
+    ("By Owen Pritchard\n\nPublished 3 Dec 2024 · Northport Herald", "Northport Herald"),
+    ("Published 3 Dec 2024 · Northport Herald\nBy Owen Pritchard", "Northport Herald"),
+    ("Owen Pritchard\nTuesday 3 December 2024", None),  # a name alone over a date
+])
+def test_a_byline_over_a_date_line_in_any_order_gives_both(tmp_path: Path, top: str, source: str | None) -> None:
+    """The byline was read as "Owen Pritchard Published 3 Dec 2024", or both lines as body text."""
+    article = parse_one(write(tmp_path / "a.md", f"# Storm Ingrid\n\n{top}\n\nThe storm hit Wales.\n"))
+    assert (article.byline, article.date, article.source, article.paragraphs) == (
+        "Owen Pritchard", "2024-12-03", source, ("The storm hit Wales.",))
+
+
+@pytest.mark.parametrize("lines", [
+    "Owen Pritchard was there\n3 December 2024",  # a sentence, not a name
+    "Storm Ingrid\nNorthport Herald · Wales",  # no date
+])
+def test_lines_that_are_no_byline_and_date_stay_body_text(tmp_path: Path, lines: str) -> None:
+    article = parse_one(write(tmp_path / "a.md", f"# Storm Ingrid\n\n{lines}\n\nThe storm hit Wales.\n"))
+    assert article.byline is None and len(article.paragraphs) == 2
+
+
+@pytest.mark.parametrize("caption", [
+    "Photo: Fallen trees blocked the A470. (Credit: Gwen Hughes)", "Image: Getty Images",
+    "Fallen trees blocked the A470 near Betws-y-Coed. Photograph: Gwen Hughes/PA",
+    "Fallen trees blocked the A470. (Photo credit: Gwen Hughes)",
+])
+def test_a_photo_caption_in_words_is_not_body_text(tmp_path: Path, caption: str) -> None:
+    article = parse_one(write(tmp_path / "a.md", f"# Storm Ingrid\n\n{caption}\n\nThe storm hit Wales.\n"))
+    assert article.paragraphs == ("The storm hit Wales.",)
+
+
 @pytest.mark.parametrize(("line", "byline", "source"), [
     ("By Elena Sokolova | Northport Herald via Regional Wire | 3 Feb 2025", "Elena Sokolova",
      "Northport Herald via Regional Wire"),
