@@ -32,10 +32,14 @@ class Reference(StrEnum):
     BARE = "bare"
 
 
-# What a question calls an article ("the solar farm article", "this story", "the piece about ..."), not "post-war",
+# What a question calls an article ("the solar farm article", "this story", "the piece about ...", "the obituary", "the
+# match report"), not "post-war",
 # "a short story", "the story of the film", "the news conference"
-_NOUN = (r"(?<![\w\-])(?<!short\s)(?:news\s+(?:article|story|item|piece|report)|article|artcle|artical|articel|"
-         r"story|piece|post|write-?up|column|live\s?blog|blog\s?post|blog|news(?=\s*$|\s+(?:about|on)\s))(?![\w\-])(?!\s+of\b)")
+_GENERIC = (r"news\s+(?:article|story|item|piece|report)|article|artcle|artical|articel|story|piece|post|write-?up|"
+            r"column|live\s?blog|blog\s?post|blog|news(?=\s*$|\s+(?:about|on)\s)")
+# Kinds of article, which may tell which one is meant ("the obituary" of a folder with one): words of its topic
+_KIND = r"obituary|obit|match\s+report|editorial|op-?ed|opinion\s+piece"
+_NOUN = rf"(?<![\w\-])(?<!short\s)(?:{_GENERIC}|{_KIND})(?![\w\-])(?!\s+of\b)"
 _NAMES_ARTICLE = re.compile(rf"{_NOUN}|^\s*this(?:\s+one)?\s*$", re.IGNORECASE)
 _PRONOUN = re.compile(r"^\s*(?:it|that(?:\s+one)?)\s*$", re.IGNORECASE)
 _ORIGINAL = re.compile(r"\b(?:original|online|full\s+(?:text|version|story|article))\b", re.IGNORECASE)
@@ -113,9 +117,10 @@ _YEAR = re.compile(rf"(?<![0-9]){YEAR}(?![0-9])")
 # "an article about Tesla" is one the text tells of, not the one it is
 _SOME = re.compile(r"\s*an?\s", re.IGNORECASE)
 # The words around an article's topic in the rest: "the", "this", the noun, "about", "on", "pls" ...
-_AROUND_TOPIC = re.compile(rf"{_NOUN}|\b(?:the|this|that|these|those|its|their|it|one|about|on|regarding|"
-                           r"concerning|covering|of|in|which|says|said|written|published|up|original|online|full|"
-                           r"is|was|by|please|pls|plz|news)\b", re.IGNORECASE)
+_AROUND_TOPIC = re.compile(rf"(?<![\w\-])(?:{_GENERIC}|(?<=match\s)report|(?<=opinion\s)piece)(?![\w\-])|"
+                           r"\b(?:the|this|that|these|those|its|their|it|one|about|on|regarding|concerning|covering|of|"
+                           r"in|which|says|said|written|published|up|original|online|full|is|was|by|please|pls|plz|"
+                           r"news)\b", re.IGNORECASE)
 
 # A topic that names no article of its own: "the other one", "the first story"
 _VAGUE = re.compile(r"(?:(?:other|another|next|previous|last|first|second|third|same|new|old|latest)\b\s*)*",

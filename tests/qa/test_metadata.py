@@ -127,6 +127,18 @@ def test_and_when_follows_a_question_about_the_article():
 
 
 @pytest.mark.parametrize(("question", "topic"), [
+    ("Who wrote the obituary?", "obituary"), ("When was the Margaret Hollis obituary published?",
+                                              "Margaret Hollis obituary"),
+    ("Who wrote the match report?", "match"), ("Who wrote the editorial on parking?", "editorial parking"),
+])
+def test_a_kind_of_article_is_a_word_of_its_topic(question: str, topic: str):
+    """"The obituary" tells which article is meant as "the solar farm article" does (it was declined as "this
+    article" of no conversation); "report" alone is a report the article tells of."""
+    asked = metadata_question(question)
+    assert asked is not None and (asked.reference, asked.topic) == (TOPIC, topic)
+
+
+@pytest.mark.parametrize(("question", "topic"), [
     ("And the library one?", "library"),
     ("What about the bridge story?", "bridge"),
     ("And the one about the museum theft?", "museum theft"),
