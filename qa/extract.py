@@ -64,6 +64,14 @@ _TIME = re.compile(
     r"end|start|dawn|dusk)\b", re.IGNORECASE)
 
 
+# "How long" something takes, lasts or went on, and the units its answer is told in
+_ASKS_DURATION = re.compile(r"\b(?:for\s+how\s+long|how\s+long\b(?=.*\b(?:take|takes|took|taken|last|lasts|lasted|"
+                            r"spend|spent|stay|stayed|wait|waited|serve|served|sentenced|jailed|remain|remained|"
+                            r"orbit|orbits|run|ran|continue|continued)\b))", re.IGNORECASE)
+_DURATION = re.compile(r"\b(?:seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|years?|"
+                       r"decades?|centur(?:y|ies)|seasons?|terms?|lifetimes?|ages|life|overnight)\b", re.IGNORECASE)
+
+
 # A sentence that asks rather than answers: a question ("So what went wrong?"; 1 of SQuAD v1.1 dev's 10,570 answers
 # is in one), or a subheading in question form ("Who is paying").
 _QUESTION = re.compile(rf"[^\n]*\?[\s\"'”’)]*$|(?i:{WH_WORDS})\b[^.!:;\n]*$")
@@ -255,9 +263,13 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
 
 
 def _holds_what_is_asked(question: Question) -> re.Pattern[str]:
-    """What a short answer must hold: a letter for "who" (a name), a word of time for "when", else a word."""
+    """What a short answer must hold: a letter for "who" (a name), a word of time for "when", a unit of time for
+    "how long" something takes or lasts ("How long does TOI-5521b take to orbit its star?" is not "1.8", of "1.8
+    times the radius of Earth ... every 11 days"), else a word."""
     if ASKS_WHO.match(question.text):
         return _LETTER
+    if _ASKS_DURATION.search(question.text):
+        return _DURATION
     return _TIME if ASKS_WHEN.match(question.text) else _WORD
 
 

@@ -150,6 +150,20 @@ def test_a_question_opening_with_when_is_answered_with_a_time(answerer: Answerer
     assert short == ((read.start, read.end) if answered else None)
 
 
+@pytest.mark.parametrize(("question", "span", "answered"), [
+    ("How long does TOI-5521b take to orbit its star?", "1.8", False),
+    ("How long does TOI-5521b take to orbit its star?", "every 11 days", True),
+    ("For how long?", "1.8", False),
+    ("How long is TOI-5521b compared with Earth?", "1.8", True),  # not how long it takes
+])
+def test_how_long_something_takes_is_answered_with_a_unit_of_time(answerer: Answerer, question: str, span: str,
+                                                                  answered: bool) -> None:
+    text = "TOI-5521b is about 1.8 times the radius of Earth and completes an orbit every 11 days."
+    read = ReaderResult(text.index(span), text.index(span) + len(span), 0.9, 0.9, (0.0, 0.0))
+    short = _short_span(text, 0, len(text), read, answerer.reader, Question.parse(question), (), 0.0)
+    assert short == ((read.start, read.end) if answered else None)
+
+
 SONY = """Sony unveils its new games console
 
 Sony has shown its new console to developers in Los Angeles ahead of its launch next spring.
