@@ -26,11 +26,13 @@ _RELATED = re.compile(r"^\*\*\s*(?:related|read more|see also)[^*]*\*\*", re.IGN
 # (or "**AP Photo/Evan Vucci**"), not "**TCP/IP networking**"
 _CAPTION_CREDIT = re.compile(r"\*\*(?:[^*a-z]{2,80}|[A-Z][A-Za-z .&-]{1,30}\s?/\s?"
                              r"[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,3})\*\*\s*$")
-# A photo caption or credit in words: "Photo: Fallen trees blocked the A470.", "Image: Getty Images", "... (Credit:
-# Gwen Hughes)", "... Photograph: Gwen Hughes/PA"
-_CAPTION = re.compile(r"^(?:photo|image|picture|photograph|caption|illustration)s?\s*:\s|"
-                      r"\((?:photo|image|picture)?\s*credits?\s*:[^()]{1,80}\)$|"
-                      r"\b(?:photograph|photo|picture|image)s?:\s*[^.:!?\"”]{1,60}/\s*[^.:!?\"”]{1,30}$", re.IGNORECASE)
+# A photo caption in words, a line of its own: "Photo: Fallen trees blocked the A470.", "Image: Getty Images"
+_CAPTION = re.compile(r"^(?:photo|image|picture|photograph|caption|illustration)s?\s*:\s.{0,300}$", re.IGNORECASE)
+# A photo credit ending a caption in words, dropped from its text: "... (Credit: Gwen Hughes)", "... Photograph: Gwen
+# Hughes/PA" (not "The photo: a 50/50 split")
+_CREDIT = re.compile(r"\s*(?:(?i:\((?:photo|image|picture)?\s*credits?\s*:[^()]{1,80}\))|"
+                     r"(?<=[.!?\"”])\s*(?:Photograph|Photo|Picture|Image)s?:\s*[A-Z][^.:!?\"”/]{0,59}/\s*"
+                     r"[A-Z][^.:!?\"”/]{0,29})$")
 # A horizontal rule or a setext heading's underline: "* * *", "___", "=====", "---"
 _RULE = re.compile(r"^(?:=+|(?:[-*_]\s*){3,})$")
 _UNDERLINE = re.compile(r"^(?:=+|-+)$")
@@ -72,8 +74,10 @@ _SHARE = re.compile(rf"^{_SHARE_BUTTON}(?:(?:\s*+[|·•,/]\s*+|\s++){_SHARE_BUT
 _HAS_DIGIT = re.compile(r"\d")
 _META_SEPARATOR = re.compile(r"\s+[|·•]\s+")
 _SOURCE_CHARS = 80
-_NAME_LINE = re.compile(r"^[A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’\-]+\.?|and|de|van|von))+$")
-_NAME_WORDS = 6
+# A person's name alone on a line: two or three capitalised words ("Owen Pritchard", "Anna de Vries"), maybe two
+# such names joined by "and"
+_NAME = r"[A-Z][\w'’\-]+(?:\s(?:de\s|van\s|von\s)?[A-Z][\w'’\-]+\.?){1,2}"
+_NAME_LINE = re.compile(rf"^{_NAME}(?:\s+and\s+{_NAME})?$")
 _NOT_SOURCE = re.compile(r"\d|@|\b(?:writer|editor|correspondent|reporter|columnist|staff|contributor|producer|"
                          r"twitter|facebook|linkedin|instagram|e-?mail|print|share|follow|read)\b", re.IGNORECASE)
 _PREAMBLE_BLOCKS = 4  # short lines a scraped page may have before its `# Title`
@@ -269,6 +273,9 @@ def _after_preamble(blocks: list[str]) -> list[str]:
 def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
     expecting_url = False
     for block in _metadata_lines_apart(blocks):
+        if not meta.body and meta.byline is None and (named := _name_over_date(block)):
+            meta.byline, meta.date = named[0], meta.date or named[1]
+            continue
         heading, _, underline = block.rpartition("\n")
         if heading and _UNDERLINE.match(underline.strip()):  # a setext heading ("Subhead" over "------")
             block = heading
@@ -294,8 +301,6 @@ def _read_blocks(blocks: list[str], meta: _Meta) -> _Meta:
         if not meta.body and (both := parse_meta_line(clean_inline(line))):
             meta.byline, meta.date, meta.source = meta.byline or both[0], meta.date or both[1], meta.source or both[2]
             continue
-        if _CAPTION.search(line):
-            continue
         if _RELATED.match(line) or _IMAGE.match(line) or _CAPTION_CREDIT.search(line) or _RULE.match(line) \
                 or _SHARE.match(line):
             continue
@@ -310,21 +315,21 @@ def _metadata_lines_apart(blocks: list[str]) -> Iterator[str]:
     Sokolova" over "Published: 3 Feb 2025, 18:05 GMT"); a wrapped paragraph ("By Monday morning, rescuers had" over
     "pulled 30 survivors ...") stays whole."""
     for block in blocks:
-        lines = block.split("\n")
+        lines = [_CREDIT.sub("", line) for line in block.split("\n") if not _CAPTION.match(line.strip())]
         if len(lines) > 1 and all(_is_metadata(clean_inline(line)) for line in lines):
             yield from lines
-        elif len(lines) == 2 and (named := _name_over_date(*(clean_inline(line) for line in lines))):
-            yield from named
-        else:
-            yield block
+        elif lines:
+            yield "\n".join(lines)
 
 
-def _name_over_date(first: str, second: str) -> tuple[str, str] | None:
-    """A name alone on a line over a date ("Owen Pritchard" over "Tuesday 3 December 2024"), as a byline line and
-    the date line; None for any other pair of lines."""
-    if _NAME_LINE.match(first) and len(first.split()) <= _NAME_WORDS and parse_date(second):
-        return f"By {first}", second
-    return None
+def _name_over_date(block: str) -> tuple[str, str] | None:
+    """The name and the date of a block of a name alone over a date ("Owen Pritchard" over "Tuesday 3 December
+    2024"); None for any other block."""
+    first, _, second = block.partition("\n")
+    first, second = clean_inline(first), clean_inline(second)
+    if "\n" in second or not _NAME_LINE.match(first) or not (date := parse_date(second)):
+        return None
+    return first, date
 
 
 def _is_metadata(line: str) -> bool:
@@ -372,8 +377,9 @@ def _is_source(text: str) -> bool:
 
 def parse_meta_line(line: str) -> tuple[str | None, str, str | None] | None:
     """(byline, date, source) of a line of a date and a byline or a source or both, in either order, set apart by
-    bars or dots, the source after the byline or, without one, beside the date ("Published 2 November 2023 · By
-    Amara Nwosu | Northport Herald", "Published 3 Dec 2024 · Northport Herald"); None for any other line."""
+    bars or dots, the source after the byline or, without one, beside a date that says it is one ("Published 2
+    November 2023 · By Amara Nwosu | Northport Herald", "Published 3 Dec 2024 · Northport Herald", not "3 Dec 2024 |
+    Wales" or "Owen Pritchard · 3 Dec 2024"); None for any other line."""
     parts = [part.strip() for part in _META_SEPARATOR.split(line.strip())]
     if not 2 <= len(parts) <= 3:
         return None
@@ -384,7 +390,7 @@ def parse_meta_line(line: str) -> tuple[str | None, str, str | None] | None:
     dated, date = dates[0]
     named, byline = bylines[0] if bylines else (None, None)
     rest = [k for k in range(len(parts)) if k not in (dated, named)]
-    if len(rest) > 1 or (named is None and not rest):
+    if len(rest) > 1 or (named is None and (not rest or not _DATE_PREFIX.match(parts[dated]))):
         return None
     if rest and (not _is_source(parts[rest[0]]) or (rest[0] != named + 1 if named is not None
                                                      else abs(rest[0] - dated) != 1)):

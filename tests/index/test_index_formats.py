@@ -595,21 +595,35 @@ def test_a_byline_over_a_date_line_in_any_order_gives_both(tmp_path: Path, top: 
 
 @pytest.mark.parametrize("lines", [
     "Owen Pritchard was there\n3 December 2024",  # a sentence, not a name
+    "Storm Ingrid Hits Wales\n3 December 2024",  # a headline's words, not a name
     "Storm Ingrid\nNorthport Herald · Wales",  # no date
+    "3 Dec 2024 | Wales", "Owen Pritchard · 3 Dec 2024", "News · 3 Dec 2024",  # a date that says not what it is
 ])
 def test_lines_that_are_no_byline_and_date_stay_body_text(tmp_path: Path, lines: str) -> None:
     article = parse_one(write(tmp_path / "a.md", f"# Storm Ingrid\n\n{lines}\n\nThe storm hit Wales.\n"))
-    assert article.byline is None and len(article.paragraphs) == 2
+    assert (article.byline, article.source, len(article.paragraphs)) == (None, None, 2)
 
 
-@pytest.mark.parametrize("caption", [
-    "Photo: Fallen trees blocked the A470. (Credit: Gwen Hughes)", "Image: Getty Images",
-    "Fallen trees blocked the A470 near Betws-y-Coed. Photograph: Gwen Hughes/PA",
-    "Fallen trees blocked the A470. (Photo credit: Gwen Hughes)",
+def test_a_name_over_a_date_below_the_body_is_body_text(tmp_path: Path) -> None:
+    text = "# Letters\n\nBy Owen Pritchard\n\nThe storm hit Wales.\n\nMargaret Hollis\nTuesday 3 December 2024\n"
+    article = parse_one(write(tmp_path / "a.md", text))
+    assert (article.byline, article.date) == ("Owen Pritchard", None)
+    assert article.paragraphs == ("The storm hit Wales.", "Margaret Hollis Tuesday 3 December 2024")
+
+
+@pytest.mark.parametrize(("caption", "kept"), [
+    ("Photo: Fallen trees blocked the A470. (Credit: Gwen Hughes)", ()), ("Image: Getty Images", ()),
+    ("Image: Getty Images\nRoads were closed.", ("Roads were closed.",)),  # the caption line only
+    ("Fallen trees blocked the A470. Photograph: Gwen Hughes/PA", ("Fallen trees blocked the A470.",)),
+    ("Firefighters worked for six hours. (Credit: Gwen Hughes)", ("Firefighters worked for six hours.",)),
+    ("The photo: a 50/50 split", ("The photo: a 50/50 split",)),
 ])
-def test_a_photo_caption_in_words_is_not_body_text(tmp_path: Path, caption: str) -> None:
+def test_a_photo_caption_in_words_is_not_body_text_nor_a_credit(tmp_path: Path, caption: str,
+                                                                kept: tuple[str, ...]) -> None:
+    """A caption line ("Photo: ...", "Image: ...") is dropped; a credit ending a paragraph is dropped from it,
+    and the paragraph kept."""
     article = parse_one(write(tmp_path / "a.md", f"# Storm Ingrid\n\n{caption}\n\nThe storm hit Wales.\n"))
-    assert article.paragraphs == ("The storm hit Wales.",)
+    assert article.paragraphs == (*kept, "The storm hit Wales.")
 
 
 @pytest.mark.parametrize(("line", "byline", "source"), [
