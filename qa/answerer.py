@@ -42,7 +42,7 @@ from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
 from qa.settings import Settings
-from qa.spans import PRONOUN_SAYS, SAYS, speaker_span, subject_span, typed_spans
+from qa.spans import PRONOUN_SAYS, speaker_span, subject_span, typed_spans
 from qa.spare import Spare
 from qa.types import Answer, Citation
 
@@ -50,9 +50,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CITATIONS = 3
 _PRONOUN = re.compile(rf"\b{PRONOUN}\b", re.IGNORECASE)
 _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a number
-# "Who said the players were brave?", "Which judge said ...?": asks for a speaker, whom the answer's sentence names
-_WHO_SAID = re.compile(rf"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?:has|had)\s+)?{SAYS}\b",
+# "Who said the players were brave?", "Which judge said ...?": asks for a speaker, whom the answer's sentence names;
+# not "Who told police ...?", "Who added a second goal?", "Who wrote the report?"
+_WHO_SAID = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?:has|had)\s+)?(?:said|says|stated|"
+                       r"insisted|insists|argued|argues|claimed|claims|warned|warns|explained|commented)\b",
                        re.IGNORECASE)
+# "Why?" and what a cause it is answered with opens with
+_ASKS_WHY = re.compile(r"\s*(?:(?:and|so|but)\s+)?why\b", re.IGNORECASE)
+_CAUSE = re.compile(r"(?:because|due|owing|after|as|since|in|over|amid|following|for|to|so)\b", re.IGNORECASE)
 MAX_CITATIONS = 10
 # The confidence of an answer to "Who said that?" whose sentence names its speaker: of 111 speakers `speaker_span`
 # read from random BBC sentences, 106 were right (0.955, hand-labelled); rounded down for the choice of sentence.
@@ -341,16 +346,18 @@ def _with_speaker(extraction: Extraction) -> Extraction:
 
 
 def _read_in_it(extraction: Extraction, question: Question) -> bool:
-    """Whether the answer a bare question ("How old?") reads in the last answer's sentences is one: a short answer
-    at most half as long as they are, and of the kind asked when one is ("How old?": an age, not "Tom Hadley")."""
+    """Whether the answer a bare question reads in the last answer's sentences is one: a short answer at most half
+    as long as they are, of the kind asked ("How old?": an age, not "Tom Hadley"), or for "Why?" a cause ("in a
+    dispute over pay"); "What?" and "How?" ask no kind, and are not read there ("What?" was answered "38th")."""
     if extraction.short_start is None or extraction.short_end is None:
         return False
     sentence = extraction.paragraph.text[extraction.start:extraction.end]
     start, end = extraction.short_start - extraction.start, extraction.short_end - extraction.start
     if (end - start) * 2 > len(sentence):
         return False
-    return question.answer_type is AnswerType.OTHER \
-        or any(s.start < end and start < s.end for s in typed_spans(sentence, question))
+    if question.answer_type is AnswerType.OTHER:
+        return bool(_ASKS_WHY.match(question.text) and _CAUSE.match(sentence, start))
+    return any(s.start < end and start < s.end for s in typed_spans(sentence, question))
 
 
 def _who_said(extraction: Extraction) -> Extraction:

@@ -165,7 +165,8 @@ class SessionStore:
 
 def resolve(question: str, session: Session) -> Resolved:
     """The question with what the conversation offers it: the article last cited (to stay with, if the
-    evidence agrees; see `stays`) and, for a follow-up, what the question leaves out.
+    evidence agrees; see `stays`) and, for a follow-up, what the question leaves out. A bare question ("Why?",
+    "For how long?") also carries the last answer, where it is looked for first (`recall`).
 
     A fragment ("And in 2003?") is rewritten from the previous question. A question marked as a follow-up
     (a pronoun, a leading "And", or a single word) keeps its own words, and the encoder sees the conversation's
@@ -189,7 +190,7 @@ def resolve(question: str, session: Session) -> Resolved:
                         attributed=last.answer if last.paragraph_id is not None and last.answer else "")
     if _BARE.match(question) and last.answer:
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
-                        recalled=last.answer)
+                        not_answers=before, recalled=last.answer)
     if not _ANAPHORA.search(question) and not _LEADING_AND.match(question) and len(terms(question)) > 1:
         return Resolved(question, (), last.article_id, False, last.paragraph_id, rivals=last.rivals,
                         not_answers=before)

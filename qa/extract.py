@@ -67,9 +67,10 @@ _TIME = re.compile(
 # "How long" something takes, lasts or went on, and the units its answer is told in
 _ASKS_DURATION = re.compile(r"\b(?:for\s+how\s+long|how\s+long\b(?=.*\b(?:take|takes|took|taken|last|lasts|lasted|"
                             r"spend|spent|stay|stayed|wait|waited|serve|served|sentenced|jailed|remain|remained|"
-                            r"orbit|orbits|run|ran|continue|continued)\b))", re.IGNORECASE)
+                            r"orbit|orbits|continue|continued)\b))", re.IGNORECASE)
 _DURATION = re.compile(r"\b(?:seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|years?|"
-                       r"decades?|centur(?:y|ies)|seasons?|terms?|lifetimes?|ages|life|overnight)\b", re.IGNORECASE)
+                       r"decades?|centur(?:y|ies)|seasons?|terms?|lifetimes?|ages|life|overnight)\b|"
+                       r"\b\d{1,2}:\d{2}(?::\d{2})?\b", re.IGNORECASE)
 
 
 # A sentence that asks rather than answers: a question ("So what went wrong?"; 1 of SQuAD v1.1 dev's 10,570 answers
@@ -246,7 +247,8 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
     (`tidy`: whole brackets and quotations, no full stop); None if no word is left (a full stop alone answers
     nothing), no letter for a question opening with "who" ("Who was arrested?" is not answered "18", of "an
     18-year-old woman": none of SQuAD v1.1 dev's 1,062 such questions has a gold answer without a letter; "What
-    was the age of the woman who was arrested?" may be), or no word of time for one asking "when" (`_TIME`).
+    was the age of the woman who was arrested?" may be), no word of time for one asking "when" (`_TIME`), or no
+    unit of time (or clock time) for one asking how long something takes or lasts (`_DURATION`).
     If it overlaps one of `avoid` (answers the question is not given: `Resolved.not_answers`), found as a whole
     word or phrase, the best span elsewhere in the window."""
     if read is None or read.probability < threshold:

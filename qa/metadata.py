@@ -101,7 +101,6 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field | None, str], ...] = tuple(
          rf"(?:{_OF}(?P<rest>.+?))?", Field.DATE, "article"),
         (r"how\s+old\s+is\s+(?P<rest>.+?)", Field.DATE, "article"),
         (r"(?:and\s+)?when(?P<rest>)", Field.DATE, "after"),
-        (rf"(?P<rest>(?:the|that)\s+(?:.+?\s+)?(?:one|{_NOUN})(?:\s+(?:about|on)\s+.+?)?)", None, "same"),
         (r"(?:where|how)\s+can\s+i\s+(?:read|find|see|get)\s+(?P<rest>.+?)", Field.URL, "original"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?{_URL_NOUN}(?:{_OF}(?P<rest>.+?))?", Field.URL, "article"),
         (rf"(?:{_WHO}\s+)?(?:the\s+)?(?:source|{_SOURCE_NOUN})(?:{_OF}(?P<rest>.+?))?", Field.SOURCE, "article"),
@@ -111,6 +110,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Field | None, str], ...] = tuple(
         (r"is\s+there\s+an?\s+(?:source|link|url|original)\s+(?:for|to|of)\s+(?P<rest>.+?)", Field.URL, "article"),
         (r"where\s+(?:was|is|did)\s+(?P<rest>.+?)\s+(?:first\s+)?(?:published|posted|from|come\s+from|appear|"
          r"run)", Field.SOURCE, "article"),
+        (rf"(?P<rest>(?:the|that)\s+(?:(?:(?!\bof\b).)+?\s+)?(?:one|{_NOUN})(?:\s+(?:about|on)\s+.+?)?)", None,
+         "same"),
     )
 )
 _YEAR = re.compile(rf"(?<![0-9]){YEAR}(?![0-9])")
@@ -123,8 +124,8 @@ _AROUND_TOPIC = re.compile(rf"(?<![\w\-])(?:{_GENERIC}|(?<=match\s)report|(?<=op
                            r"news)\b", re.IGNORECASE)
 
 # A topic that names no article of its own: "the other one", "the first story"
-_VAGUE = re.compile(r"(?:(?:other|another|next|previous|last|first|second|third|same|new|old|latest)\b\s*)*",
-                    re.IGNORECASE)
+_VAGUE = re.compile(r"(?:(?:other|another|next|previous|last|first|second|third|same|new|old|latest|left|right|top|"
+                    r"bottom|above|below|earlier|later)\b\s*)*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -256,12 +256,12 @@ _SPEAKER = (  # best first: "..., said Tim Osborne", "according to Mr Brown", "M
     # "according to Tass news agency", "according to police inspector Sofie Berg", "according to the Financial Times"
     re.compile(rf"\b[Aa]ccording to\s+{_NOT_SPEAKER}({_TITLED})"),
     re.compile(rf"\b[Aa]ccording to\s+(?:(?:the|a)\s+)?{_ROLE_WORDS}{_NOT_SPEAKER}({_TITLED}){_CLAUSE_END}"),
-    # "according to the county clerk", "according to police": a post or a body, when no name is given
-    re.compile(rf"\b[Aa]ccording to\s+((?:(?:the|a|an)\s+)?{_ROLE_WORDS}{_AGENT}){_CLAUSE_END}"),
     re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED})\s+{SAYS}\b"),
     # "Mr Aitken, who lives in Cleveland, said": the name before the clause
     re.compile(rf"{_NOT_AN_OBJECT}({_TITLED}),[^,\"“”]{{1,80}},\s+{SAYS}\b"),
     re.compile(rf"{_NOT_AN_OBJECT}{_NOT_SPEAKER}({_TITLED}),\s+{SAYS}\b"),
+    # last, when no name is given: "according to the county clerk", "according to police", a post or a body
+    re.compile(rf"\b[Aa]ccording to\s+((?:(?:the|a|an)\s+)?{_ROLE_WORDS}{_AGENT}){_CLAUSE_END}"),
 )
 
 

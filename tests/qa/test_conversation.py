@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from qa.answerer import SPEAKER_CONFIDENCE, Answerer, _who_said, _with_speaker
+from qa.answerer import _WHO_SAID, SPEAKER_CONFIDENCE, Answerer, _who_said, _with_speaker
 from qa.conversation import Resolved, Session, SessionStore, Turn, attribution, focus_of, resolve
 from qa.evidence import ParagraphEvidence, SentenceEvidence
 from qa.extract import Extraction
@@ -220,6 +220,17 @@ def test_who_said_that_names_the_speaker_and_takes_in_the_sentence_naming_he_or_
     short = paragraph[said.short_start:said.short_end] if said.short_start is not None else None
     assert (paragraph[said.start:said.end].strip(), short) == (answer, speaker)
     assert said.floor == (SPEAKER_CONFIDENCE if speaker == "Moira Kerr" else 0.0)  # only a speaker its sentence names
+
+
+@pytest.mark.parametrize(("question", "asks_the_speaker"), [
+    ("Who said footfall is the lifeblood of the high street?", True), ("Which judge said it had no merit?", True),
+    ("And who claimed the tax was unfair?", True),
+    ("Who told police the car was speeding?", False), ("Who added a second goal?", False),
+    ("Who wrote the report?", False), ("Who won the race?", False),
+])
+def test_only_a_question_for_who_said_something_is_answered_with_the_speaker(question: str,
+                                                                             asks_the_speaker: bool):
+    assert bool(_WHO_SAID.match(question)) is asks_the_speaker
 
 
 @pytest.mark.parametrize(("paragraph", "short", "speaker"), [

@@ -148,9 +148,15 @@ def test_after_a_question_about_an_article_another_article_named_is_asked_the_sa
     assert metadata_question(question) is None, "on its own it names a topic, not a question"
 
 
-@pytest.mark.parametrize("question", ["And the other one?", "And the turnout?", "What about the strike ballot?"])
+@pytest.mark.parametrize("question", ["And the other one?", "And the turnout?", "What about the strike ballot?",
+                                      "What about the price of the new one?", "And the one on the left?"])
 def test_a_fragment_naming_no_article_is_not_about_one(question):
     assert metadata_question(question, after=A) is None
+
+
+def test_after_a_question_about_an_article_another_field_asked_is_that_field():
+    assert metadata_question("The url of the library story?", after=A) == MetadataQuestion(Field.URL, TOPIC,
+                                                                                          "library")
 
 
 def test_after_a_question_about_a_book_it_is_the_book():
@@ -219,6 +225,16 @@ def test_the_same_question_of_another_article(two_articles: Answerer):
 
 def test_an_article_is_found_by_its_byline(two_articles: Answerer):
     answer = two_articles.ask("When was the Okafor story published?")
+    assert answer.found and answer.citations[0].article_id == "scooters" and answer.short_answer == "2005-03-03"
+
+
+@pytest.mark.parametrize("named", ["Muller", "Müller"])
+def test_an_article_is_found_by_its_byline_with_or_without_its_accents(tmp_path_factory: pytest.TempPathFactory,
+                                                                        named: str):
+    """The byline is stored as written ("Anna Müller"); the name is asked either way."""
+    signed = SCOOTERS.replace("Jane Okafor", "Anna Müller")
+    answerer = answerer_over(tmp_path_factory, {"scooters": signed, "football": FOOTBALL})
+    answer = answerer.ask(f"When was the {named} story published?")
     assert answer.found and answer.citations[0].article_id == "scooters" and answer.short_answer == "2005-03-03"
 
 

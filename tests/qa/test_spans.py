@@ -147,6 +147,7 @@ def test_nothing_is_near_without_spans_or_question_terms_in_the_sentence():
     ("It will reopen in May, according to a senior city engineer.", "senior city engineer"),
     ("Sales fell, according to the clerk's figures.", None),  # the figures'
     ("Sales fell, according to officials in Ohio.", None),  # `_CLAUSE_END`: not cut from a longer phrase
+    ("Its owner, Tom Hill, said sales fell, according to police.", "Tom Hill"),  # a name before a post
     ("Sales fell 5%, according to figures released Monday.", None),
     ("Sales fell, according to a report last May.", None),
     ("According to police inspector Sofie Berg, the thieves fled.", "Sofie Berg"),
