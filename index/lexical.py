@@ -41,22 +41,22 @@ def _undotted(word: str) -> str:
     return word.replace(".", "") if "." in word and _INITIALISM.fullmatch(word) else word
 
 
-def _plain(word: str) -> str:
-    """A lower-cased word with a plain apostrophe and without accents ("l’été" -> "l'ete")."""
-    return word if word.isascii() else folded(word.replace("’", "'"))
+def plain(text: str) -> str:
+    """`text` lower-cased, with plain apostrophes and without accents ("L’Été" -> "l'ete")."""
+    return text.lower() if text.isascii() else folded(text.lower().replace("’", "'"))
 
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens without accents (apostrophes inside a word kept, "it's", dots as `_TOKEN` and
     `_INITIALISM` say)."""
     # lower-casing ASCII keeps every character, so such a text can be lowered once
-    lowered = _TOKEN.findall(text.lower()) if text.isascii() else [_plain(w.lower()) for w in _TOKEN.findall(text)]
+    lowered = _TOKEN.findall(text.lower()) if text.isascii() else [plain(w) for w in _TOKEN.findall(text)]
     return [_undotted(w) for w in lowered] if "." in text else lowered
 
 
 def word_spans(text: str) -> list[tuple[int, int, str]]:
     """Each word of `text` as `words` gives it, with where it starts and ends."""
-    return [(m.start(), m.end(), _undotted(_plain(m.group().lower()))) for m in _TOKEN.finditer(text)]
+    return [(m.start(), m.end(), _undotted(plain(m.group()))) for m in _TOKEN.finditer(text)]
 
 
 def terms(text: str) -> list[str]:

@@ -34,7 +34,7 @@ import faiss
 import numpy as np
 
 from index.encoder import ENCODER_FILES, PASSAGE_INT8_FILE
-from index.lexical import folded
+from index.lexical import plain
 from index.types import Article, web_link
 from index.vectors import ANN_THRESHOLD, Cells, VectorIndexInfo, build_vector_index
 
@@ -389,11 +389,6 @@ class ArticleRecord:
     paragraph_count: int
 
 
-def _plain(text: str | None) -> str | None:
-    """`text` lower-cased without accents, for matching header words however they were typed."""
-    return folded(text).lower() if text else text
-
-
 def _record(row: tuple | list, paragraph_count: int) -> ArticleRecord:
     """An article's stored metadata; its url only as a `web_link` (an index built before urls were checked at
     parsing may hold a 'javascript:' one)."""
@@ -430,7 +425,7 @@ class IndexReader:
     def _open(self) -> None:
         self._db = sqlite3.connect(f"file:{self.directory / DB_FILE}?mode=ro", uri=True,
                                    check_same_thread=False)
-        self._db.create_function("plain", 1, _plain, deterministic=True)
+        self._db.create_function("plain", 1, plain, deterministic=True)
         self._lock = threading.Lock()
         self._paragraph_rows: OrderedDict[int, ParagraphRow] = OrderedDict()
         self.faiss = faiss.read_index(str(self.directory / FAISS_FILE), FAISS_MMAP)
@@ -559,7 +554,7 @@ class IndexReader:
     def articles_headed(self, word: str, limit: int = 5) -> list[str]:
         """Ids of articles whose id, byline, site or url holds `word` (any case, accents aside): "the Reuters
         story", "the Muller story" of a byline "Anna Müller"."""
-        word = _plain(word)
+        word = plain(word)
         like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         header = "(article_id || ' ' || coalesce(byline, '') || ' ' || coalesce(source, '') || ' ' ||" \
                  " coalesce(url, ''))"

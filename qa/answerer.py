@@ -37,7 +37,7 @@ from qa.evidence import ParagraphEvidence, Query, gather
 from qa.extract import CASCADE, Cascade, Extraction, extract, rank_paragraphs
 from qa.metadata import HEADER, Header, MetadataQuestion, Reference, metadata_question
 from qa.names import absent_names, article_terms
-from qa.question import AnswerType, Question
+from qa.question import ASKS_WHY, AnswerType, Question
 from qa.reader import Reader
 from qa.retrieve import Lexicon, search
 from qa.scoring import Weights
@@ -55,8 +55,7 @@ _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a
 _WHO_SAID = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?:has|had)\s+)?(?:said|says|stated|"
                        r"insisted|insists|argued|argues|claimed|claims|warned|warns|explained|commented)\b",
                        re.IGNORECASE)
-# "Why?" and what a cause it is answered with opens with
-_ASKS_WHY = re.compile(r"\s*(?:(?:and|so|but)\s+)?why\b", re.IGNORECASE)
+# What a cause "Why?" is answered with opens with
 _CAUSE = re.compile(r"(?:because|due|owing|after|as|since|in|over|amid|following|for|to|so)\b", re.IGNORECASE)
 MAX_CITATIONS = 10
 # The confidence of an answer to "Who said that?" whose sentence names its speaker: of 111 speakers `speaker_span`
@@ -356,7 +355,7 @@ def _read_in_it(extraction: Extraction, question: Question) -> bool:
     if (end - start) * 2 > len(sentence):
         return False
     if question.answer_type is AnswerType.OTHER:
-        return bool(_ASKS_WHY.match(question.text) and _CAUSE.match(sentence, start))
+        return bool(ASKS_WHY.match(question.text) and _CAUSE.match(sentence, start))
     return any(s.start < end and start < s.end for s in typed_spans(sentence, question))
 
 

@@ -55,22 +55,21 @@ _LETTER = re.compile(r"[^\W\d_]")
 # time ("the following season", "after the war", "shortly before his death"). None of the 107 questions opening with
 # "when" of 1,500 from even SQuAD v1.1 dev articles was given a short answer without one; "When did his trial
 # start?" had been answered "Mr Ebbers", the man "his" stands for.
+_TIME_UNITS = r"minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|seasons?"
 _TIME = re.compile(
     r"\d|\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
-    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|(?:mon|tues?|wednes|thurs?|fri|satur|sun)(?:day)?|years?|"
-    r"centur(?:y|ies)|decades?|seasons?|spring|summer|autumn|fall|winter|weeks?|months?|days?|nights?|mornings?|"
-    r"evenings?|noon|hours?|minutes?|ago|after|before|during|until|since|later|earlier|soon|now|today|tonight|"
-    r"yesterday|tomorrow|times?|ages?|eras?|periods?|wars?|reign|once|first|last|next|early|late|mid|beginning|"
-    r"end|start|dawn|dusk)\b", re.IGNORECASE)
+    rf"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|(?:mon|tues?|wednes|thurs?|fri|satur|sun)(?:day)?|{_TIME_UNITS}|"
+    r"spring|summer|autumn|fall|winter|mornings?|evenings?|noon|ago|after|before|during|until|since|later|earlier|"
+    r"soon|now|today|tonight|yesterday|tomorrow|times?|ages?|eras?|periods?|wars?|reign|once|first|last|next|early|"
+    r"late|mid|beginning|end|start|dawn|dusk)\b", re.IGNORECASE)
 
 
 # "How long" something takes, lasts or went on, and the units its answer is told in
 _ASKS_DURATION = re.compile(r"\b(?:for\s+how\s+long|how\s+long\b(?=.*\b(?:take|takes|took|taken|last|lasts|lasted|"
                             r"spend|spent|stay|stayed|wait|waited|serve|served|sentenced|jailed|remain|remained|"
                             r"orbit|orbits|continue|continued)\b))", re.IGNORECASE)
-_DURATION = re.compile(r"\b(?:seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|years?|"
-                       r"decades?|centur(?:y|ies)|seasons?|terms?|lifetimes?|ages|life|overnight)\b|"
-                       r"\b\d{1,2}:\d{2}(?::\d{2})?\b", re.IGNORECASE)
+_DURATION = re.compile(rf"\b(?:{_TIME_UNITS}|seconds?|mins?|hrs?|fortnights?|terms?|lifetimes?|ages|life|"
+                       r"overnight)\b|\b\d{1,2}:\d{2}(?::\d{2})?\b", re.IGNORECASE)
 
 
 # A sentence that asks rather than answers: a question ("So what went wrong?"; 1 of SQuAD v1.1 dev's 10,570 answers

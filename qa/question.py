@@ -64,6 +64,7 @@ AUXILIARIES = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|sho
 # A question asking "when" ("When did his trial start?"), not one opening with a "when" clause ("When the Rhine
 # leaves Lake Constance, which way does it flow?").
 ASKS_WHEN = re.compile(rf"\s*(?:(?:and|but|so)\s+)?when\s+(?:{AUXILIARIES})\b", re.IGNORECASE)
+ASKS_WHY = re.compile(r"\s*(?:(?:and|but|so)\s+)?why\b", re.IGNORECASE)
 # What makes a text ask rather than name a topic: a question mark, a wh-word, or an opening verb that asks.
 _ASKING = re.compile(rf"\?\s*$|\b({WH_WORDS})\b|^\s*({AUXILIARIES}|tell|name|list|give|show|explain|describe|find)\b",
                      re.IGNORECASE)

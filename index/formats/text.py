@@ -325,9 +325,11 @@ def _metadata_lines_apart(blocks: list[str]) -> Iterator[str]:
 def _name_over_date(block: str) -> tuple[str, str] | None:
     """The name and the date of a block of a name alone over a date ("Owen Pritchard" over "Tuesday 3 December
     2024"); None for any other block."""
-    first, _, second = block.partition("\n")
-    first, second = clean_inline(first), clean_inline(second)
-    if "\n" in second or not _NAME_LINE.match(first) or not (date := parse_date(second)):
+    lines = block.split("\n")
+    if len(lines) != 2:
+        return None
+    first, second = (clean_inline(line) for line in lines)
+    if not _NAME_LINE.match(first) or not (date := parse_date(second)):
         return None
     return first, date
 
