@@ -56,6 +56,8 @@ _WHO_SAID = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?
                        r"insisted|insists|argued|argues|claimed|claims|warned|warns|explained|commented)\b",
                        re.IGNORECASE)
 # What a cause "Why?" is answered with opens with
+# A sentence that is one quotation, whose speaker is named before it ('"The players were brave."')
+_QUOTATION = re.compile(r'\s*["“][^"“”]+["”][.!?]?\s*')
 _CAUSE = re.compile(r"(?:because|due|owing|after|as|since|in|over|amid|following|for|to|so)\b", re.IGNORECASE)
 MAX_CITATIONS = 10
 # The confidence of an answer to "Who said that?" whose sentence names its speaker: of 111 speakers `speaker_span`
@@ -306,8 +308,14 @@ class Answerer:
         if extraction is None:
             return None
         if said is not None:
-            return _with_speaker(extraction)
-        return _who_said(extraction) if _WHO_SAID.match(resolved.text) else extraction
+            return _with_speaker(extraction, self._article_text(extraction))
+        return _who_said(extraction, self._article_text(extraction)) if _WHO_SAID.match(resolved.text) \
+            else extraction
+
+    def _article_text(self, extraction: Extraction) -> str:
+        """The text of the article an answer is from (its paragraphs, a line each)."""
+        stored = self.index.reader.article(extraction.paragraph.article_id)
+        return "\n".join(stored[1]) if stored else extraction.paragraph.text
 
     def rank(self, index: LoadedIndex, resolved: Resolved) -> tuple[Query, list[ParagraphEvidence]]:
         """The question as scored, and candidate paragraphs with their evidence, best first. In a conversation
@@ -326,22 +334,33 @@ class Answerer:
         return query, _distinct(context_first(rank_paragraphs(evidence, self.weights), resolved))
 
 
-def _with_speaker(extraction: Extraction) -> Extraction:
+def _with_speaker(extraction: Extraction, article: str) -> Extraction:
     """An answer to "Who said that?" with the speaker as its short answer: the one its sentence names ("said Tim
-    Osborne", at confidence `SPEAKER_CONFIDENCE` at least), or for "he said" the name opening the sentence before,
-    which the answer then takes in ("Krasner refused to give any details. He told BBC Five Live: ..."); none when
-    neither names anyone."""
+    Osborne", at confidence `SPEAKER_CONFIDENCE` at least), or the one the sentence before names for its "he said"
+    or bare quotation (`_named_before`), which the answer then takes in; none when neither names anyone."""
     text, start, end = extraction.paragraph.text, extraction.start, extraction.end
     if named := speaker_span(text, start, end):
         return replace(extraction, short_start=named[0], short_end=named[1],
                        floor=max(extraction.floor, SPEAKER_CONFIDENCE))
+    if (before := _named_before(extraction, article)) is None:
+        return replace(extraction, short_start=None, short_end=None)
+    start, (short_start, short_end) = before
+    return replace(extraction, start=start, short_start=short_start, short_end=short_end)
+
+
+def _named_before(extraction: Extraction, article: str) -> tuple[int, tuple[int, int]] | None:
+    """Where the sentence before the answer starts and whom it names, when the answer's speaker is named there: for
+    "he said", the speaker or the name opening it ("Krasner refused to give any details. He told BBC Five Live: ...";
+    a surname alone if `article`, the article's text, gives it in full: "Bell conceded." after "Gordon Bell"); for a
+    bare quotation, the speaker ('"I have waited ...," said Ellen Stroud. "The players were brave."')."""
+    text, start, end = extraction.paragraph.text, extraction.start, extraction.end
     prior = next((s for s in reversed(extraction.paragraph.sentences) if s.end <= start), None)
+    named = None
     if prior is not None and PRONOUN_SAYS.search(text, start, end):
-        named = speaker_span(text, prior.start, prior.end) or subject_span(text, prior.start, prior.end)
-        if named is not None:
-            start = prior.start
-    short = named or (None, None)
-    return replace(extraction, start=start, short_start=short[0], short_end=short[1])
+        named = speaker_span(text, prior.start, prior.end) or subject_span(text, prior.start, prior.end, article)
+    elif prior is not None and _QUOTATION.fullmatch(text, start, end):
+        named = speaker_span(text, prior.start, prior.end)
+    return (prior.start, named) if prior is not None and named is not None else None
 
 
 def _read_in_it(extraction: Extraction, question: Question) -> bool:
@@ -359,14 +378,15 @@ def _read_in_it(extraction: Extraction, question: Question) -> bool:
     return any(s.start < end and start < s.end for s in typed_spans(sentence, question))
 
 
-def _who_said(extraction: Extraction) -> Extraction:
+def _who_said(extraction: Extraction, article: str) -> Extraction:
     """An answer to "Who said ...?" with the speaker as its short answer where its sentence says who spoke: the name
-    it gives, or for "she said" the name the sentence before gives (none if it gives none: "she" is no answer), as
-    `_with_speaker` reads them; the confidence stays the model's, which found the sentence. A sentence that says
-    neither keeps the reader's span."""
+    it gives, or for "she said" the name the sentence before gives (none if it gives none: "she" is no answer), or
+    for a bare quotation the speaker the sentence before names, as `_with_speaker` reads them; the confidence stays
+    the model's, which found the sentence. A sentence that says none of these keeps the reader's span."""
     text, start, end = extraction.paragraph.text, extraction.start, extraction.end
-    if speaker_span(text, start, end) or PRONOUN_SAYS.search(text, start, end):
-        return replace(_with_speaker(extraction), floor=extraction.floor)
+    if speaker_span(text, start, end) or PRONOUN_SAYS.search(text, start, end) \
+            or _named_before(extraction, article):
+        return replace(_with_speaker(extraction, article), floor=extraction.floor)
     return extraction
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from index.lexical import terms
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence, typed_near
-from qa.question import ASKS_WHEN, ASKS_WHO, WH_WORDS, AnswerType, Question
+from qa.question import ASKS_WHEN, ASKS_WHO, TIME_UNITS, WH_WORDS, AnswerType, Question
 from qa.reader import Reader, ReaderResult
 from qa.scoring import Weights
 from qa.spans import typed_spans
@@ -55,21 +55,12 @@ _LETTER = re.compile(r"[^\W\d_]")
 # time ("the following season", "after the war", "shortly before his death"). None of the 107 questions opening with
 # "when" of 1,500 from even SQuAD v1.1 dev articles was given a short answer without one; "When did his trial
 # start?" had been answered "Mr Ebbers", the man "his" stands for.
-_TIME_UNITS = r"minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|seasons?"
 _TIME = re.compile(
     r"\d|\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
-    rf"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|(?:mon|tues?|wednes|thurs?|fri|satur|sun)(?:day)?|{_TIME_UNITS}|"
+    rf"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|(?:mon|tues?|wednes|thurs?|fri|satur|sun)(?:day)?|{TIME_UNITS}|"
     r"spring|summer|autumn|fall|winter|mornings?|evenings?|noon|ago|after|before|during|until|since|later|earlier|"
     r"soon|now|today|tonight|yesterday|tomorrow|times?|ages?|eras?|periods?|wars?|reign|once|first|last|next|early|"
     r"late|mid|beginning|end|start|dawn|dusk)\b", re.IGNORECASE)
-
-
-# "How long" something takes, lasts or went on, and the units its answer is told in
-_ASKS_DURATION = re.compile(r"\b(?:for\s+how\s+long|how\s+long\b(?=.*\b(?:take|takes|took|taken|last|lasts|lasted|"
-                            r"spend|spent|stay|stayed|wait|waited|serve|served|sentenced|jailed|remain|remained|"
-                            r"orbit|orbits|continue|continued)\b))", re.IGNORECASE)
-_DURATION = re.compile(rf"\b(?:{_TIME_UNITS}|seconds?|mins?|hrs?|fortnights?|terms?|lifetimes?|ages|life|"
-                       r"overnight)\b|\b\d{1,2}:\d{2}(?::\d{2})?\b", re.IGNORECASE)
 
 
 # A sentence that asks rather than answers: a question ("So what went wrong?"; 1 of SQuAD v1.1 dev's 10,570 answers
@@ -247,7 +238,7 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
     nothing), no letter for a question opening with "who" ("Who was arrested?" is not answered "18", of "an
     18-year-old woman": none of SQuAD v1.1 dev's 1,062 such questions has a gold answer without a letter; "What
     was the age of the woman who was arrested?" may be), no word of time for one asking "when" (`_TIME`), or no
-    unit of time (or clock time) for one asking how long something takes or lasts (`_DURATION`).
+    unit of time, of length or a score for one asking such a measure (`Question.measure`).
     If it overlaps one of `avoid` (answers the question is not given: `Resolved.not_answers`), found as a whole
     word or phrase, the best span elsewhere in the window."""
     if read is None or read.probability < threshold:
@@ -264,13 +255,13 @@ def _short_span(text: str, start: int, end: int, read: ReaderResult | None, read
 
 
 def _holds_what_is_asked(question: Question) -> re.Pattern[str]:
-    """What a short answer must hold: a letter for "who" (a name), a word of time for "when", a unit of time for
-    "how long" something takes or lasts ("How long does TOI-5521b take to orbit its star?" is not "1.8", of "1.8
-    times the radius of Earth ... every 11 days"), else a word."""
+    """What a short answer must hold: a letter for "who" (a name), what a measure asked for holds (a unit of time
+    for "how long" something takes or lasts: "How long does TOI-5521b take to orbit its star?" is not "1.8", of "1.8
+    times the radius of Earth ... every 11 days"), a word of time for "when", else a word."""
     if ASKS_WHO.match(question.text):
         return _LETTER
-    if _ASKS_DURATION.search(question.text):
-        return _DURATION
+    if question.measure is not None:
+        return question.measure
     return _TIME if ASKS_WHEN.match(question.text) else _WORD
 
 

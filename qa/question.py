@@ -30,7 +30,8 @@ _RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         (r"\bwhat (percent|percentage|proportion|share|fraction)\b|\bhow many percent\b", AnswerType.PERCENT),
         (r"\bhow old\b|\b(at|from|until|to|what|which) age\b", AnswerType.AGE),
         (r"\bhow (many|much|long|far|big|large|tall|high|often|fast)\b", AnswerType.NUMBER),
-        (r"\b(what|which) (number|amount|size|population|score|total)\b", AnswerType.NUMBER),
+        (r"\b(what|which) (number|amount|size|population|score|total)\b|\bwhat (was|is|were) the (final )?score\b",
+         AnswerType.NUMBER),
         (r"\bwhen\b|\b(what|which) (year|date|day|month|decade|century|time|period|season|era)\b"
          r"|\bin what year\b|\bhow long ago\b", AnswerType.DATE),
         (r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|manager|minister|president|leader|"
@@ -50,9 +51,10 @@ _QUESTION_STEMS = frozenset(stem(w) for w in (
     "s".split()))
 
 
-# "How old/long/far..." asks for a measure: the adjective names the answer's type, not the topic.
-_HOW_MEASURE = re.compile(r"\bhow (old|long|far|big|large|tall|high|often|fast|soon|late|early|deep|wide)\b",
-                          re.IGNORECASE)
+# "How old/long/far..." and "What was the score ...?" ask for a measure: the word names the answer's type, not the
+# topic (the sentence with "3-1" need not say "score").
+_HOW_MEASURE = re.compile(r"\bhow (old|long|far|big|large|tall|high|often|fast|soon|late|early|deep|wide)\b"
+                          r"|\b(?:what|which)\s+(?:(?:was|is|were)\s+the\s+(?:final\s+)?)?(score)\b", re.IGNORECASE)
 
 
 WH_WORDS = "who|whom|whose|what|which|when|where|why|how"
@@ -65,6 +67,26 @@ AUXILIARIES = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|sho
 # leaves Lake Constance, which way does it flow?").
 ASKS_WHEN = re.compile(rf"\s*(?:(?:and|but|so)\s+)?when\s+(?:{AUXILIARIES})\b", re.IGNORECASE)
 ASKS_WHY = re.compile(r"\s*(?:(?:and|but|so)\s+)?why\b", re.IGNORECASE)
+# Units of time: what a short answer to a question asking how long something lasts holds, and words of time
+TIME_UNITS = r"minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|seasons?"
+# Questions asking for a measure of one kind, and what their answer must hold: how long something takes or lasts
+# (a unit of time or a clock time), how far (a unit of length: "How far from Earth is TOI-5521b?" is not "1.8" of
+# "1.8 times the radius of Earth"), the score of a match ("3-1"). All 16 "how far ... from / apart / away" questions
+# and all 9 asking the score in SQuAD v1.1 dev and the BBC sets have a gold answer holding one.
+_MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(asks, re.IGNORECASE), re.compile(holds, re.IGNORECASE)) for asks, holds in (
+        (r"\b(?:for\s+how\s+long|how\s+long\b(?=.*\b(?:take|takes|took|taken|last|lasts|lasted|spend|spent|stay|"
+         r"stayed|wait|waited|serve|served|sentenced|jailed|remain|remained|orbit|orbits|continue|continued)\b))",
+         rf"\b(?<!light )(?<!light-)(?:{TIME_UNITS}|seconds?|mins?|hrs?|fortnights?|terms?|lifetimes?|ages|life|"
+         r"overnight)\b"
+         r"|\b\d{1,2}:\d{2}(?::\d{2})?\b"),
+        (r"\bhow\s+far\b(?=\s+(?:apart|away|from)\b|.*\bfrom\b)",
+         r"\b(?:(?:kilo|centi|milli|nano)?met(?:re|er)s?|km|miles?|feet|foot|ft|yards?|inch(?:es)?|light[- ]years?|"
+         r"parsecs?|astronomical\s+units?|leagues?|blocks?)\b|\d\s?(?:km|m|mi|ft|cm|mm|nm)\b"),
+        (r"\b(?:what|which)\s+(?:was|is|were)\s+the\s+(?:final\s+)?score\b|\bby\s+what\s+score\b",
+         r"\b\d{1,3}\s?[-–]\s?\d{1,3}\b"),
+    )
+)
 # What makes a text ask rather than name a topic: a question mark, a wh-word, or an opening verb that asks.
 _ASKING = re.compile(rf"\?\s*$|\b({WH_WORDS})\b|^\s*({AUXILIARIES}|tell|name|list|give|show|explain|describe|find)\b",
                      re.IGNORECASE)
@@ -89,9 +111,14 @@ class Question:
         of the SQuAD dev sets and the BBC question sets, none has two words or fewer without a question form."""
         return len(self.words) > 2 or bool(_ASKING.search(self.text))
 
+    @cached_property
+    def measure(self) -> re.Pattern[str] | None:
+        """What the answer must hold when the question asks for a measure of one kind (`_MEASURES`), else None."""
+        return next((holds for asks, holds in _MEASURES if asks.search(self.text)), None)
+
     @classmethod
     def parse(cls, text: str) -> Question:
-        measure = {stem(m.group(1).lower()) for m in _HOW_MEASURE.finditer(text)}
+        measure = {stem((m.group(1) or m.group(2)).lower()) for m in _HOW_MEASURE.finditer(text)}
         own = tuple(t for t in terms(text) if t not in _QUESTION_STEMS and t not in measure)
         return cls(text=text, terms=own, words=tuple(words(text)), answer_type=answer_type(text))
 

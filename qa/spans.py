@@ -161,12 +161,15 @@ def _tokens(sentence: str) -> tuple[tuple[int, int, str], ...]:
 
 def typed_sentences(text: str, sentences: tuple[tuple[int, int], ...], question: Question) -> list[bool]:
     """For each sentence `text[start:end]`, whether `typed_spans` finds a span in it (the first span found
-    cannot overlap an earlier one, so: whether some match has a word the question does not use)."""
+    cannot overlap an earlier one, so: whether some match has a word the question does not use) and, for a
+    question asking a measure of one kind, what its answer holds (`Question.measure`: a unit of length, ...)."""
+    measure = question.measure
+    lacking = [measure is not None and not measure.search(text, start, end) for start, end in sentences]
     typed = [False] * len(sentences)
     asked = question.stems
     for kind in TYPE_PATTERNS[question.answer_type]:
         for k, first in enumerate(_first_candidates(text, sentences, kind)):
-            if first is not None and not typed[k]:
+            if first is not None and not typed[k] and not lacking[k]:
                 typed[k] = not asked.issuperset(first) or _has_new_words(text[slice(*sentences[k])], kind, asked)
     return typed
 
@@ -275,11 +278,11 @@ _NOT_NAME = _LEADING_STOP | frozenset("yesterday today last next earlier later m
                                       "speaking looking although".split())
 
 
-def subject_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+def subject_span(text: str, start: int, end: int, article: str | None = None) -> tuple[int, int] | None:
     """The person whose name opens the sentence `text[start:end]` as its subject, as offsets into `text`: a name
     with a title ("Mr Bates said"), of two or three words ("Gerald Krasner refused"), or one word the paragraph
-    gives in full elsewhere ("Krasner" after "Gerald Krasner"); None when it opens otherwise ("The 73-year-old
-    chairman", "Shares rose", "Leeds United said", a quotation)."""
+    (or the whole `article`) gives in full elsewhere ("Krasner" after "Gerald Krasner"); None when it opens
+    otherwise ("The 73-year-old chairman", "Shares rose", "Leeds United said", a quotation)."""
     found = _SUBJECT.match(text, start, end)
     if found is None:
         return None
@@ -288,7 +291,7 @@ def subject_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     name = text[a:b].split()
     if not name or name[-1].lower() in _NOT_A_PERSON or len(name) > 3:
         return None
-    if _TITLE.match(text, a) or len(name) > 1 or _given_in_full(text, name[0]):
+    if _TITLE.match(text, a) or len(name) > 1 or _given_in_full(article or text, name[0]):
         return a, b
     return None
 

@@ -216,7 +216,7 @@ def test_who_said_that_names_the_speaker_and_takes_in_the_sentence_naming_he_or_
     sentences = [SentenceEvidence(m.start(), m.end(), []) for m in re.finditer(r'[^.]+\."?', paragraph)]
     last = sentences[-1] if speaker != "Moira Kerr" else sentences[0]
     evidence = ParagraphEvidence(1, "a", 0, "A", None, paragraph, sentences=sentences)
-    said = _with_speaker(Extraction(evidence, last.start, last.end, None, None, {}))
+    said = _with_speaker(Extraction(evidence, last.start, last.end, None, None, {}), paragraph)
     short = paragraph[said.short_start:said.short_end] if said.short_start is not None else None
     assert (paragraph[said.start:said.end].strip(), short) == (answer, speaker)
     assert said.floor == (SPEAKER_CONFIDENCE if speaker == "Moira Kerr" else 0.0)  # only a speaker its sentence names
@@ -247,9 +247,30 @@ def test_who_said_something_is_answered_with_the_speaker_the_sentence_names(
     last = sentences[-1]
     at = paragraph.index(short)
     evidence = ParagraphEvidence(1, "a", 0, "A", None, paragraph, sentences=sentences)
-    said = _who_said(Extraction(evidence, last.start, last.end, at, at + len(short), {}))
+    said = _who_said(Extraction(evidence, last.start, last.end, at, at + len(short), {}), paragraph)
     found = paragraph[said.short_start:said.short_end] if said.short_start is not None else None
     assert found == speaker and said.floor == 0.0
+
+
+@pytest.mark.parametrize(("paragraph", "article", "speaker"), [
+    # the speaker of a quotation going on from the sentence before
+    ('"I have waited for this," said Rovers manager Ellen Stroud.|"The players were brave."', "", "Ellen Stroud"),
+    ('Rovers won the cup.|"The players were brave."', "", "brave"),  # no one named: the reader's span is kept
+    # a surname the article gives in full elsewhere
+    ('Bell conceded.|"The people have spoken," he said.', "Gordon Bell lost the election.", "Bell"),
+    ('Bell conceded.|"The people have spoken," he said.', "Bell lost the election.", None),
+])
+def test_who_said_something_is_answered_with_the_speaker_named_before(paragraph: str, article: str,
+                                                                      speaker: str | None):
+    first, second = paragraph.split("|")
+    text = f"{first} {second}"
+    sentences = [SentenceEvidence(0, len(first), []), SentenceEvidence(len(first) + 1, len(text), [])]
+    evidence = ParagraphEvidence(1, "a", 0, "A", None, text, sentences=sentences)
+    at = text.index("brave") if "brave" in text else text.index("people")
+    said = _who_said(Extraction(evidence, len(first) + 1, len(text), at, at + 5, {}), f"{article}\n{text}")
+    found = text[said.short_start:said.short_end] if said.short_start is not None else None
+    assert found == speaker
+    assert said.start == (0 if speaker in ("Ellen Stroud", "Bell") else len(first) + 1)  # the naming sentence too
 
 
 SAYING = """Ferry returns to Inchmore

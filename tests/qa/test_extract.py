@@ -156,10 +156,17 @@ def test_a_question_opening_with_when_is_answered_with_a_time(answerer: Answerer
     ("For how long?", "1.8", False),
     ("How long is TOI-5521b compared with Earth?", "1.8", True),  # not how long it takes
     ("How long did the orbit take?", "2:07:55", True),  # a clock time
+    ("How far from Earth is TOI-5521b?", "1.8", False),
+    ("How far is TOI-5521b from Earth?", "140 light years", True),
+    ("How far did its orbit shrink?", "1.8", True),  # not how far apart: a share, a place ... may answer
+    ("How long does TOI-5521b take to orbit its star?", "140 light years", False),
+    ("What was the score of the race?", "2:07:55", False),
+    ("By what score did Rovers win?", "3-1", True),
 ])
-def test_how_long_something_takes_is_answered_with_a_unit_of_time(answerer: Answerer, question: str, span: str,
-                                                                  answered: bool) -> None:
-    text = "TOI-5521b is about 1.8 times the radius of Earth and completes an orbit every 11 days (2:07:55 a lap)."
+def test_a_question_asking_a_measure_is_answered_with_what_the_measure_holds(answerer: Answerer, question: str,
+                                                                            span: str, answered: bool) -> None:
+    text = ("TOI-5521b is about 1.8 times the radius of Earth and completes an orbit every 11 days (2:07:55 a lap), "
+            "140 light years away; Rovers won 3-1.")
     read = ReaderResult(text.index(span), text.index(span) + len(span), 0.9, 0.9, (0.0, 0.0))
     short = _short_span(text, 0, len(text), read, answerer.reader, Question.parse(question), (), 0.0)
     assert short == ((read.start, read.end) if answered else None)

@@ -88,6 +88,23 @@ def test_a_sentence_is_typed_when_typed_spans_finds_a_span_in_it_asked_again_and
     assert typed_sentences(text, spans, parsed) == expected  # from the per-paragraph cache
 
 
+@pytest.mark.parametrize(("question", "typed"), [
+    ("How far from Earth is TOI-5521b?", [False, True, False]),  # a unit of length
+    ("What was the score in the cup final?", [False, False, True]),  # "3-1", and "score" is no word of its topic
+    ("How long does TOI-5521b take to orbit its star?", [True, False, False]),  # a unit of time
+    ("How many planets were found?", [True, True, True]),  # any number
+])
+def test_a_sentence_holds_an_answer_to_a_question_asking_a_measure_only_with_what_the_measure_holds(
+        question: str, typed: list[bool]):
+    sentences = ["TOI-5521b is 1.8 times the size of Earth and orbits every 11 days.",
+                 "The planet is 140 light years from Earth.", "Rovers won the final 3-1 on Saturday."]
+    text = " ".join(sentences)
+    starts = [sum(len(s) + 1 for s in sentences[:k]) for k in range(len(sentences))]
+    spans = tuple((start, start + len(s)) for start, s in zip(starts, sentences, strict=True))
+    assert typed_sentences(text, spans, Question.parse(question)) == typed
+    assert "score" not in Question.parse(question).terms
+
+
 _SENTENCES = [
     "Profits rose to $1.5bn, up 12 per cent, on 3 March 2004.", "Turnout was 61.4% in the north.",
     "Sales fell by a fifth on Monday.", "It happened in the early 1990s.", "The Sept. meeting was cancelled.",
