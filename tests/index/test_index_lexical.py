@@ -53,3 +53,15 @@ def test_accents_aside_a_word_is_the_same_word(accented: str, plain: str):
 def test_word_spans_give_a_folded_word_where_its_accented_text_stands():
     text = "at Café Nero’s"
     assert [(text[a:b], w) for a, b, w in word_spans(text)] == [("at", "at"), ("Café", "cafe"), ("Nero’s", "nero's")]
+
+
+@pytest.mark.parametrize(("written", "asked"), [
+    ("stole", "steal"), ("stolen", "steal"), ("spent", "spending"), ("won", "wins"), ("paid", "pay"), ("said", "says"),
+])
+def test_an_irregular_past_form_is_the_same_term_as_its_verb(written: str, asked: str):
+    """"How much did he steal?" finds "he stole £1.2m"."""
+    assert terms(written) == terms(asked)
+
+
+def test_a_past_form_that_is_as_often_a_noun_or_a_name_stays_itself():
+    assert terms("Rose left the found object") == ["rose", "left", "found", "object"]
