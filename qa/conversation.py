@@ -62,6 +62,9 @@ _YEAR = re.compile(rf"\b{YEAR}\b")
 _HEAD_WORDS = 4  # the longest fragment whose last word is looked for in the question before ("And the red team?")
 _NOT_MODIFIER = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES}|{_PREPOSITIONS}|of|about|against|between|into|through|"
                            r"under|after|before|than|as|like|per|via|across|around|near|and|or|but)", re.IGNORECASE)
+# A fragment naming whose ("Kestrel's", "Orbital Foods'") and perhaps what ("Kestrel's dividend")
+_OWNED = re.compile(r"((?:[A-Z][\w\-]*\s+)*[A-Z][\w\-]*?)(['’]s?)(?:\s+(.+))?")
+_POSSESSIVE_END = ("'", "’", "'s", "’s")
 _DETERMINER = re.compile(r"(?:the|a|an|this|that|these|those|its|their|his|her)\s+", re.IGNORECASE)
 # "Who said that?": asks who is the source of the last answer, which the sentences around it say.
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
@@ -184,7 +187,7 @@ def resolve(question: str, session: Session) -> Resolved:
         again = text.rstrip("?. ").lower() == last.resolved.rstrip("?. ").lower()  # asked again: "And the turnout?"
         return Resolved(text, (), last.article_id, True, last.paragraph_id, rivals=last.rivals,
                         not_answers=() if again else before,
-                        mentions=(year.group(0),) if year else _fragment_mentions(fragment.group(1)))
+                        mentions=(year.group(0),) if year else _fragment_mentions(fragment.group(1), last.resolved))
     if (said := _SAID_THAT.match(question)) and (last.answer or not said.group("more")):
         return Resolved(question, (), last.article_id, True, last.paragraph_id, last.focus, last.rivals,
                         attributed=last.answer if last.paragraph_id is not None and last.answer else "")
@@ -303,6 +306,8 @@ def _substitute(previous: str, fragment: str) -> str:
     if new_year and _YEAR.search(previous):
         return _YEAR.sub(new_year.group(0), previous, count=1)
     asked = previous.rstrip("?. ")
+    if (owned := _owned(asked, fragment)) is not None:
+        return owned
     counterpart = _counterpart(asked, fragment)
     if counterpart is None:
         return f"{asked} {fragment}?"
@@ -311,6 +316,32 @@ def _substitute(previous: str, fragment: str) -> str:
     if replaced == named or replaced.endswith(f" {named}"):  # the same again: "And the ballot?", "And the team?"
         return previous
     return f"{asked[:start]}{fragment}{asked[end:]}?"
+
+
+def _owned(asked: str, fragment: str) -> str | None:
+    """For a fragment naming whose: the previous question about its owner ('And Kestrel's net income?' after "What
+    was Orbital Foods' net income?" -> "What was Kestrel's net income?"; 'And Tran's?' after 'How many votes did
+    Haddad get?' -> 'How many votes did Tran get?'), or about what it names when the previous question does not ask
+    it ('And Kestrel's dividend?' after 'How did Orbital Foods shares react?' -> "What about Kestrel's dividend?");
+    None for another fragment, or when the previous question names no one to stand for."""
+    if (owned := _OWNED.fullmatch(fragment)) is None:
+        return None
+    if _new_thing(asked, fragment):
+        return f"What about {fragment}?"
+    owner, mark, _ = owned.groups()
+    names = [m for m in names_in(asked) if m.group(0)[0].isalpha()]
+    if not names:
+        return None
+    start, end = names[0].span()
+    return f"{asked[:start]}{owner}{mark if names[0].group(0).endswith(_POSSESSIVE_END) else ''}{asked[end:]}?"
+
+
+def _new_thing(asked: str, fragment: str) -> str | None:
+    """What a fragment naming whose asks about when the previous question does not ("dividend" of "Kestrel's
+    dividend" after 'How did Orbital Foods shares react?'), else None."""
+    owned = _OWNED.fullmatch(fragment)
+    thing = owned.group(3) if owned else None
+    return thing if thing and not set(terms(thing)) <= set(terms(asked)) else None
 
 
 def _without_determiner(phrase: str) -> str:
@@ -353,9 +384,13 @@ def _same_head(asked: str, fragment: str) -> tuple[int, int] | None:
     return start, end
 
 
-def _fragment_mentions(fragment: str) -> tuple[str, ...]:
-    """The terms of the names a fragment asks about ("Yahoo" of "What about Yahoo's profits?": the profits are
-    the last answer's too), else of all its words ("And best actress?")."""
+def _fragment_mentions(fragment: str, asked: str) -> tuple[str, ...]:
+    """The terms of what is new in a fragment after the question `asked`: what it asks about of someone
+    ("dividend" of "And Kestrel's dividend?" after a question about shares), else the names it gives ("Yahoo" of
+    "What about Yahoo's profits?" after one about profits: they are the last answer's too), else all its words
+    ("And best actress?")."""
+    if thing := _new_thing(asked, fragment):
+        return tuple(terms(thing))
     named = [t for word in _CAPITALISED.findall(fragment) if word.lower() not in NOT_NAMES for t in terms(word)]
     return tuple(named or terms(fragment))
 

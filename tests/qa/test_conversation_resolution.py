@@ -133,7 +133,8 @@ Its owner said the firm's shares had been worth 17.8bn dollars before the govern
 @pytest.mark.parametrize(("fragment", "mentions"), [
     ("And in 2003?", ("2003",)), ("What about 1998?", ("1998",)), ("And over the whole of 2004?", ("2004",)),
     ("And in the US?", ("us",)), ("What about China?", ("china",)), ("And the year after?", ("year", "after")),
-    ("What about Yahoo's profits?", ("yahoo",)),
+    ("What about Yahoo's profits?", ("profit",)),  # not asked before: the profits, which may be "the firm's"
+    ("What about Yahoo's?", ("yahoo",)),
 ])
 def test_a_fragment_must_be_answered_by_a_sentence_that_mentions_its_year_or_else_its_words(
         fragment: str, mentions: tuple[str, ...]):
@@ -219,6 +220,21 @@ def test_a_name_fragment_replaces_the_first_name_of_the_previous_question():
     resolved = resolve("What about Mozilla browsers?",
                        session_after("What share of web surfers use Internet Explorer, according to OneStat?", "89%"))
     assert resolved.text == "What share of web surfers use Mozilla browsers, according to OneStat?"
+
+
+@pytest.mark.parametrize(("previous", "fragment", "expected", "mentions"), [
+    ("What was Orbital Foods' net income?", "And Kestrel's?", "What was Kestrel's net income?", ("kestrel",)),
+    ("What was Orbital Foods' net income?", "And Kestrel's net income?", "What was Kestrel's net income?",
+     ("kestrel",)),
+    ("How many votes did Haddad get?", "And Lucy Tran's?", "How many votes did Lucy Tran get?", ("luci", "tran")),
+    # something the previous question did not ask about: asked on its own, and to be mentioned in the answer
+    ("How did Orbital Foods shares react?", "And Kestrel's dividend?", "What about Kestrel's dividend?",
+     ("dividend",)),
+])
+def test_a_fragment_naming_whose_asks_the_previous_question_of_them_or_what_it_names(
+        previous: str, fragment: str, expected: str, mentions: tuple[str, ...]):
+    resolved = resolve(fragment, session_after(previous, None))
+    assert (resolved.text, resolved.mentions) == (expected, mentions)
 
 
 def test_a_short_followup_stays_however_many_question_words_it_has(answerer: Answerer):
