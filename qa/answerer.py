@@ -55,9 +55,9 @@ _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a
 _WHO_SAID = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?:has|had)\s+)?(?:said|says|stated|"
                        r"insisted|insists|argued|argues|claimed|claims|warned|warns|explained|commented)\b",
                        re.IGNORECASE)
-# What a cause "Why?" is answered with opens with
 # A sentence that is one quotation, whose speaker is named before it ('"The players were brave."')
 _QUOTATION = re.compile(r'\s*["“][^"“”]+["”][.!?]?\s*')
+# What a cause "Why?" is answered with opens with
 _CAUSE = re.compile(r"(?:because|due|owing|after|as|since|in|over|amid|following|for|to|so)\b", re.IGNORECASE)
 MAX_CITATIONS = 10
 # The confidence of an answer to "Who said that?" whose sentence names its speaker: of 111 speakers `speaker_span`
