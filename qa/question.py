@@ -71,8 +71,10 @@ ASKS_WHY = re.compile(r"\s*(?:(?:and|but|so)\s+)?why\b", re.IGNORECASE)
 TIME_UNITS = r"minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|seasons?"
 # Questions asking for a measure of one kind, and what their answer must hold: how long something takes or lasts
 # (a unit of time or a clock time), how far (a unit of length: "How far from Earth is TOI-5521b?" is not "1.8" of
-# "1.8 times the radius of Earth"), the score of a match ("3-1"). All 16 "how far ... from / apart / away" questions
-# and all 9 asking the score in SQuAD v1.1 dev and the BBC sets have a gold answer holding one.
+# "1.8 times the radius of Earth"), the score of a match ("3-1"), how many (a number: not "money" for "How much
+# did Whitcombe steal?"). All 16 "how far ... from / apart / away" questions and all 9 asking the score in SQuAD
+# v1.1 dev and the BBC sets have a gold answer holding one, as have 696 of the 703 asking "how many" (the others:
+# "unmanned", "letters", ...) and all 21 asking how much someone paid, stole, earned, ...
 _MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
     (re.compile(asks, re.IGNORECASE), re.compile(holds, re.IGNORECASE)) for asks, holds in (
         (r"\b(?:for\s+how\s+long|how\s+long\b(?=.*\b(?:take|takes|took|taken|last|lasts|lasted|spend|spent|stay|"
@@ -85,6 +87,11 @@ _MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
          r"parsecs?|astronomical\s+units?|leagues?|blocks?)\b|\d\s?(?:km|m|mi|ft|cm|mm|nm)\b"),
         (r"\b(?:what|which)\s+(?:was|is|were)\s+the\s+(?:final\s+)?score\b|\bby\s+what\s+score\b",
          r"\b\d{1,3}\s?[-–]\s?\d{1,3}\b"),
+        (r"\bhow\s+many\b|\bhow\s+much\s+(?:money\s+)?(?:did|does|do|has|have|had|will|would)\b.*\b(?:steal|lose|owe|"
+         r"borrow|invest|receive|charge|save|donate|give|make|win|spend|pay|earn|raise|cost)\b",
+         r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|"
+         r"sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|scores|half|"
+         r"quarter|several|few|single|once|twice|no|none|zero|nil)\b"),
     )
 )
 # What makes a text ask rather than name a topic: a question mark, a wh-word, or an opening verb that asks.

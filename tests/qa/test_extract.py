@@ -162,6 +162,9 @@ def test_a_question_opening_with_when_is_answered_with_a_time(answerer: Answerer
     ("How long does TOI-5521b take to orbit its star?", "140 light years", False),
     ("What was the score of the race?", "2:07:55", False),
     ("By what score did Rovers win?", "3-1", True),
+    ("How many laps did it take?", "a lap", False),  # a number
+    ("How much did Rovers win?", "Rovers", False),
+    ("How many goals did Rovers score?", "3-1", True),
 ])
 def test_a_question_asking_a_measure_is_answered_with_what_the_measure_holds(answerer: Answerer, question: str,
                                                                             span: str, answered: bool) -> None:
