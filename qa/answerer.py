@@ -55,8 +55,9 @@ _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a
 _WHO_SAID = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?:has|had)\s+)?(?:said|says|stated|"
                        r"insisted|insists|argued|argues|claimed|claims|warned|warns|explained|commented)\b",
                        re.IGNORECASE)
-# A sentence that is one quotation, whose speaker is named before it ('"The players were brave."')
+# A sentence that is one quotation, whose speaker is named before it ('"The players were brave."'), and a quote mark
 _QUOTATION = re.compile(r'\s*["“][^"“”]+["”][.!?]?\s*')
+_QUOTE_MARK = re.compile(r'["“”]')
 # What a cause "Why?" is answered with opens with
 _CAUSE = re.compile(r"(?:because|due|owing|after|as|since|in|over|amid|following|for|to|so)\b", re.IGNORECASE)
 MAX_CITATIONS = 10
@@ -352,13 +353,15 @@ def _named_before(extraction: Extraction, article: str) -> tuple[int, tuple[int,
     """Where the sentence before the answer starts and whom it names, when the answer's speaker is named there: for
     "he said", the speaker or the name opening it ("Krasner refused to give any details. He told BBC Five Live: ...";
     a surname alone if `article`, the article's text, gives it in full: "Bell conceded." after "Gordon Bell"); for a
-    bare quotation, the speaker ('"I have waited ...," said Ellen Stroud. "The players were brave."')."""
+    bare quotation, the speaker of the one the sentence before gives ('"I have waited ...," said Ellen Stroud. "The
+    players were brave."'; not 'Shares fell, according to Reuters. "We are disappointed."')."""
     text, start, end = extraction.paragraph.text, extraction.start, extraction.end
     prior = next((s for s in reversed(extraction.paragraph.sentences) if s.end <= start), None)
     named = None
     if prior is not None and PRONOUN_SAYS.search(text, start, end):
         named = speaker_span(text, prior.start, prior.end) or subject_span(text, prior.start, prior.end, article)
-    elif prior is not None and _QUOTATION.fullmatch(text, start, end):
+    elif prior is not None and _QUOTATION.fullmatch(text, start, end) \
+            and _QUOTE_MARK.search(text, prior.start, prior.end):
         named = speaker_span(text, prior.start, prior.end)
     return (prior.start, named) if prior is not None and named is not None else None
 

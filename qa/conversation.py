@@ -63,8 +63,15 @@ _HEAD_WORDS = 4  # the longest fragment whose last word is looked for in the que
 _NOT_MODIFIER = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES}|{_PREPOSITIONS}|of|about|against|between|into|through|"
                            r"under|after|before|than|as|like|per|via|across|around|near|and|or|but)", re.IGNORECASE)
 # A fragment naming whose ("Kestrel's", "Orbital Foods'") and perhaps what ("Kestrel's dividend")
-_OWNED = re.compile(r"((?:[A-Z][\w\-]*\s+)*[A-Z][\w\-]*?)(['’]s?)(?:\s+(.+))?")
-_POSSESSIVE_END = ("'", "’", "'s", "’s")
+# A word of a name: capitalised, perhaps with an apostrophe inside ("O'Neill"), not a possessive one
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ](?:[\w\-]|['’](?!s\b)(?=\w))*"
+# Whose: "Kestrel's", "Orbital Foods'", "the BBC's", "O'Neill's"
+_OWNER = rf"(?:the\s+)?(?:{_NAME_WORD}\s+)*{_NAME_WORD}['’]s?"
+# A fragment naming whose and perhaps what ("Kestrel's dividend"), and whose in a question ("Tesco's profit")
+_OWNED = re.compile(rf"({_OWNER})(?:\s+(.+))?")
+_OWNER_IN = re.compile(rf"{_OWNER}(?=[\s?.,!;:]|$)")
+# Words that add nothing to what a fragment asks about: "And Lucy Tran's too?", "And Kestrel's last year?"
+_NOTHING_NEW = frozenset(terms("too also as well then please again instead now last year month week quarter"))
 _DETERMINER = re.compile(r"(?:the|a|an|this|that|these|those|its|their|his|her)\s+", re.IGNORECASE)
 # "Who said that?": asks who is the source of the last answer, which the sentences around it say.
 _SAID_THAT = re.compile(r"\s*(?:and\s+|so\s+)?who\s+(?:said|says|told(?:\s+(?:you|us))?|wrote|claimed|claims|added)"
@@ -319,29 +326,34 @@ def _substitute(previous: str, fragment: str) -> str:
 
 
 def _owned(asked: str, fragment: str) -> str | None:
-    """For a fragment naming whose: the previous question about its owner ('And Kestrel's net income?' after "What
-    was Orbital Foods' net income?" -> "What was Kestrel's net income?"; 'And Tran's?' after 'How many votes did
-    Haddad get?' -> 'How many votes did Tran get?'), or about what it names when the previous question does not ask
-    it ('And Kestrel's dividend?' after 'How did Orbital Foods shares react?' -> "What about Kestrel's dividend?");
-    None for another fragment, or when the previous question names no one to stand for."""
+    """For a fragment naming whose: the previous question about that owner, who stands for the one whose it asked
+    about or else its first name ('And Kestrel's net income?' after "What was Orbital Foods' net income?" -> "What
+    was Kestrel's net income?"; "And Lucy Tran's?" after 'How many votes did Haddad get?' -> "How many votes did
+    Lucy Tran's get?", which BM25 and the encoder read as "Lucy Tran"), or a question about what it names when the
+    previous question does not ask it ('And Kestrel's dividend?' after 'How did Orbital Foods shares react?' ->
+    "What about Kestrel's dividend?"); None for another fragment, or when the previous question names no one."""
     if (owned := _OWNED.fullmatch(fragment)) is None:
         return None
     if _new_thing(asked, fragment):
         return f"What about {fragment}?"
-    owner, mark, _ = owned.groups()
-    names = [m for m in names_in(asked) if m.group(0)[0].isalpha()]
-    if not names:
+    if place := next((m for m in _OWNER_IN.finditer(asked) if m.start() > 0), None):
+        start, end = place.span()
+    elif names := [m for m in names_in(asked) if m.group(0)[0].isalpha()]:
+        start, end = names[0].span()
+    else:
         return None
-    start, end = names[0].span()
-    return f"{asked[:start]}{owner}{mark if names[0].group(0).endswith(_POSSESSIVE_END) else ''}{asked[end:]}?"
+    return f"{asked[:start]}{owned.group(1)}{asked[end:]}?"
 
 
-def _new_thing(asked: str, fragment: str) -> str | None:
-    """What a fragment naming whose asks about when the previous question does not ("dividend" of "Kestrel's
-    dividend" after 'How did Orbital Foods shares react?'), else None."""
+def _new_thing(asked: str, fragment: str) -> tuple[str, ...]:
+    """The terms of what a fragment naming whose asks about when the previous question does not ("dividend" of
+    "Kestrel's dividend" after 'How did Orbital Foods shares react?'; not "too" of "Lucy Tran's too"), and of
+    whose; none for another fragment."""
     owned = _OWNED.fullmatch(fragment)
-    thing = owned.group(3) if owned else None
-    return thing if thing and not set(terms(thing)) <= set(terms(asked)) else None
+    thing = terms(owned.group(2)) if owned and owned.group(2) else []
+    if any(t not in _NOTHING_NEW and not t[:1].isdigit() and t not in terms(asked) for t in thing):
+        return tuple(dict.fromkeys(terms(owned.group(1)) + thing))
+    return ()
 
 
 def _without_determiner(phrase: str) -> str:
@@ -385,12 +397,12 @@ def _same_head(asked: str, fragment: str) -> tuple[int, int] | None:
 
 
 def _fragment_mentions(fragment: str, asked: str) -> tuple[str, ...]:
-    """The terms of what is new in a fragment after the question `asked`: what it asks about of someone
-    ("dividend" of "And Kestrel's dividend?" after a question about shares), else the names it gives ("Yahoo" of
-    "What about Yahoo's profits?" after one about profits: they are the last answer's too), else all its words
-    ("And best actress?")."""
-    if thing := _new_thing(asked, fragment):
-        return tuple(terms(thing))
+    """The terms of what is new in a fragment after the question `asked`: what it asks about of someone, and whose
+    ("kestrel", "dividend" of "And Kestrel's dividend?" after a question about shares), else the names it gives
+    ("Yahoo" of "What about Yahoo's profits?" after one about profits: they are the last answer's too), else all its
+    words ("And best actress?")."""
+    if new := _new_thing(asked, fragment):
+        return new
     named = [t for word in _CAPITALISED.findall(fragment) if word.lower() not in NOT_NAMES for t in terms(word)]
     return tuple(named or terms(fragment))
 

@@ -54,7 +54,8 @@ _QUESTION_STEMS = frozenset(stem(w) for w in (
 # "How old/long/far..." and "What was the score ...?" ask for a measure: the word names the answer's type, not the
 # topic (the sentence with "3-1" need not say "score").
 _HOW_MEASURE = re.compile(r"\bhow (old|long|far|big|large|tall|high|often|fast|soon|late|early|deep|wide)\b"
-                          r"|\b(?:what|which)\s+(?:(?:was|is|were)\s+the\s+(?:final\s+)?)?(score)\b", re.IGNORECASE)
+                          r"|\b(?:what|which)(?:['’]s|\s+(?:was|is|were))?\s+(?:the\s+)?(?:(?:final|half-time|"
+                          r"full-time|latest)\s+)?(score)\b", re.IGNORECASE)
 
 
 WH_WORDS = "who|whom|whose|what|which|when|where|why|how"
@@ -82,13 +83,17 @@ _MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
          rf"\b(?<!light )(?<!light-)(?:{TIME_UNITS}|seconds?|mins?|hrs?|fortnights?|terms?|lifetimes?|ages|life|"
          r"overnight)\b"
          r"|\b\d{1,2}:\d{2}(?::\d{2})?\b"),
-        (r"\bhow\s+far\b(?=\s+(?:apart|away|from)\b|.*\bfrom\b)",
-         r"\b(?:(?:kilo|centi|milli|nano)?met(?:re|er)s?|km|miles?|feet|foot|ft|yards?|inch(?:es)?|light[- ]years?|"
-         r"parsecs?|astronomical\s+units?|leagues?|blocks?)\b|\d\s?(?:km|m|mi|ft|cm|mm|nm)\b"),
-        (r"\b(?:what|which)\s+(?:was|is|were)\s+the\s+(?:final\s+)?score\b|\bby\s+what\s+score\b",
+        # "How far is Warsaw from the Baltic Sea?", not "How far was her time from the record?"
+        (r"\bhow\s+far\s+(?:apart|away|from)\b|\bhow\s+far\s+(?:is|are|was|were)\s+(?:(?!time|score|record|total|"
+         r"share|price|rate|figure|number)[^?])*?\bfrom\b",
+         r"\b(?:(?:kilo|centi|milli|nano)?met(?:re|er)s?|km|miles?|feet|ft|yards?|inch(?:es)?|light[- ]years?|"
+         r"parsecs?|astronomical\s+units?)\b|(?<![£$€¥\d.,])\d[\d,.]*\s?(?:km|m|mi|ft|cm|mm|nm)\b"),
+        (r"\bwhat(?:['’]s|\s+(?:was|is|were))\s+the\s+(?:(?:final|half-time|full-time|latest)\s+)?score\b"
+         r"|\bby\s+what\s+score\b",
          r"\b\d{1,3}\s?[-–]\s?\d{1,3}\b"),
-        (r"\bhow\s+many\b|\bhow\s+much\s+(?:money\s+)?(?:did|does|do|has|have|had|will|would)\b.*\b(?:steal|lose|owe|"
-         r"borrow|invest|receive|charge|save|donate|give|make|win|spend|pay|earn|raise|cost)\b",
+        (r"\bhow\s+many\b|\bhow\s+much\s+(?:money\s+)?(?:did|does|do|has|have|had|will|would)\b.*\b(?:st(?:eal|ole|"
+         r"olen)|los[et]|owed?|borrow(?:ed)?|invest(?:ed)?|received?|charged?|saved?|donated?|give|gave|given|make|"
+         r"made|win|won|spen[dt]|pay|paid|earn(?:ed)?|raised?|cost)\b",
          r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|"
          r"sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|scores|half|"
          r"quarter|several|few|single|once|twice|no|none|zero|nil)\b"),

@@ -272,7 +272,8 @@ PRONOUN_SAYS = re.compile(rf"\b(?:(?:he|she)\s+{SAYS}|{SAYS}\s+(?:he|she))\b", r
 _SUBJECT = re.compile(rf"\s*({_TITLED})\s+[a-z]")  # "Gerald Krasner refused", "Mr Bates said": a name, a verb
 _TITLE = re.compile(_TITLE_WORD)
 _NOT_A_PERSON = frozenset("united city town rovers county club trust party council group bank fund union office "
-                          "ministry department commission association corporation company news times post".split())
+                          "ministry department commission association corporation company news times post police "
+                          "prices sales shares markets officials analysts investors".split())
 # Capitalised words that open a sentence and are no name: function words, "Yesterday", "Asked about ..."
 _NOT_NAME = _LEADING_STOP | frozenset("yesterday today last next earlier later meanwhile however despite asked "
                                       "speaking looking although".split())
@@ -297,9 +298,9 @@ def subject_span(text: str, start: int, end: int, article: str | None = None) ->
 
 
 def _given_in_full(text: str, surname: str) -> bool:
-    """Whether `text` names someone `surname` in full ("Gerald Krasner", "Mr Krasner")."""
+    """Whether `text` names someone `surname` in full ("Gerald Krasner", "Mr Krasner"; not "Consumer Prices Index")."""
     return any(m.group(1).lower() not in _NOT_NAME
-               for m in re.finditer(rf"\b([A-Z][\w'’\-]+\.?)\s{re.escape(surname)}\b", text))
+               for m in re.finditer(rf"\b([A-Z][\w'’\-]+\.?)\s{re.escape(surname)}\b(?!\s+[A-Z])", text))
 
 
 def speaker_span(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -256,6 +256,8 @@ def test_who_said_something_is_answered_with_the_speaker_the_sentence_names(
     # the speaker of a quotation going on from the sentence before
     ('"I have waited for this," said Rovers manager Ellen Stroud.|"The players were brave."', "", "Ellen Stroud"),
     ('Rovers won the cup.|"The players were brave."', "", "brave"),  # no one named: the reader's span is kept
+    ('Shares fell, according to Reuters.|"The players were brave."', "", "brave"),  # a source, no quotation before
+    ('Prices rose.|"The players were brave," he said.', "The Consumer Prices Index rose.", None),  # no one's name
     # a surname the article gives in full elsewhere
     ('Bell conceded.|"The people have spoken," he said.', "Gordon Bell lost the election.", "Bell"),
     ('Bell conceded.|"The people have spoken," he said.', "Bell lost the election.", None),

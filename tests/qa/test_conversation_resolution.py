@@ -133,7 +133,7 @@ Its owner said the firm's shares had been worth 17.8bn dollars before the govern
 @pytest.mark.parametrize(("fragment", "mentions"), [
     ("And in 2003?", ("2003",)), ("What about 1998?", ("1998",)), ("And over the whole of 2004?", ("2004",)),
     ("And in the US?", ("us",)), ("What about China?", ("china",)), ("And the year after?", ("year", "after")),
-    ("What about Yahoo's profits?", ("profit",)),  # not asked before: the profits, which may be "the firm's"
+    ("What about Yahoo's profits?", ("yahoo", "profit")),  # not asked before: the profits, perhaps "the firm's"
     ("What about Yahoo's?", ("yahoo",)),
 ])
 def test_a_fragment_must_be_answered_by_a_sentence_that_mentions_its_year_or_else_its_words(
@@ -226,10 +226,15 @@ def test_a_name_fragment_replaces_the_first_name_of_the_previous_question():
     ("What was Orbital Foods' net income?", "And Kestrel's?", "What was Kestrel's net income?", ("kestrel",)),
     ("What was Orbital Foods' net income?", "And Kestrel's net income?", "What was Kestrel's net income?",
      ("kestrel",)),
-    ("How many votes did Haddad get?", "And Lucy Tran's?", "How many votes did Lucy Tran get?", ("luci", "tran")),
+    ("How many votes did Haddad get?", "And Lucy Tran's too?", "How many votes did Lucy Tran's get?",
+     ("luci", "tran")),
+    ("How much did Burger King earn?", "And McDonald's?", "How much did McDonald's earn?", ("mcdonald",)),
+    # the one whose the previous question asks about, not its first name
+    ("What did Mr Smith say about Apple's revenue?", "And Samsung's?", "What did Mr Smith say about Samsung's revenue?",
+     ("samsung",)),
     # something the previous question did not ask about: asked on its own, and to be mentioned in the answer
     ("How did Orbital Foods shares react?", "And Kestrel's dividend?", "What about Kestrel's dividend?",
-     ("dividend",)),
+     ("kestrel", "dividend")),
 ])
 def test_a_fragment_naming_whose_asks_the_previous_question_of_them_or_what_it_names(
         previous: str, fragment: str, expected: str, mentions: tuple[str, ...]):
