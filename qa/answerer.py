@@ -55,6 +55,9 @@ _NAMED = re.compile(r"\S\s+[A-Z0-9]")  # a word after the first capitalised or a
 _WHO_SAID = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?:has|had)\s+)?(?:said|says|stated|"
                        r"insisted|insists|argued|argues|claimed|claims|warned|warns|explained|commented)\b",
                        re.IGNORECASE)
+# Words naming the kind of answer a question asks for, which the answer need not use: "What was her time?"
+_ANSWER_NOUNS = frozenset(terms("time name age date year price cost size score number total amount figure value "
+                                "distance height weight length salary population title job role nationality"))
 # A sentence that is one quotation, whose speaker is named before it ('"The players were brave."'), and a quote mark
 _QUOTATION = re.compile(r'\s*["“][^"“”]+["”][.!?]?\s*')
 _QUOTE_MARK = re.compile(r'["“”]')
@@ -400,7 +403,9 @@ def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
     answered from the conversation's article as a one-word follow-up; on its own, the dense search may still
     find "What is PPP?" where the text says "PPPs"; "When was it floated?" would be read as "When was it?"), or
     the words must all be question or function words ("Why?", "Who said that?"): the conversation says what they
-    ask about. Out of a conversation, a question that
+    ask about; a word naming the kind of answer asked for may be one the articles do not use ("What was her time?"
+    of "won in 2 hours 9 minutes", "What is her name?" of "The mother, Xin Xin, ..."). Out of a conversation, a
+    question that
     names its subject only by a pronoun, with one content word and no name or number ("What did he say?", "What
     did it cost?"), asks nothing either: any "he" who said anything would do (2 of the 10,570 questions of SQuAD
     v1.1 dev are so, "Why did he walk?", none of v2.0 dev or the BBC sets). Else the best sentence would be an
@@ -410,7 +415,7 @@ def _asks_something(query: Query, resolved: Resolved, lexicon: Lexicon) -> bool:
     if not follows and _PRONOUN.search(text) and not _NAMED.search(text) \
             and len([t for t in own if not _PRONOUN.fullmatch(t)]) <= 1:
         return False
-    if query.question.asks and own and (not follows or any(lexicon.knows(t) for t in own)):
+    if query.question.asks and own and (not follows or any(lexicon.knows(t) or t in _ANSWER_NOUNS for t in own)):
         return True
     return follows and bool(query.question.words) and not own
 

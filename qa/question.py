@@ -70,16 +70,18 @@ ASKS_WHEN = re.compile(rf"\s*(?:(?:and|but|so)\s+)?when\s+(?:{AUXILIARIES})\b", 
 ASKS_WHY = re.compile(r"\s*(?:(?:and|but|so)\s+)?why\b", re.IGNORECASE)
 # Units of time: what a short answer to a question asking how long something lasts holds, and words of time
 TIME_UNITS = r"minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|seasons?"
-# Questions asking for a measure of one kind, and what their answer must hold: how long something takes or lasts
-# (a unit of time or a clock time), how far (a unit of length: "How far from Earth is TOI-5521b?" is not "1.8" of
-# "1.8 times the radius of Earth"), the score of a match ("3-1"), how many (a number: not "money" for "How much
-# did Whitcombe steal?"). All 16 "how far ... from / apart / away" questions and all 9 asking the score in SQuAD
-# v1.1 dev and the BBC sets have a gold answer holding one, as have 696 of the 703 asking "how many" (the others:
-# "unmanned", "letters", ...) and all 21 asking how much someone paid, stole, earned, ...
+# Questions asking for a measure of one kind, and what their answer must hold: how long something takes or lasts,
+# or someone's time ("What was her time?": a unit of time or a clock time), how far (a unit of length: "How far from
+# Earth is TOI-5521b?" is not "1.8" of "1.8 times the radius of Earth"), the score of a match ("3-1"), how many (a
+# number: not "money" for "How much did Whitcombe steal?"). All 16 "how far ... from / apart / away" questions and
+# all 9 asking the score in SQuAD v1.1 dev and the BBC sets have a gold answer holding one, as have 696 of the 703
+# asking "how many" (the others: "unmanned", "letters", ...) and all 21 asking how much someone paid, stole, ...
 _MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
     (re.compile(asks, re.IGNORECASE), re.compile(holds, re.IGNORECASE)) for asks, holds in (
         (r"\b(?:for\s+how\s+long|how\s+long\b(?=.*\b(?:take|takes|took|taken|last|lasts|lasted|spend|spent|stay|"
-         r"stayed|wait|waited|serve|served|sentenced|jailed|remain|remained|orbit|orbits|continue|continued)\b))",
+         r"stayed|wait|waited|serve|served|sentenced|jailed|remain|remained|orbit|orbits|continue|continued)\b))"
+         r"|\bwhat\s+(?:was|is|were)\s+(?:(?:his|her|their|its|(?:[\w\-]+\s+){0,2}[\w\-]+['’]s?)\s+(?:\w+\s+)?"
+         r"|the\s+(?:winning|finishing)\s+)time\b",
          rf"\b(?<!light )(?<!light-)(?:{TIME_UNITS}|seconds?|mins?|hrs?|fortnights?|terms?|lifetimes?|ages|life|"
          r"overnight)\b"
          r"|\b\d{1,2}:\d{2}(?::\d{2})?\b"),

@@ -148,6 +148,24 @@ def test_a_followup_that_asks_nothing_keeps_the_conversations_article(news: Answ
     assert founder.found and cited(founder) == ("bakery", 2)
 
 
+def test_a_followup_asking_a_kind_of_answer_the_article_does_not_name_is_answered(
+        tmp_path_factory: pytest.TempPathFactory):
+    """No article says "time" or "name": "What was her time?" and "What is her name?" still ask something (a
+    kind of answer), unlike "When was it floated?"."""
+    berlin = ("Marathon record falls in Berlin\n\nKenyan runner Ruth Chepngetich won the Berlin Marathon on Sunday "
+              "in 2 hours 9 minutes 56 seconds, a women's world record.\n\nZoo keepers said the mother panda, Xin "
+              "Xin, is 12 years old.\n")
+    answerer = answerer_over(tmp_path_factory, {"berlin": berlin, "steel": STEEL})
+    first = answerer.ask("Who won the Berlin Marathon?")
+    assert first.short_answer == "Ruth Chepngetich"
+    time = answerer.ask("What was her time?", session_id=first.session_id)
+    assert time.found and "2 hours 9 minutes" in time.answer and cited(time) == ("berlin", 0)
+    assert time.short_answer is None or "hours" in time.short_answer  # a time, not "Ruth Chepngetich"
+    panda = answerer.ask("How old is the mother panda?")
+    name = answerer.ask("What is her name?", session_id=panda.session_id)
+    assert name.found and "Xin Xin" in name.answer
+
+
 def test_a_bare_question_is_answered_from_the_last_answer_when_it_says_what_is_asked(
         tmp_path_factory: pytest.TempPathFactory):
     """"For how long?" and "When?" ask about the strike the last answer told of: its sentence says both. "How old?"

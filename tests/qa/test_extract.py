@@ -165,6 +165,7 @@ def test_a_question_opening_with_when_is_answered_with_a_time(answerer: Answerer
     ("How many laps did it take?", "a lap", False),  # a number
     ("How much did Rovers win?", "Rovers", False),
     ("How many goals did Rovers score?", "3-1", True),
+    ("What was her time?", "2:07:55", True), ("What was her time?", "Rovers", False),
 ])
 def test_a_question_asking_a_measure_is_answered_with_what_the_measure_holds(answerer: Answerer, question: str,
                                                                             span: str, answered: bool) -> None:
