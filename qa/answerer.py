@@ -34,7 +34,7 @@ from qa.conversation import (
     with_context,
 )
 from qa.evidence import ParagraphEvidence, Query, gather
-from qa.extract import CASCADE, Cascade, Extraction, extract, rank_paragraphs
+from qa.extract import CASCADE, QUOTE_MARK, Cascade, Extraction, extract, rank_paragraphs
 from qa.metadata import HEADER, Header, MetadataQuestion, Reference, metadata_question
 from qa.names import absent_names, article_terms
 from qa.question import ASKS_WHY, AnswerType, Question
@@ -58,9 +58,8 @@ _WHO_SAID = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:who|which\s+[a-z]+)\s+(?:(?
 # Words naming the kind of answer a question asks for, which the answer need not use: "What was her time?"
 _ANSWER_NOUNS = frozenset(terms("time name age date year price cost size score number total amount figure value "
                                 "distance height weight length salary population title job role nationality"))
-# A sentence that is one quotation, whose speaker is named before it ('"The players were brave."'), and a quote mark
+# A sentence that is one quotation, whose speaker is named before it ('"The players were brave."')
 _QUOTATION = re.compile(r'\s*["“][^"“”]+["”][.!?]?\s*')
-_QUOTE_MARK = re.compile(r'["“”]')
 # What a cause "Why?" is answered with opens with
 _CAUSE = re.compile(r"(?:because|due|owing|after|as|since|in|over|amid|following|for|to|so)\b", re.IGNORECASE)
 MAX_CITATIONS = 10
@@ -364,7 +363,7 @@ def _named_before(extraction: Extraction, article: str) -> tuple[int, tuple[int,
     if prior is not None and PRONOUN_SAYS.search(text, start, end):
         named = speaker_span(text, prior.start, prior.end) or subject_span(text, prior.start, prior.end, article)
     elif prior is not None and _QUOTATION.fullmatch(text, start, end) \
-            and _QUOTE_MARK.search(text, prior.start, prior.end):
+            and QUOTE_MARK.search(text, prior.start, prior.end):
         named = speaker_span(text, prior.start, prior.end)
     return (prior.start, named) if prior is not None and named is not None else None
 

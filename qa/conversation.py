@@ -62,7 +62,6 @@ _YEAR = re.compile(rf"\b{YEAR}\b")
 _HEAD_WORDS = 4  # the longest fragment whose last word is looked for in the question before ("And the red team?")
 _NOT_MODIFIER = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES}|{_PREPOSITIONS}|of|about|against|between|into|through|"
                            r"under|after|before|than|as|like|per|via|across|around|near|and|or|but)", re.IGNORECASE)
-# A fragment naming whose ("Kestrel's", "Orbital Foods'") and perhaps what ("Kestrel's dividend")
 # A word of a name: capitalised, perhaps with an apostrophe inside ("O'Neill"), not a possessive one
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ](?:[\w\-]|['’](?!s\b)(?=\w))*"
 # Whose: "Kestrel's", "Orbital Foods'", "the BBC's", "O'Neill's"
@@ -351,7 +350,8 @@ def _new_thing(asked: str, fragment: str) -> tuple[str, ...]:
     whose; none for another fragment."""
     owned = _OWNED.fullmatch(fragment)
     thing = terms(owned.group(2)) if owned and owned.group(2) else []
-    if any(t not in _NOTHING_NEW and not t[:1].isdigit() and t not in terms(asked) for t in thing):
+    known = _NOTHING_NEW.union(terms(asked))
+    if any(t not in known and not t[:1].isdigit() for t in thing):
         return tuple(dict.fromkeys(terms(owned.group(1)) + thing))
     return ()
 

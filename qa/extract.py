@@ -49,7 +49,7 @@ _NEGATION = re.compile(r"\b(not|never|no|none|nobody|nothing|neither|nor|without
                        re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*")
 _WORD = re.compile(r"\w")
-_QUOTE_MARK = re.compile(r'(?<!\d)"|[“”]')  # not an inch mark: '55" screen'
+QUOTE_MARK = re.compile(r'(?<!\d)"|[“”]')  # not an inch mark: '55" screen'
 _LETTER = re.compile(r"[^\W\d_]")
 # What a short answer to a question asking "when" (`ASKS_WHEN`) holds: a number, a month or weekday, or a word of
 # time ("the following season", "after the war", "shortly before his death"). None of the 107 questions opening with
@@ -290,7 +290,7 @@ def _quote_marks(text: str, start: int, end: int) -> list[bool]:
     """The double quote marks of `text[start:end]` in order, True for one that opens a quotation: a curly one by
     its shape, a straight one after a space, a bracket or a dash, or at the start."""
     return [m.group() == "“" or (m.group() == '"' and (m.start() == 0 or text[m.start() - 1] in " \t\n([{—–-"))
-            for m in _QUOTE_MARK.finditer(text, start, end)]
+            for m in QUOTE_MARK.finditer(text, start, end)]
 
 
 def _logit(p: float) -> float:
