@@ -64,6 +64,7 @@ V1, V2 = DATA / "squad-v1.1-dev", DATA / "squad-v2.0-dev"
 INDEXES = {V1: ROOT / "var/bench/index-squad-v1.1", V2: ROOT / "var/bench/index-squad-v2.0"}
 CACHE = Path(os.environ.get("READER_CACHE", "/tmp/reader-cache"))
 SAMPLE, SEED = 2000, 650
+FOLDS = 2
 FUSION_SAMPLE = 3000
 MODEL_CACHE = Settings().cache_dir  # the exported encoder and the shipped reader's merged graph (QA_CACHE_DIR)
 
@@ -155,18 +156,26 @@ def validation_articles() -> set[str]:
     return set(rng.sample(v2, 2) + rng.sample(v1, 1))
 
 
-def training_examples(rng: random.Random, held_out: bool | None = None) -> list[tuple[str, str, int, int, int]]:
-    """(question, window, start, end, answerable) from articles even everywhere (only the validation articles if
-    `held_out`, all but them if False, all if None); start = end = -1 if none."""
+def fold_articles(fold: int) -> set[str]:
+    """The articles even everywhere of one of `FOLDS` folds: those with v2.0 questions, then those without, dealt out
+    in turn. A reader trained without a fold reads its questions as it reads unseen ones (`--fold`, tune.py)."""
+    v2 = sorted({q.article_id for q in tuning_questions(V2, V1)})
+    v1 = sorted({q.article_id for q in tuning_questions(V1, V2)} - set(v2))
+    return set((v2 + v1)[fold::FOLDS])
+
+
+def training_examples(rng: random.Random, without: set[str] = frozenset(),
+                      only: set[str] | None = None) -> list[tuple[str, str, int, int, int]]:
+    """(question, window, start, end, answerable) from articles even everywhere, but those in `without` (and only
+    those in `only` when given); start = end = -1 if none."""
     examples = []
     seen = set()
-    validation = validation_articles()
     for dataset, other in ((V1, V2), (V2, V1)):
         texts = paragraphs(dataset)
         for q in tuning_questions(dataset, other):
             if q.id in seen or q.paragraph_index is None:
                 continue
-            if held_out is not None and (q.article_id in validation) != held_out:
+            if q.article_id in without or (only is not None and q.article_id not in only):
                 continue
             seen.add(q.id)
             examples.extend(question_examples(q, texts[q.article_id][q.paragraph_index], rng))
@@ -361,7 +370,7 @@ def encode_batch(tokenizer, batch, null_target: bool):
 
 
 def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: bool, threads: int,
-                news: Path | None = None) -> None:
+                news: Path | None = None, fold: int | None = None) -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -372,11 +381,12 @@ def stage_train(rank: int, epochs: int, out: Path, held_out: bool, null_target: 
     torch.manual_seed(SEED)
     torch.set_num_threads(threads)
     rng = random.Random(SEED)
-    examples = training_examples(rng, False if held_out else None)
+    without = validation_articles() if held_out else fold_articles(fold) if fold is not None else set()
+    examples = training_examples(rng, without)
     if news:
         examples += news_examples(news, DATA / "bbc-news", rng)
     print(f"training examples: {len(examples)} ({sum(e[4] for e in examples)} answerable)"
-          + (f", validation articles {sorted(validation_articles())} held out" if held_out else ""), flush=True)
+          + (f", articles {sorted(without)} held out" if without else ""), flush=True)
     encoder_dir = exported_encoder(DEFAULT_MODEL, MODEL_CACHE)
     tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
     tokenizer.no_padding()
@@ -447,7 +457,7 @@ def validate(weights: Path) -> None:
     """Figures on the held-out validation articles: span F1 and answerability AUC on their training-style windows
     (gold sentences, near-miss sentences), and on the windows the pipeline picks for their questions."""
     reader = load_reader(weights)
-    examples = training_examples(random.Random(SEED + 1), True)
+    examples = training_examples(random.Random(SEED + 1), only=validation_articles())
     rows = [(reader.read(q, w), w, w[s:t], ok) for q, w, s, t, ok in examples]
     rows = [r for r in rows if r[0] is not None]
     spans = [best_scores(w[r.start:r.end], (gold,)) for r, w, gold, ok in rows if ok and gold]
@@ -655,15 +665,20 @@ def main() -> None:
                         help="train without the validation articles and print figures on them (model selection)")
     parser.add_argument("--null", action="store_true", help="a [CLS] span target for windows without the answer, "
                         "and `answerable` fitted over the head and the null-score difference")
+    parser.add_argument("--fold", type=int, choices=range(FOLDS), help="train without this fold's articles "
+                        "(`fold_articles`) into $READER_CACHE/fold-N.npz, for tune.py --fold-readers")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the shipped reader: 2)")
     parser.add_argument("--news", type=Path, help="also train on a news question set over the BBC corpus (e.g. "
                         "benchmarks/data/bbc-tune; never an evaluation set)")
     args = parser.parse_args()
-    args.out = args.out or (CACHE / "validate.npz" if args.validate else ROOT / "qa" / "reader.npz")
+    if args.validate and args.fold is not None:
+        parser.error("--validate and --fold hold out different articles: give one")
+    args.out = args.out or (CACHE / "validate.npz" if args.validate else CACHE / f"fold-{args.fold}.npz"
+                            if args.fold is not None else ROOT / "qa" / "reader.npz")
     if args.stage in ("windows", "all"):
         stage_windows()
     if args.stage in ("train", "all"):
-        stage_train(args.rank, args.epochs, args.out, args.validate, args.null, args.threads, args.news)
+        stage_train(args.rank, args.epochs, args.out, args.validate, args.null, args.threads, args.news, args.fold)
     if args.stage in ("eval", "all"):
         stage_eval(args.out, not args.fp32)
 

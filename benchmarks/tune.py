@@ -34,11 +34,13 @@ import json
 import math
 import random
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from train_reader import FOLDS, fold_articles
 
+from index.export import DEFAULT_MODEL, exported_encoder
 from qa.answerer import Answerer
 from qa.conversation import Resolved
 from qa.evaluate import (
@@ -142,7 +144,7 @@ def sentence_groups(rows, weights: Weights):
 READING_GRID = [(a, s) for a in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0) for s in (0.0, 0.5, 1.0, 2.0)]
 
 
-def fit_reading(weights: Weights, reader: Reader, squad: list, news: list) -> LinearModel:
+def fit_reading(weights: Weights, readers: Readers, squad: list, news: list) -> LinearModel:
     """How much the reader's reading of the best `CASCADE.options` sentences weighs in choosing among them: the
     grid point whose choices hold a gold answer in the gold paragraph most often (SQuAD and news averaged).
     The shipped 3.0 is the grid's edge. Beyond it the choices hardly change: the pipeline's right + cited at
@@ -150,7 +152,7 @@ def fit_reading(weights: Weights, reader: Reader, squad: list, news: list) -> Li
     that never saw the articles: `train_reader.py --validate`'s reader on the three validation articles' 1,075
     v1.1 questions. On bbc-tune, with the shipped reader, it was 0.620 / 0.620 / 0.615 / 0.615."""
     reading_on = replace(weights, reading=LinearModel({"answerable": 1.0}))  # non-empty: read them all
-    sets = [[_graded_options(q, query, evidence, reading_on, reader) for q, query, evidence in rows]
+    sets = [[_graded_options(q, query, evidence, reading_on, readers.of(q)) for q, query, evidence in rows]
             for rows in (squad, news) if rows]
 
     def hit_rate(model: LinearModel, groups: list) -> float:
@@ -176,13 +178,13 @@ def _graded_options(q: GoldQuestion, query, evidence, weights: Weights, reader: 
              and contains_answer(o.paragraph.text[o.start:o.end], q.answers)) for o in found]
 
 
-def span_threshold(rows, weights: Weights, reader: Reader, floor: float = 0.6) -> float:
+def span_threshold(rows, weights: Weights, readers: Readers, floor: float = 0.6) -> float:
     """The lowest reader probability at which the short answers given still average F1 >= `floor`."""
     everything = replace(weights, span_threshold=0.0)  # the reader's best span for every answer window
     given = []
     for q, query, evidence in rows:
         extraction = None if q.is_impossible else extract(rank_paragraphs(evidence, weights), query, everything,
-                                                          reader)
+                                                          readers.of(q))
         if extraction is not None and extraction.short_start is not None:
             short = extraction.paragraph.text[extraction.short_start:extraction.short_end]
             given.append((extraction.features["span_probability"], max(f1_score(short, a) for a in q.answers)))
@@ -196,11 +198,11 @@ def span_threshold(rows, weights: Weights, reader: Reader, floor: float = 0.6) -
     return float(threshold)
 
 
-def confidence_rows(rows, weights: Weights, reader: Reader):
+def confidence_rows(rows, weights: Weights, readers: Readers):
     x, y, impossible = [], [], []
     for q, query, evidence in rows:
         ranked = rank_paragraphs(evidence, weights)
-        extraction = extract(ranked, query, weights, reader)
+        extraction = extract(ranked, query, weights, readers.of(q))
         if extraction is None:
             continue
         p = extraction.paragraph
@@ -213,6 +215,7 @@ def confidence_rows(rows, weights: Weights, reader: Reader):
 
 
 THRESHOLDS = np.linspace(0.05, 0.95, 91)
+BOUNDS = (0.5, 99.5)  # percentiles of each confidence feature over the fitting rows: the range the model trusts
 
 
 def best_threshold(v1: tuple[np.ndarray, np.ndarray],
@@ -260,6 +263,27 @@ def with_news(squad: list, news: list, share: float) -> tuple[list, np.ndarray]:
     return squad + news, np.r_[np.ones(len(squad)), np.full(len(news), share * len(squad) / max(1, len(news)))]
 
 
+@dataclass(frozen=True)
+class Readers:
+    """The reader each tuning question is read with: the shipped one, or with fold readers the one trained without
+    the question's article. The shipped reader learnt the SQuAD tuning articles, so on their questions its readings
+    are surer than on any others, and a confidence fitted on those readings trusts them too much elsewhere."""
+
+    shipped: Reader
+    by_article: dict[str, Reader] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, shipped: Reader, folds: list[Path], cache_dir: Path) -> Readers:
+        by_article = {}
+        for fold, weights in enumerate(folds):
+            reader = Reader.load(exported_encoder(DEFAULT_MODEL, cache_dir), cache_dir, weights)
+            by_article |= dict.fromkeys(fold_articles(fold), reader)
+        return cls(shipped, by_article)
+
+    def of(self, q: GoldQuestion) -> Reader:
+        return self.by_article.get(q.article_id, self.shipped)
+
+
 def sample(questions: list[GoldQuestion], n: int | None, seed: int = 7) -> list[GoldQuestion]:
     return random.Random(seed).sample(questions, n) if n and n < len(questions) else questions
 
@@ -276,12 +300,17 @@ def main() -> None:
                     help="the news questions' total weight, relative to the SQuAD questions'")
     ap.add_argument("--followups", type=Path, help="conversations asked against --news-index (e.g. benchmarks/"
                     "data/bbc-followups/conversations.jsonl): their follow-up turns join the threshold's choice")
+    ap.add_argument("--fold-readers", type=Path, nargs="+", default=[], help="readers each trained without one "
+                    "fold of the SQuAD tuning articles (train_reader.py --fold N, in fold order): each SQuAD question "
+                    "is read by the one that never saw its article")
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = ap.parse_args()
     if bool(args.news) != bool(args.news_index):
         ap.error("--news and --news-index go together")
     if args.followups and not args.news_index:
         ap.error("--followups needs --news-index")
+    if args.fold_readers and len(args.fold_readers) != FOLDS:
+        ap.error(f"--fold-readers takes one reader for each of the {FOLDS} folds")
 
     weights = Weights.load()
     v1 = Answerer.load(Settings(index_dir=args.v1_index))
@@ -296,10 +325,11 @@ def main() -> None:
     news_answerable = [r for r in news_rows if not r[0].is_impossible]
 
     weights = fit_ranking(weights, answerable, news_answerable, args.news_share)
-    weights = replace(weights, reading=fit_reading(weights, v1.reader, answerable, news_answerable))
-    weights = replace(weights, span_threshold=span_threshold(rows1, weights, v1.reader))
+    readers = Readers.load(v1.reader, args.fold_readers, Settings().cache_dir)
+    weights = replace(weights, reading=fit_reading(weights, readers, answerable, news_answerable))
+    weights = replace(weights, span_threshold=span_threshold(rows1, weights, readers))
     followups = (news, args.followups) if args.followups else None
-    weights = fit_confidence(weights, v1.reader, rows1, rows2, news_rows, args.news_share, followups)
+    weights = fit_confidence(weights, readers, rows1, rows2, news_rows, args.news_share, followups)
     args.out.write_text(json.dumps(weights.to_dict(), indent=2) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 
@@ -316,18 +346,20 @@ def fit_ranking(weights: Weights, answerable: list, news: list, share: float) ->
     return replace(weights, sentence=LinearModel(dict(zip(SENTENCE_FEATURES, map(float, w), strict=True))))
 
 
-def fit_confidence(weights: Weights, reader: Reader, rows1: list, rows2: list, news_rows: list,
+def fit_confidence(weights: Weights, readers: Readers, rows1: list, rows2: list, news_rows: list,
                    share: float, followups: tuple[Answerer, Path] | None = None) -> Weights:
     """Stages (4) and (5): the confidence model and the threshold for answering (`followups`: an answerer on
     the news index and conversations to replay with the fitted weights)."""
-    sets = [confidence_rows(rows, weights, reader) for rows in (rows1, rows2, news_rows)]
+    sets = [confidence_rows(rows, weights, readers) for rows in (rows1, rows2, news_rows)]
     squad = np.concatenate([sets[0][1], sets[1][1]])
     _, row_weights = with_news(list(squad), list(sets[2][1]), share)
     x = np.vstack([xs for xs, ys, _ in sets if len(ys)])
-    w, bias = fit_logistic(x, np.concatenate([ys for _, ys, _ in sets]), sample_weights=row_weights)
+    low, high = np.percentile(x, BOUNDS, axis=0)
+    w, bias = fit_logistic(np.clip(x, low, high), np.concatenate([ys for _, ys, _ in sets]), sample_weights=row_weights)
     fitted = dict(zip(CONFIDENCE_FEATURES, map(float, w), strict=True))
     fitted["context"] = weights.confidence.weights.get("context", 0.0)  # set by hand, as for paragraphs
-    confidence = LinearModel(fitted, bias)
+    bounds = {f: (float(a), float(b)) for f, a, b in zip(CONFIDENCE_FEATURES, low, high, strict=True) if a < b}
+    confidence = LinearModel(fitted, bias, bounds)
     p1, p2, pn = (np.array([confidence.probability(dict(zip(CONFIDENCE_FEATURES, row, strict=True)))
                             for row in xs]) for xs, _, _ in sets)
     declining = [("v2.0", p2, sets[1][1], sets[1][2])]

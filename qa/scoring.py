@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import mul
 from pathlib import Path
@@ -18,12 +18,19 @@ class WeightsError(ValueError):
 
 @dataclass(frozen=True)
 class LinearModel:
-    """`bias + sum(weight * feature)`; features missing from the input count as 0."""
+    """`bias + sum(weight * feature)`; features missing from the input count as 0, and a feature with `bounds` is
+    first brought within them: the range it had where the model was fitted, so that a value never seen there
+    (a sentence score of -7 where the fit's lowest was -4) is not extrapolated along a line that holds only
+    within it."""
 
     weights: dict[str, float]
     bias: float = 0.0
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def score(self, features: dict[str, float]) -> float:
+        if self.bounds:
+            features = features | {k: min(max(features[k], low), high)
+                                   for k, (low, high) in self.bounds.items() if k in features}
         return self.bias + sum(map(mul, self.weights.values(), map(features.get, self.weights, repeat(0.0))))
 
     def probability(self, features: dict[str, float]) -> float:
