@@ -74,8 +74,13 @@ class Query:
         return cls(question, vector, idf, bigrams)
 
     def found_in(self, terms: Iterable[str]) -> frozenset[str]:
-        """The question's terms among `terms`."""
-        return self._terms.intersection(terms)
+        """The question's terms among `terms`, a term also where one of its alternatives is
+        (`Question.alternatives`: "chief" for the "runs" of "Who runs Kestrel Motors?")."""
+        if not self._alternative_of:
+            return self._terms.intersection(terms)
+        terms = list(terms)
+        alternatives = (self._alternative_of[t] for t in terms if t in self._alternative_of)
+        return self._terms.intersection(terms).union(alternatives)
 
     def meets_bigram(self, found: frozenset[str]) -> bool:
         """Whether both terms of one of the question's bigrams are in `found` (remembered, as `coverage`)."""
@@ -94,6 +99,10 @@ class Query:
     @cached_property
     def _terms(self) -> frozenset[str]:
         return frozenset(self.idf)
+
+    @cached_property
+    def _alternative_of(self) -> dict[str, str]:
+        return {a: t for t, alternatives in self.question.alternatives.items() if t in self.idf for a in alternatives}
 
     @cached_property
     def _coverage(self) -> dict[frozenset[str], float]:

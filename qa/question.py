@@ -101,6 +101,12 @@ _MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
          r"quarter|several|few|single|once|twice|no|none|zero|nil)\b"),
     )
 )
+# Asking who heads an organisation ("Who runs Kestrel Motors?", "Who is the boss of ...?"): news names the head by
+# a title instead ("Chief executive Henrik Maalouf said ..."), so each title counts as the question's word for it.
+_HEAD_ASKED = re.compile(r"\bwho\s+(?:runs|ran|heads|headed)\b|\bboss(?:es)?\b", re.IGNORECASE)
+_HEAD_WORDS = frozenset(stem(w) for w in "runs ran heads headed boss bosses".split())
+_HEAD_TITLES = frozenset(stem(w) for w in "boss chief executive ceo chairman chairwoman head director president "
+                         "founder owner manager".split())
 # What makes a text ask rather than name a topic: a question mark, a wh-word, or an opening verb that asks.
 _ASKING = re.compile(rf"\?\s*$|\b({WH_WORDS})\b|^\s*({AUXILIARIES}|tell|name|list|give|show|explain|describe|find)\b",
                      re.IGNORECASE)
@@ -129,6 +135,13 @@ class Question:
     def measure(self) -> re.Pattern[str] | None:
         """What the answer must hold when the question asks for a measure of one kind (`_MEASURES`), else None."""
         return next((holds for asks, holds in _MEASURES if asks.search(self.text)), None)
+
+    @cached_property
+    def alternatives(self) -> dict[str, frozenset[str]]:
+        """Other terms that count as one of the question's own where a sentence holds them (`_HEAD_ASKED`)."""
+        if not _HEAD_ASKED.search(self.text):
+            return {}
+        return {t: _HEAD_TITLES - {t} for t in self.terms if t in _HEAD_WORDS}
 
     @classmethod
     def parse(cls, text: str) -> Question:

@@ -37,3 +37,14 @@ def test_no_bigram_share_without_both_terms_of_a_question_bigram():
     query = _query("Why did rates rise?")
     assert not query.meets_bigram(frozenset({"rate"})) and query.meets_bigram(frozenset({"rate", "rise"}))
     assert _bigram_shares(query, SENTENCES, [frozenset({"rate"})] * 3, frozenset({"rate"})) == ([0.0] * 3, 0.0)
+
+
+def test_a_title_counts_as_the_word_a_question_asks_who_heads_an_organisation_by():
+    """News names the head by a title: "Who runs Kestrel Motors?" is answered by "Chief executive Henrik Maalouf
+    said ...", and coverage must see its "runs" there, as its "boss" in "Who is the boss of Kestrel Motors?"."""
+    chief = terms("Chief executive Henrik Maalouf said 2025 would be a year of discipline.")
+    assert _query("Who runs Kestrel Motors?").found_in(chief) == {"run"}
+    assert _query("Who is the boss of Kestrel Motors?").found_in(chief) == {"boss"}
+    assert _query("Who is the boss of Kestrel Motors?").found_in(terms("Kestrel Motors boss")) == {"boss", "kestrel",
+                                                                                                "motor"}
+    assert _query("How many runs did he score?").found_in(chief) == frozenset()  # runs of cricket: no title

@@ -135,6 +135,20 @@ def test_a_question_opening_with_who_is_not_answered_with_a_number(answerer: Ans
 
 
 @pytest.mark.parametrize(("question", "span", "answered"), [
+    ("Who won the by-election?", "Labour's Omar Haddad", "Omar Haddad"),
+    ("Who won the by-election?", "Omar Haddad", "Omar Haddad"),
+    ("Which party won the by-election?", "Labour's Omar Haddad", "Labour's Omar Haddad"),  # not "who"
+    ("Who came second?", "the Green Party's Lucy Tran", "the Green Party's Lucy Tran"),  # lower case: kept whole
+])
+def test_a_who_answer_is_the_person_not_whose_they_are(answerer: Answerer, question: str, span: str,
+                                                       answered: str) -> None:
+    text = "Labour's Omar Haddad, ahead of the Green Party's Lucy Tran, won the seat by 212 votes."
+    read = ReaderResult(text.index(span), text.index(span) + len(span), 0.9, 0.9, (0.0, 0.0))
+    short = _short_span(text, 0, len(text), read, answerer.reader, Question.parse(question), (), 0.0)
+    assert short is not None and text[slice(*short)] == answered
+
+
+@pytest.mark.parametrize(("question", "span", "answered"), [
     ("When did his trial start?", "Mr Ebbers", False),
     ("And when did his trial start?", "Mr Ebbers", False),
     ("When did his trial start?", "on Monday", True),
