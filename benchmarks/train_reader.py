@@ -40,6 +40,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -164,8 +165,8 @@ def fold_articles(fold: int) -> set[str]:
     return set((v2 + v1)[fold::FOLDS])
 
 
-def training_examples(rng: random.Random, without: set[str] = frozenset(),
-                      only: set[str] | None = None) -> list[tuple[str, str, int, int, int]]:
+def training_examples(rng: random.Random, without: Collection[str] = (),
+                      only: Collection[str] | None = None) -> list[tuple[str, str, int, int, int]]:
     """(question, window, start, end, answerable) from articles even everywhere, but those in `without` (and only
     those in `only` when given); start = end = -1 if none."""
     examples = []

@@ -13,7 +13,7 @@ from index.lexical import terms
 from index.store import IndexReader
 from qa.evidence import ParagraphEvidence
 from qa.metadata import Field
-from qa.names import NOT_NAMES, names_in
+from qa.names import NOT_NAMES, OWNER, names_in
 from qa.question import ASKS_WHO, AUXILIARIES, WH_WORDS, Question
 from qa.retrieve import Candidate
 from qa.spans import SAYS, YEAR
@@ -62,10 +62,8 @@ _YEAR = re.compile(rf"\b{YEAR}\b")
 _HEAD_WORDS = 4  # the longest fragment whose last word is looked for in the question before ("And the red team?")
 _NOT_MODIFIER = re.compile(rf"(?:{WH_WORDS}|{AUXILIARIES}|{_PREPOSITIONS}|of|about|against|between|into|through|"
                            r"under|after|before|than|as|like|per|via|across|around|near|and|or|but)", re.IGNORECASE)
-# A word of a name: capitalised, perhaps with an apostrophe inside ("O'Neill"), not a possessive one
-_NAME_WORD = r"[A-ZÀ-ÖØ-Þ](?:[\w\-]|['’](?!s\b)(?=\w))*"
-# Whose: "Kestrel's", "Orbital Foods'", "the BBC's", "O'Neill's"
-_OWNER = rf"(?:the\s+)?(?:{_NAME_WORD}\s+)*{_NAME_WORD}['’]s?"
+# Whose, perhaps after "the" ("the BBC's")
+_OWNER = rf"(?:the\s+)?{OWNER}"
 # A fragment naming whose and perhaps what ("Kestrel's dividend"), and whose in a question ("Tesco's profit")
 _OWNED = re.compile(rf"({_OWNER})(?:\s+(.+))?")
 _OWNER_IN = re.compile(rf"{_OWNER}(?=[\s?.,!;:]|$)")

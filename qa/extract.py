@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from index.lexical import terms
 from qa.evidence import ParagraphEvidence, Query, SentenceEvidence, typed_near
+from qa.names import NAME_WORD, OWNER
 from qa.question import ASKS_WHEN, ASKS_WHO, TIME_UNITS, WH_WORDS, AnswerType, Question
 from qa.reader import Reader, ReaderResult
 from qa.scoring import Weights
@@ -53,7 +54,7 @@ QUOTE_MARK = re.compile(r'(?<!\d)"|[“”]')  # not an inch mark: '55" screen'
 _LETTER = re.compile(r"[^\W\d_]")
 # Whose a person is, before their full name: "Labour's " of "Labour's Omar Haddad", "Kenya's " of "Kenya's Grace
 # Wanjiru". No gold answer to the 2,055 questions opening with "who" in the SQuAD dev sets opens with one.
-_OWNER_BEFORE_NAME = re.compile(r"(?:[A-Z][\w.&-]*\s+){0,3}[A-Z][\w.&-]*['’]s\s+(?=[A-Z][\w.-]+\s+[A-Z])")
+_OWNER_BEFORE_NAME = re.compile(rf"{OWNER}\s+(?={NAME_WORD}\s+[A-Z])")
 # What a short answer to a question asking "when" (`ASKS_WHEN`) holds: a number, a month or weekday, or a word of
 # time ("the following season", "after the war", "shortly before his death"). None of the 107 questions opening with
 # "when" of 1,500 from even SQuAD v1.1 dev articles was given a short answer without one; "When did his trial

@@ -13,6 +13,10 @@ from qa.spans import MONTH_ABBREVIATION, WEEKDAY
 # A capitalised word or run of them, not opening the question or a sentence in it ("the Golden Gate Bridge",
 # "Bank of England"), or a number
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'’.\-]*(?:\s(?:of|the|de|von|van)?\s?[A-Z][\w'’.\-]*)*|\d[\d,.]*")
+# A word of a name: capitalised, perhaps with an apostrophe inside ("O'Neill"), not a possessive one
+NAME_WORD = r"[A-ZÀ-ÖØ-Þ](?:[\w\-]|['’](?!s\b)(?=\w))*"
+# Whose, by name: "Kestrel's", "Orbital Foods'", "O'Neill's"
+OWNER = rf"(?:{NAME_WORD}\s+)*{NAME_WORD}['’]s?"
 NOT_NAMES = frozenset("who whom whose what which when where why how is are was were do does did has have had can "
                       "could will would should and but the a an in on at i".split())
 # Names an article may well write otherwise: short initialisms ("UN" for the United Nations, "TV"), month
